@@ -1,0 +1,733 @@
+/*
+ * Lock-order edges with attributes on top of the cw_lock_graph DAG.
+ *
+ * Every edge is a record in a pool (indices, reused after removal), found by
+ * (from, to) through an open-addressing table and threaded on its two nodes'
+ * out/in lists, so that the cycle search sees ALL edges, and node removal
+ * finds them in O(degree).  Edges the DAG refused (they closed a cycle, or
+ * memory ran out) are also on a "refused" list: while it is empty no new edge
+ * the DAG accepts can be on a cycle, which is what keeps the common case free
+ * of any search.
+ */
+#include "lock_order.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NIL UINT32_MAX
+
+/* Budgets of the slow path (see the cost model in lock_order.h): 2^19 BFS
+   states cost about 16 MB of scratch, freed again after a large search. */
+#define BFS_MAX_STATES (1u << 19)
+#define DFS_MAX_STEPS (1u << 20)
+#define SCRATCH_KEEP (1u << 14)
+
+typedef struct edge {
+    cw_node from, to;
+    cw_edge_attrs first;        /* ngates clamped to CW_MAX_GATES */
+    uint8_t gate_mask;          /* bits of first.gates still common to all
+                                   occurrences: the intersection is always a
+                                   subset of the first occurrence's gates */
+    bool from_read, to_read;    /* AND over occurrences */
+    bool in_dag;
+    uint32_t hash;
+    uint32_t out_next, out_prev, in_next, in_prev;
+    uint32_t ref_next, ref_prev;
+} edge;
+
+typedef struct onode {
+    cw_node id;                 /* CW_NO_NODE when the slot holds no lock */
+    uint32_t out_head, in_head;
+    bool on_path;               /* search scratch, false between calls */
+} onode;
+
+typedef struct eslot {
+    uint32_t edge;              /* NIL: empty */
+    uint32_t hash;
+} eslot;
+
+typedef struct bfs_state {
+    uint32_t node;              /* node index */
+    uint32_t parent;            /* state index, NIL for the start */
+    uint32_t via;               /* edge entering node */
+    uint8_t mask;               /* gates of the searched edge still common */
+    bool read;                  /* node acquired in read mode by `via` */
+    uint8_t depth;              /* edges from the start of the cycle */
+} bfs_state;
+
+struct cw_lock_order {
+    cw_lock_graph *dag;
+    onode *node;
+    size_t node_cap;
+    edge *edge;
+    size_t edge_slots, edge_cap, nedges;
+    uint32_t free_edge;
+    eslot *table;
+    size_t table_cap, table_len;
+    uint32_t refused_head;
+    size_t nrefused;
+    size_t dag_lost;            /* DAG edges lost through intermediate nodes
+                                   since the last promotion attempt */
+    uint64_t *reported;         /* hashes of reported node sets, 0 = empty */
+    size_t reported_cap, reported_len;
+    bfs_state *st;
+    size_t st_cap;
+    uint64_t *seen;             /* BFS state keys, 0 = empty */
+    size_t seen_cap;
+};
+
+/* ---- Small helpers. */
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+static bool grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t cap2 = *cap ? *cap : 16;
+    while (cap2 < need)
+        cap2 *= 2;
+    void *p = realloc(*v, cap2 * elem);
+    if (p == NULL)
+        return false;
+    *v = p;
+    *cap = cap2;
+    return true;
+}
+
+static onode *live_node(const cw_lock_order *lo, cw_node id)
+{
+    uint32_t idx = cw_lock_graph_node_index(id);
+    if (id == CW_NO_NODE || idx >= lo->node_cap || lo->node[idx].id != id)
+        return NULL;
+    return &lo->node[idx];
+}
+
+static onode *node_of(const cw_lock_order *lo, cw_node id)
+{
+    return &lo->node[cw_lock_graph_node_index(id)];
+}
+
+/* ---- Sets of nonzero 64-bit keys (reported cycles, BFS states). */
+
+static size_t key_probe(const uint64_t *t, size_t cap, uint64_t k)
+{
+    size_t i = (size_t)mix64(k) & (cap - 1);
+    while (t[i] != 0 && t[i] != k)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+static bool keyset_contains(const uint64_t *t, size_t cap, uint64_t k)
+{
+    return cap != 0 && t[key_probe(t, cap, k)] == k;
+}
+
+/* Returns 1 when inserted, 0 when present, -1 out of memory. */
+static int keyset_insert(uint64_t **t, size_t *cap, size_t *len, uint64_t k)
+{
+    if (*cap != 0 && (*t)[key_probe(*t, *cap, k)] == k)
+        return 0;
+    if ((*len + 1) * 2 > *cap) {
+        size_t cap2 = *cap ? *cap * 2 : 64;
+        uint64_t *t2 = calloc(cap2, sizeof *t2);
+        if (t2 == NULL)
+            return -1;
+        for (size_t i = 0; i < *cap; i++)
+            if ((*t)[i] != 0)
+                t2[key_probe(t2, cap2, (*t)[i])] = (*t)[i];
+        free(*t);
+        *t = t2;
+        *cap = cap2;
+    }
+    (*t)[key_probe(*t, *cap, k)] = k;
+    (*len)++;
+    return 1;
+}
+
+/* ---- Edge table: (from, to) -> edge index. */
+
+static uint32_t edge_hash(cw_node from, cw_node to)
+{
+    return (uint32_t)mix64(from * 0x9E3779B97F4A7C15ull + to);
+}
+
+static size_t table_probe(const cw_lock_order *lo, cw_node from, cw_node to, uint32_t h)
+{
+    size_t mask = lo->table_cap - 1, i = h & mask;
+    for (; lo->table[i].edge != NIL; i = (i + 1) & mask) {
+        const edge *e = &lo->edge[lo->table[i].edge];
+        if (lo->table[i].hash == h && e->from == from && e->to == to)
+            break;
+    }
+    return i;
+}
+
+static uint32_t table_find(const cw_lock_order *lo, cw_node from, cw_node to, uint32_t h)
+{
+    return lo->table_cap ? lo->table[table_probe(lo, from, to, h)].edge : NIL;
+}
+
+/* Makes room for one more entry; false when out of memory. */
+static bool table_reserve(cw_lock_order *lo)
+{
+    if ((lo->table_len + 1) * 3 <= lo->table_cap * 2)
+        return true;
+    size_t cap2 = lo->table_cap ? lo->table_cap * 2 : 64;
+    eslot *t2 = malloc(cap2 * sizeof *t2);
+    if (t2 == NULL)
+        return false;
+    for (size_t i = 0; i < cap2; i++)
+        t2[i].edge = NIL;
+    for (size_t i = 0; i < lo->table_cap; i++) {
+        eslot s = lo->table[i];
+        if (s.edge == NIL)
+            continue;
+        size_t j = s.hash & (cap2 - 1);
+        while (t2[j].edge != NIL)
+            j = (j + 1) & (cap2 - 1);
+        t2[j] = s;
+    }
+    free(lo->table);
+    lo->table = t2;
+    lo->table_cap = cap2;
+    return true;
+}
+
+static void table_erase(cw_lock_order *lo, uint32_t ei)
+{
+    const edge *e = &lo->edge[ei];
+    size_t mask = lo->table_cap - 1, hole = table_probe(lo, e->from, e->to, e->hash);
+    /* Backward-shift deletion: no tombstones, so churn doesn't slow lookups. */
+    for (size_t j = (hole + 1) & mask; lo->table[j].edge != NIL; j = (j + 1) & mask) {
+        size_t home = lo->table[j].hash & mask;
+        if (((j - home) & mask) >= ((j - hole) & mask)) {
+            lo->table[hole] = lo->table[j];
+            hole = j;
+        }
+    }
+    lo->table[hole].edge = NIL;
+    lo->table_len--;
+}
+
+/* ---- Gates and read flags. */
+
+static bool gate_listed(const cw_edge_attrs *a, cw_node g)
+{
+    uint32_t n = a->ngates < CW_MAX_GATES ? a->ngates : CW_MAX_GATES;
+    for (uint32_t j = 0; j < n; j++)
+        if (a->gates[j] == g)
+            return true;
+    return false;
+}
+
+/* The meaningful gates of a first occurrence: not 0, not an end, no repeat. */
+static uint8_t initial_gate_mask(const edge *e)
+{
+    uint8_t mask = 0;
+    for (uint32_t i = 0; i < e->first.ngates; i++) {
+        cw_node g = e->first.gates[i];
+        bool repeat = false;
+        for (uint32_t j = 0; j < i && !repeat; j++)
+            repeat = e->first.gates[j] == g;
+        if (g != CW_NO_NODE && g != e->from && g != e->to && !repeat)
+            mask |= (uint8_t)(1u << i);
+    }
+    return mask;
+}
+
+/* Folds one more occurrence in; returns whether anything changed. */
+static bool merge_occurrence(edge *e, const cw_edge_attrs *a)
+{
+    uint8_t mask = e->gate_mask;
+    for (uint32_t i = 0; i < CW_MAX_GATES; i++)
+        if ((mask >> i & 1) && !gate_listed(a, e->first.gates[i]))
+            mask &= (uint8_t)~(1u << i);
+    bool from_read = e->from_read && a->from_read, to_read = e->to_read && a->to_read;
+    if (mask == e->gate_mask && from_read == e->from_read && to_read == e->to_read)
+        return false;
+    e->gate_mask = mask;
+    e->from_read = from_read;
+    e->to_read = to_read;
+    return true;
+}
+
+static bool edge_has_gate(const edge *e, cw_node g)
+{
+    for (uint32_t j = 0; j < CW_MAX_GATES; j++)
+        if ((e->gate_mask >> j & 1) && e->first.gates[j] == g)
+            return true;
+    return false;
+}
+
+/* The bits of `mask` (over start's gates) whose gate f also has. */
+static uint8_t narrow_gates(const edge *start, uint8_t mask, const edge *f)
+{
+    for (uint32_t i = 0; mask >> i; i++)
+        if ((mask >> i & 1) && !edge_has_gate(f, start->first.gates[i]))
+            mask &= (uint8_t)~(1u << i);
+    return mask;
+}
+
+/* ---- Edge records and lists. */
+
+static void refused_link(cw_lock_order *lo, uint32_t ei)
+{
+    edge *e = &lo->edge[ei];
+    e->in_dag = false;
+    e->ref_prev = NIL;
+    e->ref_next = lo->refused_head;
+    if (lo->refused_head != NIL)
+        lo->edge[lo->refused_head].ref_prev = ei;
+    lo->refused_head = ei;
+    lo->nrefused++;
+}
+
+static void refused_unlink(cw_lock_order *lo, uint32_t ei)
+{
+    edge *e = &lo->edge[ei];
+    if (e->ref_prev != NIL)
+        lo->edge[e->ref_prev].ref_next = e->ref_next;
+    else
+        lo->refused_head = e->ref_next;
+    if (e->ref_next != NIL)
+        lo->edge[e->ref_next].ref_prev = e->ref_prev;
+    lo->nrefused--;
+}
+
+static void node_lists_link(cw_lock_order *lo, uint32_t ei)
+{
+    edge *e = &lo->edge[ei];
+    onode *f = node_of(lo, e->from), *t = node_of(lo, e->to);
+    e->out_prev = e->in_prev = NIL;
+    e->out_next = f->out_head;
+    e->in_next = t->in_head;
+    if (f->out_head != NIL)
+        lo->edge[f->out_head].out_prev = ei;
+    if (t->in_head != NIL)
+        lo->edge[t->in_head].in_prev = ei;
+    f->out_head = t->in_head = ei;
+}
+
+static void node_lists_unlink(cw_lock_order *lo, uint32_t ei)
+{
+    edge *e = &lo->edge[ei];
+    if (e->out_prev != NIL)
+        lo->edge[e->out_prev].out_next = e->out_next;
+    else
+        node_of(lo, e->from)->out_head = e->out_next;
+    if (e->out_next != NIL)
+        lo->edge[e->out_next].out_prev = e->out_prev;
+    if (e->in_prev != NIL)
+        lo->edge[e->in_prev].in_next = e->in_next;
+    else
+        node_of(lo, e->to)->in_head = e->in_next;
+    if (e->in_next != NIL)
+        lo->edge[e->in_next].in_prev = e->in_prev;
+}
+
+/* A new record for the first occurrence of from->to, in the table and on
+   the node lists but not yet in the DAG; NIL when out of memory. */
+static uint32_t edge_create(cw_lock_order *lo, cw_node from, cw_node to, uint32_t h,
+                            const cw_edge_attrs *a)
+{
+    if (!table_reserve(lo))
+        return NIL;
+    uint32_t ei = lo->free_edge;
+    if (ei != NIL) {
+        lo->free_edge = lo->edge[ei].out_next;
+    } else {
+        if (lo->edge_slots >= NIL ||
+            !grow((void **)&lo->edge, &lo->edge_cap, lo->edge_slots + 1, sizeof *lo->edge))
+            return NIL;
+        ei = (uint32_t)lo->edge_slots++;
+    }
+    edge *e = &lo->edge[ei];
+    *e = (edge){ .from = from, .to = to, .first = *a, .hash = h,
+                 .from_read = a->from_read, .to_read = a->to_read };
+    if (e->first.ngates > CW_MAX_GATES)
+        e->first.ngates = CW_MAX_GATES;
+    e->gate_mask = initial_gate_mask(e);
+    node_lists_link(lo, ei);
+    lo->table[table_probe(lo, from, to, h)] = (eslot){ ei, h };
+    lo->table_len++;
+    lo->nedges++;
+    return ei;
+}
+
+/* Forgets the record (the DAG's copy goes with the node); returns whether
+   the edge was in the DAG. */
+static bool edge_destroy(cw_lock_order *lo, uint32_t ei)
+{
+    bool in_dag = lo->edge[ei].in_dag;
+    if (!in_dag)
+        refused_unlink(lo, ei);
+    table_erase(lo, ei);
+    node_lists_unlink(lo, ei);
+    lo->edge[ei].out_next = lo->free_edge;
+    lo->free_edge = ei;
+    lo->nedges--;
+    return in_dag;
+}
+
+/* Refused edges may fit the DAG once nodes of their cycles are gone.  A pass
+   costs one DAG insertion per refused edge, so it waits until as many DAG
+   edges were lost: amortized, churning locks don't pay it on every edge. */
+static void promote_refused(cw_lock_order *lo)
+{
+    if (lo->nrefused == 0 || lo->dag_lost < lo->nrefused)
+        return;
+    uint32_t ei = lo->refused_head;
+    while (ei != NIL) {
+        uint32_t next = lo->edge[ei].ref_next;
+        if (cw_lock_graph_insert_edge(lo->dag, lo->edge[ei].from, lo->edge[ei].to)) {
+            refused_unlink(lo, ei);
+            lo->edge[ei].in_dag = true;
+        }
+        ei = next;
+    }
+    lo->dag_lost = 0;
+}
+
+/* ---- Reporting: canonical node sets. */
+
+static uint64_t node_set_hash(cw_node *ids, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        cw_node v = ids[i];
+        size_t j = i;
+        for (; j > 0 && ids[j - 1] > v; j--)
+            ids[j] = ids[j - 1];
+        ids[j] = v;
+    }
+    uint64_t h = mix64(n);
+    for (size_t i = 0; i < n; i++)
+        h = mix64(h ^ ids[i]);
+    return h ? h : 1;
+}
+
+/* The cycle: start edge, then path[0..n-1]. */
+static uint64_t cycle_hash(const cw_lock_order *lo, uint32_t start, const uint32_t *path,
+                           size_t n)
+{
+    cw_node ids[CW_MAX_CYCLE];
+    ids[0] = lo->edge[start].from;
+    ids[1] = lo->edge[start].to;
+    for (size_t i = 0; i + 1 < n; i++)
+        ids[i + 2] = lo->edge[path[i]].to;
+    return node_set_hash(ids, n + 1);
+}
+
+static void fill_cycle(const cw_lock_order *lo, uint32_t start, const uint32_t *path,
+                       size_t n, cw_cycle *out)
+{
+    if (out == NULL)
+        return;
+    out->n = n + 1;
+    for (size_t i = 0; i <= n; i++) {
+        const edge *e = &lo->edge[i == 0 ? start : path[i - 1]];
+        out->edges[i] = (cw_cycle_edge){ .from = e->from, .to = e->to, .first = e->first };
+    }
+}
+
+/* Reports start + path unless its node set was reported before. */
+static bool report_if_new(cw_lock_order *lo, uint32_t start, const uint32_t *path, size_t n,
+                          cw_cycle *out)
+{
+    uint64_t h = cycle_hash(lo, start, path, n);
+    if (keyset_contains(lo->reported, lo->reported_cap, h))
+        return false;
+    /* Out of memory: report anyway; it may be reported again later. */
+    (void)keyset_insert(&lo->reported, &lo->reported_cap, &lo->reported_len, h);
+    fill_cycle(lo, start, path, n, out);
+    return true;
+}
+
+/* ---- Feasible-cycle search through edge `start` = X->Y: paths Y ~> X.
+ * A step along f from a node entered in read mode is forbidden when f holds
+ * that node in read mode; the gate mask narrows to the start edge's gates
+ * that f also has; the cycle closes at X when the mask is empty and X is not
+ * read/read. */
+
+static bool closes_at(const edge *start, uint8_t mask, const edge *f)
+{
+    return mask == 0 && !(f->to_read && start->from_read);
+}
+
+enum { SEARCH_NONE, SEARCH_FOUND, SEARCH_MAYBE };
+
+/* Whether X and the sources of path[0..n-1] are distinct nodes. */
+static bool path_is_simple(cw_lock_order *lo, uint32_t start, const uint32_t *path, size_t n)
+{
+    onode *x = node_of(lo, lo->edge[start].from);
+    size_t marked = 0;
+    bool simple = true;
+    x->on_path = true;
+    for (; marked < n; marked++) {
+        onode *v = node_of(lo, lo->edge[path[marked]].from);
+        if (v->on_path) {
+            simple = false;
+            break;
+        }
+        v->on_path = true;
+    }
+    x->on_path = false;
+    for (size_t i = 0; i < marked; i++)
+        node_of(lo, lo->edge[path[i]].from)->on_path = false;
+    return simple;
+}
+
+/* A BFS goal reached by state s then edge f: report it when it is a simple
+   cycle over a new node set. */
+static bool bfs_try_goal(cw_lock_order *lo, uint32_t start, uint32_t s, uint32_t f,
+                         cw_cycle *out)
+{
+    uint32_t path[CW_MAX_CYCLE];
+    size_t n = (size_t)lo->st[s].depth;       /* edges after start, with f */
+    path[n - 1] = f;
+    for (size_t i = n - 1; i > 0; i--, s = lo->st[s].parent)
+        path[i - 1] = lo->st[s].via;
+    return path_is_simple(lo, start, path, n) && report_if_new(lo, start, path, n, out);
+}
+
+/* Large scratch goes back to malloc; the key set is also dropped when merely
+   mid-sized, since clearing it costs more than rebuilding it. */
+static void search_scratch_trim(cw_lock_order *lo)
+{
+    if (lo->st_cap > SCRATCH_KEEP) {
+        free(lo->st);
+        lo->st = NULL;
+        lo->st_cap = 0;
+    }
+    if (lo->seen_cap > 1024) {
+        free(lo->seen);
+        lo->seen = NULL;
+        lo->seen_cap = 0;
+    } else if (lo->seen_cap) {
+        memset(lo->seen, 0, lo->seen_cap * sizeof *lo->seen);
+    }
+}
+
+/* Returns -1 when out of memory or over budget, 0 when seen, 1 when pushed. */
+static int bfs_push(cw_lock_order *lo, size_t *nst, bfs_state s)
+{
+    uint64_t key = (uint64_t)s.node << 16 | (uint64_t)s.mask << 8 | (uint64_t)s.read << 1 | 1;
+    size_t seen_len = *nst;
+    if (*nst >= BFS_MAX_STATES || !grow((void **)&lo->st, &lo->st_cap, *nst + 1, sizeof *lo->st))
+        return -1;
+    int r = keyset_insert(&lo->seen, &lo->seen_cap, &seen_len, key);
+    if (r == 1)
+        lo->st[(*nst)++] = s;
+    return r;
+}
+
+/* Breadth-first over states (node, mask, read): a relaxation that ignores
+   simplicity, so SEARCH_NONE is exact; a goal reached only by non-simple walks
+   or already reported node sets gives SEARCH_MAYBE. */
+static int bfs_search(cw_lock_order *lo, uint32_t start, cw_cycle *out)
+{
+    const edge *se = &lo->edge[start];
+    uint32_t x = cw_lock_graph_node_index(se->from);
+    size_t nst = 0;
+    int result = SEARCH_NONE;
+    bfs_state s0 = { cw_lock_graph_node_index(se->to), NIL, start, se->gate_mask, se->to_read, 1 };
+    if (bfs_push(lo, &nst, s0) < 0)
+        return SEARCH_MAYBE;
+    for (size_t head = 0; head < nst; head++) {
+        bfs_state s = lo->st[head];
+        for (uint32_t fi = lo->node[s.node].out_head; fi != NIL; fi = lo->edge[fi].out_next) {
+            const edge *f = &lo->edge[fi];
+            if (s.read && f->from_read)
+                continue;
+            uint8_t mask = narrow_gates(se, s.mask, f);
+            uint32_t t = cw_lock_graph_node_index(f->to);
+            if (t == x) {
+                if (!closes_at(se, mask, f))
+                    continue;
+                if (bfs_try_goal(lo, start, (uint32_t)head, fi, out))
+                    return SEARCH_FOUND;
+                result = SEARCH_MAYBE;
+            } else if (s.depth + 2 <= CW_MAX_CYCLE) {
+                bfs_state n = { t, (uint32_t)head, fi, mask, f->to_read, (uint8_t)(s.depth + 1) };
+                if (bfs_push(lo, &nst, n) < 0)
+                    return SEARCH_MAYBE;
+            }
+        }
+    }
+    return result;
+}
+
+typedef struct dfs_frame {
+    uint32_t node, next;        /* node index; next out-edge to try */
+    uint8_t mask;
+    bool read;
+} dfs_frame;
+
+/* Depth-first over simple paths, exhaustive up to DFS_MAX_STEPS.  Needs no
+   memory: at most CW_MAX_CYCLE frames. */
+static bool dfs_search(cw_lock_order *lo, uint32_t start, cw_cycle *out)
+{
+    const edge *se = &lo->edge[start];
+    uint32_t x = cw_lock_graph_node_index(se->from), y = cw_lock_graph_node_index(se->to);
+    dfs_frame fr[CW_MAX_CYCLE];
+    uint32_t path[CW_MAX_CYCLE];           /* path[i] leaves fr[i] */
+    size_t depth = 1, steps = 0;           /* frames in use = edges so far */
+    bool found = false;
+    fr[0] = (dfs_frame){ y, lo->node[y].out_head, se->gate_mask, se->to_read };
+    lo->node[x].on_path = lo->node[y].on_path = true;
+    while (depth > 0 && !found && steps++ < DFS_MAX_STEPS) {
+        dfs_frame *c = &fr[depth - 1];
+        uint32_t fi = c->next;
+        if (fi == NIL) {
+            lo->node[c->node].on_path = false;
+            depth--;
+            continue;
+        }
+        const edge *f = &lo->edge[fi];
+        c->next = f->out_next;
+        if (c->read && f->from_read)
+            continue;
+        uint8_t mask = narrow_gates(se, c->mask, f);
+        uint32_t t = cw_lock_graph_node_index(f->to);
+        path[depth - 1] = fi;
+        if (t == x) {
+            found = closes_at(se, mask, f) && report_if_new(lo, start, path, depth, out);
+        } else if (!lo->node[t].on_path && depth + 2 <= CW_MAX_CYCLE) {
+            fr[depth++] = (dfs_frame){ t, lo->node[t].out_head, mask, f->to_read };
+            lo->node[t].on_path = true;
+        }
+    }
+    for (size_t i = 0; i < depth; i++)
+        lo->node[fr[i].node].on_path = false;
+    lo->node[x].on_path = false;
+    return found;
+}
+
+static bool find_new_cycle(cw_lock_order *lo, uint32_t start, cw_cycle *out)
+{
+    int r = bfs_search(lo, start, out);
+    search_scratch_trim(lo);
+    if (r == SEARCH_MAYBE)
+        return dfs_search(lo, start, out);
+    return r == SEARCH_FOUND;
+}
+
+/* Whether a cycle through ei is possible at all, cheapest tests first. */
+static bool may_close_cycle(cw_lock_order *lo, uint32_t ei)
+{
+    if (lo->edge[ei].in_dag)
+        promote_refused(lo);
+    if (lo->edge[ei].in_dag && lo->nrefused == 0)
+        return false;
+    return node_of(lo, lo->edge[ei].from)->in_head != NIL &&
+           node_of(lo, lo->edge[ei].to)->out_head != NIL;
+}
+
+/* ---- Public API. */
+
+cw_lock_order *cw_lock_order_new(void)
+{
+    cw_lock_order *lo = calloc(1, sizeof *lo);
+    if (lo == NULL)
+        return NULL;
+    lo->dag = cw_lock_graph_new();
+    if (lo->dag == NULL) {
+        free(lo);
+        return NULL;
+    }
+    lo->free_edge = lo->refused_head = NIL;
+    return lo;
+}
+
+void cw_lock_order_free(cw_lock_order *lo)
+{
+    if (lo == NULL)
+        return;
+    cw_lock_graph_free(lo->dag);
+    free(lo->node);
+    free(lo->edge);
+    free(lo->table);
+    free(lo->reported);
+    free(lo->st);
+    free(lo->seen);
+    free(lo);
+}
+
+cw_node cw_lock_order_node_new(cw_lock_order *lo)
+{
+    if (lo == NULL)
+        return CW_NO_NODE;
+    cw_node id = cw_lock_graph_node_new(lo->dag);
+    if (id == CW_NO_NODE)
+        return CW_NO_NODE;
+    size_t idx = cw_lock_graph_node_index(id), old = lo->node_cap;
+    if (!grow((void **)&lo->node, &lo->node_cap, idx + 1, sizeof *lo->node)) {
+        cw_lock_graph_node_remove(lo->dag, id);
+        return CW_NO_NODE;
+    }
+    if (lo->node_cap > old)
+        memset(&lo->node[old], 0, (lo->node_cap - old) * sizeof *lo->node);
+    lo->node[idx] = (onode){ .id = id, .out_head = NIL, .in_head = NIL };
+    return id;
+}
+
+void cw_lock_order_node_remove(cw_lock_order *lo, cw_node n)
+{
+    onode *v = lo ? live_node(lo, n) : NULL;
+    if (v == NULL)
+        return;
+    size_t dag_out = 0, dag_in = 0;
+    while (v->out_head != NIL)
+        dag_out += edge_destroy(lo, v->out_head);
+    while (v->in_head != NIL)
+        dag_in += edge_destroy(lo, v->in_head);
+    v->id = CW_NO_NODE;
+    cw_lock_graph_node_remove(lo->dag, n);
+    /* Only a node with DAG edges both ways can have been on the DAG path that
+       made an edge refused. */
+    if (dag_out > 0 && dag_in > 0 && lo->nrefused > 0)
+        lo->dag_lost += dag_out + dag_in;
+}
+
+cw_edge_result cw_lock_order_add_edge(cw_lock_order *lo, cw_node from, cw_node to,
+                                      const cw_edge_attrs *attrs, cw_cycle *out)
+{
+    if (lo == NULL || attrs == NULL || from == to || !live_node(lo, from) ||
+        !live_node(lo, to))
+        return CW_EDGE_KNOWN;
+    uint32_t h = edge_hash(from, to);
+    uint32_t ei = table_find(lo, from, to, h);
+    if (ei != NIL) {
+        if (!merge_occurrence(&lo->edge[ei], attrs))
+            return CW_EDGE_KNOWN;
+    } else {
+        ei = edge_create(lo, from, to, h, attrs);
+        if (ei == NIL)
+            return CW_EDGE_KNOWN;
+        /* Memory failure in the DAG counts as a refusal: still searched. */
+        if (cw_lock_graph_insert_edge(lo->dag, from, to))
+            lo->edge[ei].in_dag = true;
+        else
+            refused_link(lo, ei);
+    }
+    if (may_close_cycle(lo, ei) && find_new_cycle(lo, ei, out))
+        return CW_EDGE_CYCLE;
+    return CW_EDGE_ADDED;
+}
+
+size_t cw_lock_order_node_count(const cw_lock_order *lo)
+{
+    return lo ? cw_lock_graph_node_count(lo->dag) : 0;
+}
+
+size_t cw_lock_order_edge_count(const cw_lock_order *lo)
+{
+    return lo ? lo->nedges : 0;
+}

@@ -1,0 +1,445 @@
+#define _GNU_SOURCE
+#include "lock_events.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lock_order.h"
+#include "lock_table.h"
+#include "node_info.h"
+#include "record_writer.h"
+#include "spin_lock.h"
+#include "../stacks/stack_capture.h"
+
+/* Everything behind this lock is the slow path: the graph, node descriptions. */
+static cw_spin_lock graph_lock;
+static cw_lock_order *order;
+
+/* CPython takes its locks with a successful sem_trywait; there a trywait is
+ * the ordinary acquire and must feed the lock-order graph. */
+bool cw_trywait_is_acquire;
+
+void cw_events_init(void)
+{
+    cw_spin_lock_acquire(&graph_lock);
+    if (!order)
+        order = cw_lock_order_new();
+    cw_spin_lock_release(&graph_lock);
+}
+
+void cw_events_before_fork(void) { cw_spin_lock_acquire(&graph_lock); }
+void cw_events_after_fork(void) { cw_spin_lock_release(&graph_lock); }
+
+void cw_thread_label(uint32_t index, char *buf, unsigned size)
+{
+    snprintf(buf, size, "T%u", index);
+}
+
+int cw_held_index(const cw_thread *t, uintptr_t addr)
+{
+    for (int i = (int)t->nheld - 1; i >= 0; i--)
+        if (t->held[i].addr == addr)
+            return i;
+    return -1;
+}
+
+static void remove_held(cw_thread *t, int i)
+{
+    memmove(&t->held[i], &t->held[i + 1], (t->nheld - (uint32_t)i - 1) * sizeof t->held[0]);
+    t->nheld--;
+}
+
+/* ---- graph nodes ------------------------------------------------------- */
+
+/* The graph node of the lock now living at addr, made on first need. */
+static uint64_t node_for(uintptr_t addr, cw_lock_kind kind, cw_stack_id first_use)
+{
+    cw_lock_slot *slot = cw_lock_table_get(addr);
+    if (!slot)
+        return 0;
+    uint64_t node = atomic_load_explicit(&slot->node, memory_order_acquire);
+    if (node)
+        return node;
+    cw_spin_lock_acquire(&graph_lock);
+    node = atomic_load(&slot->node);
+    if (!node && order) {
+        node = cw_lock_order_node_new(order);
+        if (node) {
+            cw_stack_id created = atomic_load(&slot->create_stack);
+            cw_node_info info = {
+                .node = node, .addr = addr, .kind = (uint8_t)kind,
+                .stack = created ? created : first_use, .created = created != 0,
+            };
+            cw_node_info_put(&info);
+            atomic_store(&slot->node, node);
+        }
+    }
+    cw_spin_lock_release(&graph_lock);
+    return node;
+}
+
+/* Semaphore holds end when anyone posts: a stale entry is no lock held. */
+static bool held_is_current(const cw_held_lock *h)
+{
+    if (h->kind != CW_KIND_SEMAPHORE)
+        return true;
+    cw_lock_slot *slot = cw_lock_table_find(h->addr);
+    return slot && atomic_load(&slot->sem_epoch) == h->epoch;
+}
+
+static void drop_stale_holds(cw_thread *t)
+{
+    for (int i = (int)t->nheld - 1; i >= 0; i--)
+        if (!held_is_current(&t->held[i]))
+            remove_held(t, i);
+}
+
+/* ---- lock-order edges -------------------------------------------------- */
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+/* What else was held matters to the gate-lock rule: the per-thread edge
+ * cache key includes an order-independent digest of the whole held set. */
+static uint64_t held_context(const cw_thread *t)
+{
+    uint64_t ctx = 0;
+    for (uint32_t i = 0; i < t->nheld; i++)
+        ctx += mix(t->held[i].node * 2 + t->held[i].read);
+    return ctx;
+}
+
+static bool edge_cached(cw_thread *t, uint64_t from, uint64_t to, uint64_t ctx)
+{
+    cw_edge_key *k = &t->edges[mix(from ^ (to << 1) ^ ctx) & (CW_EDGE_CACHE - 1)];
+    if (k->from == from && k->to == to && k->context == ctx)
+        return true;
+    k->from = from;
+    k->to = to;
+    k->context = ctx;
+    return false;
+}
+
+static void report_cycle(const cw_cycle *cycle);
+
+static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, cw_stack_id to_stack)
+{
+    const cw_held_lock *h = &t->held[from_i];
+    cw_edge_attrs attrs = {
+        .from_stack = h->stack, .to_stack = to_stack, .thread = t->index,
+        .from_read = h->read, .to_read = to_read,
+    };
+    for (uint32_t i = 0; i < t->nheld && attrs.ngates < CW_MAX_GATES; i++)
+        if (i != from_i && t->held[i].node != h->node && t->held[i].node != to)
+            attrs.gates[attrs.ngates++] = t->held[i].node;
+
+    static cw_cycle cycle;   /* big; only used under graph_lock */
+    cw_spin_lock_acquire(&graph_lock);
+    if (order && cw_lock_order_add_edge(order, h->node, to, &attrs, &cycle) == CW_EDGE_CYCLE)
+        report_cycle(&cycle);
+    cw_spin_lock_release(&graph_lock);
+}
+
+static void add_order_edges(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read,
+                            cw_stack_id to_stack)
+{
+    if (cw_held_index(t, addr) >= 0)
+        return;   /* re-entry of a lock already held (recursive): it does not wait */
+    drop_stale_holds(t);
+    if (t->nheld == 0)
+        return;
+    uint64_t to = node_for(addr, kind, to_stack);
+    if (!to)
+        return;
+    for (uint32_t i = 0; i < t->nheld; i++)
+        if (!t->held[i].node)
+            t->held[i].node = node_for(t->held[i].addr, t->held[i].kind, t->held[i].stack);
+    uint64_t ctx = held_context(t) + read;
+    for (uint32_t i = 0; i < t->nheld; i++) {
+        if (!t->held[i].node || t->held[i].node == to)
+            continue;
+        if (!edge_cached(t, t->held[i].node, to, ctx))
+            add_edge(t, i, to, read, to_stack);
+    }
+}
+
+void cw_acquired(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read,
+                 cw_acquire_mode mode, uintptr_t pc)
+{
+    cw_stack_id stack = cw_thread_site_stack(t, pc);
+    if (t->nheld > 0 && mode != CW_ACQ_TRY)
+        add_order_edges(t, addr, kind, read, stack);
+    if (t->nheld < CW_MAX_HELD)
+        t->held[t->nheld++] = (cw_held_lock){
+            .addr = addr, .stack = stack, .kind = (uint8_t)kind, .read = read,
+        };
+}
+
+void cw_released(cw_thread *t, uintptr_t addr)
+{
+    int i = cw_held_index(t, addr);
+    if (i >= 0)
+        remove_held(t, i);
+}
+
+/* ---- lock lifetime ----------------------------------------------------- */
+
+/* A new lock at addr: the old one's node (and its edges) must not connect to it. */
+static void retire_node(cw_lock_slot *slot)
+{
+    uint64_t old = atomic_exchange(&slot->node, 0);
+    if (!old)
+        return;
+    cw_spin_lock_acquire(&graph_lock);
+    if (order)
+        cw_lock_order_node_remove(order, old);
+    cw_node_info_remove(old);
+    cw_spin_lock_release(&graph_lock);
+}
+
+void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t pc)
+{
+    cw_lock_slot *slot = cw_lock_table_get(addr);
+    if (!slot)
+        return;
+    retire_node(slot);
+    atomic_store(&slot->kind, kind);
+    atomic_store(&slot->create_stack, cw_thread_site_stack(t, pc));
+}
+
+/* ---- findings ---------------------------------------------------------- */
+
+typedef struct lock_desc {
+    cw_stack_id stack;
+    bool created;
+} lock_desc;
+
+static lock_desc describe_lock(uintptr_t addr, cw_stack_id fallback)
+{
+    cw_lock_slot *slot = cw_lock_table_find(addr);
+    cw_stack_id created = slot ? atomic_load(&slot->create_stack) : 0;
+    return (lock_desc){ created ? created : fallback, created != 0 };
+}
+
+static void record_lock(cw_record *r, const char *id, cw_lock_kind kind, lock_desc d)
+{
+    cw_record_lock(r, id, cw_lock_kind_name(kind), d.created ? "created" : "first used", d.stack);
+}
+
+void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool held, uintptr_t pc)
+{
+    cw_lock_slot *slot = cw_lock_table_find(addr);
+    if (held) {
+        char self[16];
+        cw_thread_label(t->index, self, sizeof self);
+        int i = cw_held_index(t, addr);
+        cw_record r;
+        if (cw_record_begin(&r, "misuse", "%s destroys %s M1 while it is locked", self,
+                            cw_lock_kind_name(kind)) == 0) {
+            record_lock(&r, "M1", kind, describe_lock(addr, i >= 0 ? t->held[i].stack : 0));
+            cw_record_stack(&r, self, cw_capture_stack(pc), "destroys M1 here");
+            if (i >= 0)
+                cw_record_stack(&r, self, t->held[i].stack, "locked M1 here");
+            cw_record_end(&r);
+        }
+    }
+    if (slot) {
+        retire_node(slot);
+        atomic_store(&slot->create_stack, 0);
+    }
+    int i = cw_held_index(t, addr);
+    if (i >= 0)
+        remove_held(t, i);
+}
+
+void cw_self_deadlock(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hangs, uintptr_t pc)
+{
+    char self[16];
+    cw_thread_label(t->index, self, sizeof self);
+    int i = cw_held_index(t, addr);
+    cw_stack_id first = i >= 0 ? t->held[i].stack : 0;
+    cw_record r;
+    if (cw_record_begin(&r, "self-deadlock", "%s acquires %s M1 that it already holds", self,
+                        cw_lock_kind_name(kind)) == 0) {
+        record_lock(&r, "M1", kind, describe_lock(addr, first));
+        cw_record_stack(&r, self, cw_capture_stack(pc), "acquires M1 again here");
+        if (first)
+            cw_record_stack(&r, self, first, "first acquired M1 here");
+        if (hangs)
+            cw_record_note(&r, "this would wait forever; concwatch ended the program (exit 66)");
+        else
+            cw_record_note(&r, "the call fails or times out instead of waiting forever; the program goes on");
+        cw_record_end(&r);
+    }
+    if (hangs)
+        _exit(66);
+}
+
+void cw_unlock_misuse(cw_thread *t, uintptr_t addr, cw_lock_kind kind, pid_t owner_tid, uintptr_t pc)
+{
+    char self[16], owner[16] = "";
+    cw_thread_label(t->index, self, sizeof self);
+    cw_thread *o = owner_tid ? cw_thread_by_tid(owner_tid) : NULL;
+    if (o)
+        cw_thread_label(o->index, owner, sizeof owner);
+    int oi = o ? cw_held_index(o, addr) : -1;
+    cw_stack_id owner_stack = oi >= 0 ? o->held[oi].stack : 0;
+    cw_record r;
+    int rc = owner_tid == 0
+        ? cw_record_begin(&r, "misuse", "%s unlocks %s M1 that is not locked", self, cw_lock_kind_name(kind))
+        : cw_record_begin(&r, "misuse", "%s unlocks %s M1 held by %s", self, cw_lock_kind_name(kind),
+                          owner[0] ? owner : "another thread");
+    if (rc != 0)
+        return;
+    record_lock(&r, "M1", kind, describe_lock(addr, owner_stack));
+    cw_record_stack(&r, self, cw_capture_stack(pc), "unlocks M1 here");
+    if (owner_stack)
+        cw_record_stack(&r, owner, owner_stack, "locked M1 here");
+    cw_record_end(&r);
+}
+
+void cw_thread_exiting(cw_thread *t, uintptr_t pc)
+{
+    drop_stale_holds(t);
+    for (uint32_t i = 0; i < t->nheld; i++) {
+        const cw_held_lock *h = &t->held[i];
+        if (h->kind == CW_KIND_SEMAPHORE)
+            continue;   /* another thread may legitimately post it */
+        char self[16];
+        cw_thread_label(t->index, self, sizeof self);
+        cw_record r;
+        if (cw_record_begin(&r, "misuse", "%s exits while holding %s M1", self,
+                            cw_lock_kind_name(h->kind)) != 0)
+            continue;
+        record_lock(&r, "M1", h->kind, describe_lock(h->addr, h->stack));
+        cw_record_stack(&r, self, h->stack, "locked M1 here");
+        if (pc) {
+            cw_record_stack(&r, self, cw_capture_stack(pc), "exits here (pthread_exit)");
+        } else if (t->create_stack) {
+            char parent[16];
+            cw_thread_label(t->parent, parent, sizeof parent);
+            cw_record_stack(&r, parent, t->create_stack, "%s, which returned holding M1, was created here", self);
+        }
+        cw_record_end(&r);
+    }
+    t->nheld = 0;
+}
+
+/* One finding per cycle: every edge with the stack that took it and the
+ * stack where the thread had taken the lock it was holding. */
+static void report_cycle(const cw_cycle *found)
+{
+    /* Start the story with the thread that came first (lowest T number). */
+    static cw_cycle rotated;   /* under graph_lock */
+    size_t start = 0;
+    for (size_t i = 1; i < found->n; i++)
+        if (found->edges[i].first.thread < found->edges[start].first.thread)
+            start = i;
+    rotated.n = found->n;
+    for (size_t i = 0; i < found->n; i++)
+        rotated.edges[i] = found->edges[(start + i) % found->n];
+    const cw_cycle *cycle = &rotated;
+
+    char threads[256] = "";
+    size_t tl = 0;
+    char path[512] = "";
+    size_t pl = 0;
+    for (size_t i = 0; i < cycle->n; i++) {
+        pl += (size_t)snprintf(path + pl, pl < sizeof path ? sizeof path - pl : 0, "M%zu -> ", i + 1);
+        bool seen = false;
+        for (size_t j = 0; j < i; j++)
+            seen |= cycle->edges[j].first.thread == cycle->edges[i].first.thread;
+        if (seen)
+            continue;
+        char label[16];
+        cw_thread_label(cycle->edges[i].first.thread, label, sizeof label);
+        tl += (size_t)snprintf(threads + tl, tl < sizeof threads ? sizeof threads - tl : 0,
+                               "%s%s", tl ? ", " : "", label);
+    }
+    if (pl < sizeof path)
+        snprintf(path + pl, sizeof path - pl, "M1");
+
+    cw_record r;
+    if (cw_record_begin(&r, "lock-order-inversion", "cycle %s in the lock order of %s %s", path,
+                        strchr(threads, ',') ? "threads" : "thread", threads) != 0)
+        return;
+    for (size_t i = 0; i < cycle->n; i++) {
+        const cw_node_info *info = cw_node_info_get(cycle->edges[i].from);
+        char id[16];
+        snprintf(id, sizeof id, "M%zu", i + 1);
+        cw_record_lock(&r, id, info ? cw_lock_kind_name(info->kind) : "lock",
+                       info && info->created ? "created" : "first used", info ? info->stack : 0);
+    }
+    for (size_t i = 0; i < cycle->n; i++) {
+        const cw_cycle_edge *e = &cycle->edges[i];
+        size_t to = (i + 1) % cycle->n + 1, from = i + 1;
+        char label[16];
+        cw_thread_label(e->first.thread, label, sizeof label);
+        const cw_node_info *to_info = cw_node_info_get(e->to), *from_info = cw_node_info_get(e->from);
+        cw_record_stack(&r, label, e->first.to_stack, "%s M%zu acquired%s here while holding %s M%zu%s in thread %s",
+                        to_info ? cw_lock_kind_name(to_info->kind) : "lock", to,
+                        e->first.to_read ? " for reading" : "",
+                        from_info ? cw_lock_kind_name(from_info->kind) : "lock", from,
+                        e->first.from_read ? " (for reading)" : "", label);
+        cw_record_stack(&r, label, e->first.from_stack, "M%zu previously acquired by the same thread here", from);
+    }
+    cw_record_end(&r);
+}
+
+/* ---- semaphores -------------------------------------------------------- */
+
+void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_t pc)
+{
+    cw_lock_created(t, addr, CW_KIND_SEMAPHORE, pc);
+    cw_lock_slot *slot = cw_lock_table_get(addr);
+    if (!slot)
+        return;
+    atomic_store(&slot->sem_value0, value + 1);
+    atomic_store(&slot->sem_taker, 0);
+    atomic_fetch_add(&slot->sem_epoch, 1);
+}
+
+/* Only a semaphore created with value 1 behaves as a lock; counting
+ * semaphores (limiters) never take part in lock order. */
+static cw_lock_slot *binary_semaphore(uintptr_t addr)
+{
+    cw_lock_slot *slot = cw_lock_table_find(addr);
+    return slot && atomic_load(&slot->sem_value0) == 2 ? slot : NULL;
+}
+
+void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uintptr_t pc)
+{
+    cw_lock_slot *slot = binary_semaphore(addr);
+    if (!slot)
+        return;
+    cw_stack_id stack = cw_thread_site_stack(t, pc);
+    atomic_store(&slot->sem_taker, t->index + 1);
+    atomic_store(&slot->sem_take_stack, stack);
+    if (mode == CW_ACQ_TRY && cw_trywait_is_acquire)
+        mode = CW_ACQ_BLOCKING;
+    if (t->nheld > 0 && mode != CW_ACQ_TRY)
+        add_order_edges(t, addr, CW_KIND_SEMAPHORE, false, stack);
+    if (t->nheld < CW_MAX_HELD)
+        t->held[t->nheld++] = (cw_held_lock){
+            .addr = addr, .stack = stack, .kind = CW_KIND_SEMAPHORE,
+            .epoch = atomic_load(&slot->sem_epoch),
+        };
+}
+
+void cw_semaphore_posted(cw_thread *t, uintptr_t addr)
+{
+    cw_lock_slot *slot = binary_semaphore(addr);
+    if (!slot)
+        return;
+    atomic_fetch_add(&slot->sem_epoch, 1);
+    atomic_store(&slot->sem_taker, 0);
+    int i = cw_held_index(t, addr);
+    if (i >= 0)
+        remove_held(t, i);
+}

@@ -1,0 +1,69 @@
+/*
+ * Lock events: what the interceptors report to the analyses, and the checks
+ * that are decided on the spot (self-deadlock, misuse).
+ *
+ * The interceptors (preload/) know the pthread/semaphore API and glibc's
+ * object layouts; this layer knows only "thread t took/released/created/
+ * destroyed the lock at addr".  The uncontended path — taking a lock while
+ * holding none, releasing it — touches only the calling thread's state.
+ * Nested acquisitions look up the lock's graph node and consult a per-thread
+ * cache of edges already known; only a new edge (or a new context for one)
+ * takes the global graph lock.
+ */
+#ifndef CW_LOCK_EVENTS_H
+#define CW_LOCK_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lock_kind.h"
+#include "thread_state.h"
+
+/* How an acquisition may wait: only one that can wait may close a deadlock cycle. */
+typedef enum cw_acquire_mode {
+    CW_ACQ_TRY = 0,     /* trylock: never waits, adds no edge to the lock it tries */
+    CW_ACQ_BLOCKING,    /* may wait forever */
+    CW_ACQ_TIMED,       /* may wait, gives up after a timeout */
+} cw_acquire_mode;
+
+void cw_events_init(void);
+
+/* The thread got the lock. */
+void cw_acquired(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read,
+                 cw_acquire_mode mode, uintptr_t pc);
+/* The thread released the lock (drops its most recent hold of addr). */
+void cw_released(cw_thread *t, uintptr_t addr);
+/* Index of the thread's most recent hold of addr, or -1. */
+int cw_held_index(const cw_thread *t, uintptr_t addr);
+
+/* A new lock lives at addr from now on (init). */
+void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t pc);
+/* The lock at addr is gone (destroy); `held` when it was still locked: misuse. */
+void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool held, uintptr_t pc);
+
+/* The thread is about to acquire a lock it already holds.  `hangs`: it would
+ * wait forever (reported, then the program is ended); otherwise the call
+ * fails or times out and the program goes on. */
+void cw_self_deadlock(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hangs, uintptr_t pc);
+
+/* Unlock of a lock the caller does not hold: owner_tid 0 = it was not locked at all. */
+void cw_unlock_misuse(cw_thread *t, uintptr_t addr, cw_lock_kind kind, pid_t owner_tid, uintptr_t pc);
+
+/* The thread is ending (not the main thread's exit): locks still held are
+ * misuse.  pc: where it called pthread_exit, or 0 when its start routine returned. */
+void cw_thread_exiting(cw_thread *t, uintptr_t pc);
+
+/* Semaphores used as locks. */
+void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_t pc);
+void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uintptr_t pc);
+void cw_semaphore_posted(cw_thread *t, uintptr_t addr);
+
+/* fork(): the graph lock must not be held by a thread that does not exist in the child. */
+void cw_events_before_fork(void);
+void cw_events_after_fork(void);
+
+/* Thread label for reports ("T3"). */
+void cw_thread_label(uint32_t index, char *buf, unsigned size);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * Lock table: from a lock's address to what the shim knows about the lock
+ * living there now.
+ *
+ * A lock is not an address: memory is reused.  Each initialisation (and each
+ * destroy) starts a new lock at the same address by dropping the slot's graph
+ * node, so the lock-order graph never connects two different locks that
+ * happened to share memory.  The node is made lazily, the first time the lock
+ * takes part in nesting, so a lock that is only ever taken alone costs nothing
+ * but its slot.
+ *
+ * Lock-free open addressing over an mmap'd array that is touched only where
+ * used: lookups never lock; inserting an address claims a slot with one CAS.
+ * Addresses are never removed (a destroyed lock's slot is reused by whatever
+ * lock lives at that address next).  When the table is full, new addresses are
+ * not tracked (cw_lock_table_get returns NULL) rather than failing the program.
+ */
+#ifndef CW_LOCK_TABLE_H
+#define CW_LOCK_TABLE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "../stacks/stack_depot.h"
+
+typedef struct cw_lock_slot {
+    _Atomic uintptr_t addr;
+    _Atomic uint64_t node;             /* lock-order graph node of the current lock, 0 = none yet */
+    _Atomic cw_stack_id create_stack;  /* where initialised; 0 for static initialisers */
+    _Atomic uint32_t kind;
+    /* Semaphores used as locks: who took it last, and how often it was released. */
+    _Atomic uint32_t sem_value0;       /* initial value + 1 (0 = unknown) */
+    _Atomic uint32_t sem_taker;        /* thread index + 1 of the last taker, 0 = none */
+    _Atomic cw_stack_id sem_take_stack;
+    _Atomic uint32_t sem_epoch;        /* bumped by every post */
+} cw_lock_slot;
+
+/* The slot for addr, inserting it if needed; NULL when the table is full. */
+cw_lock_slot *cw_lock_table_get(uintptr_t addr);
+/* The slot for addr if present, else NULL; never inserts. */
+cw_lock_slot *cw_lock_table_find(uintptr_t addr);
+
+#endif

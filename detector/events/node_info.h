@@ -1,0 +1,30 @@
+/*
+ * What a report needs to know about a lock-order graph node: where the lock
+ * lives, what kind it is, and where it was created (or first used).
+ *
+ * A small hash map from node id to that description.  Callers serialize (the
+ * shim's graph lock); entries are removed with their node when the lock is
+ * destroyed, so memory follows the number of live locks that took part in
+ * nesting, not the number ever made.
+ */
+#ifndef CW_NODE_INFO_H
+#define CW_NODE_INFO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../stacks/stack_depot.h"
+
+typedef struct cw_node_info {
+    uint64_t node;
+    uintptr_t addr;
+    cw_stack_id stack;
+    uint8_t kind;
+    bool created;        /* stack is where it was initialised (else: where first used) */
+} cw_node_info;
+
+bool cw_node_info_put(const cw_node_info *info);
+const cw_node_info *cw_node_info_get(uint64_t node);
+void cw_node_info_remove(uint64_t node);
+
+#endif

@@ -1,0 +1,208 @@
+#define _GNU_SOURCE
+#include "record_writer.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "spin_lock.h"
+#include "../report/record_format.h"
+
+#define RECORD_CAP (1u << 20)
+
+static char report_dir[PATH_MAX];
+static char exe_path[PATH_MAX];
+static int out_fd = -1;
+static pid_t out_pid;
+static cw_spin_lock open_lock;
+static atomic_uint written;
+static void *shim_base;
+
+void cw_record_writer_init(void)
+{
+    const char *dir = getenv(CW_REPORT_DIR_ENV);
+    if (dir && strlen(dir) < sizeof report_dir - 32)
+        strcpy(report_dir, dir);
+    ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+    exe_path[n > 0 ? n : 0] = '\0';
+    Dl_info info;
+    if (dladdr((void *)cw_record_writer_init, &info))
+        shim_base = info.dli_fbase;
+}
+
+/* The findings file of this process; reopened after fork (new pid). */
+static int output_fd(void)
+{
+    if (!report_dir[0])
+        return 2;
+    pid_t pid = getpid();
+    cw_spin_lock_acquire(&open_lock);
+    if (out_fd < 0 || out_pid != pid) {
+        char path[PATH_MAX + 64];
+        snprintf(path, sizeof path, "%s/%s%d", report_dir, CW_FINDINGS_PREFIX, (int)pid);
+        out_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        out_pid = pid;
+    }
+    int fd = out_fd;
+    cw_spin_lock_release(&open_lock);
+    return fd >= 0 ? fd : 2;
+}
+
+static void put_raw(cw_record *r, const char *s, size_t n)
+{
+    if (!r->buf || r->len + n + 8 > r->cap)
+        return;
+    memcpy(r->buf + r->len, s, n);
+    r->len += n;
+}
+
+/* A text field: TAB and newline would break the line format. */
+static void put_field(cw_record *r, const char *s)
+{
+    put_raw(r, "\t", 1);
+    for (; s && *s; s++) {
+        char c = (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s;
+        put_raw(r, &c, 1);
+    }
+}
+
+static void put_vformat_field(cw_record *r, const char *fmt, va_list ap)
+{
+    char text[1024];
+    vsnprintf(text, sizeof text, fmt, ap);
+    put_field(r, text);
+}
+
+int cw_record_begin(cw_record *r, const char *kind, const char *fmt, ...)
+{
+    void *p = mmap(NULL, RECORD_CAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    r->buf = p == MAP_FAILED ? NULL : p;
+    r->len = 0;
+    r->cap = RECORD_CAP;
+    if (!r->buf)
+        return -1;
+    put_raw(r, "finding", 7);
+    put_field(r, kind);
+    va_list ap;
+    va_start(ap, fmt);
+    put_vformat_field(r, fmt, ap);
+    va_end(ap);
+    put_raw(r, "\n", 1);
+    return 0;
+}
+
+static void put_frame(cw_record *r, uintptr_t pc, int exact)
+{
+    Dl_info info;
+    struct link_map *map = NULL;
+    const char *module = "?";
+    uintptr_t vaddr = pc;
+    if (dladdr1((void *)pc, &info, (void **)&map, RTLD_DL_LINKMAP) && map) {
+        module = (map->l_name && map->l_name[0]) ? map->l_name : exe_path;
+        vaddr = pc - map->l_addr;
+    }
+    char line[64];
+    put_raw(r, "frame", 5);
+    put_field(r, module);
+    int n = snprintf(line, sizeof line, "\t0x%lx\t%c\n", (unsigned long)vaddr, exact ? 'i' : 'r');
+    put_raw(r, line, (size_t)n);
+}
+
+/* The shim's own frames (interceptors, thread wrapper) mean nothing to the user. */
+static int in_shim(uintptr_t pc)
+{
+    Dl_info info;
+    return shim_base && dladdr((void *)pc, &info) && info.dli_fbase == shim_base;
+}
+
+static void put_frames(cw_record *r, const uintptr_t *pcs, size_t n, int first_is_exact)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!in_shim(pcs[i]))
+            put_frame(r, pcs[i], i == 0 && first_is_exact);
+}
+
+void cw_record_lock(cw_record *r, const char *id, const char *type, const char *how, cw_stack_id stack)
+{
+    put_raw(r, "lock", 4);
+    put_field(r, id);
+    put_field(r, type);
+    put_field(r, how);
+    put_raw(r, "\n", 1);
+    size_t n;
+    const uintptr_t *pcs = cw_stack_depot_get(stack, &n);
+    put_frames(r, pcs, n, 0);
+}
+
+void cw_record_stack_pcs(cw_record *r, const char *thread, const uintptr_t *pcs, size_t n,
+                         int first_is_exact, const char *role)
+{
+    put_raw(r, "stack", 5);
+    put_field(r, thread);
+    put_field(r, role);
+    put_raw(r, "\n", 1);
+    put_frames(r, pcs, n, first_is_exact);
+}
+
+void cw_record_stack(cw_record *r, const char *thread, cw_stack_id stack, const char *fmt, ...)
+{
+    char role[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(role, sizeof role, fmt, ap);
+    va_end(ap);
+    size_t n;
+    const uintptr_t *pcs = cw_stack_depot_get(stack, &n);
+    cw_record_stack_pcs(r, thread, pcs, n, 0, role);
+}
+
+void cw_record_pyframe(cw_record *r, const char *file, int line, const char *function)
+{
+    char num[24];
+    put_raw(r, "pyframe", 7);
+    put_field(r, file);
+    snprintf(num, sizeof num, "%d", line);
+    put_field(r, num);
+    put_field(r, function);
+    put_raw(r, "\n", 1);
+}
+
+void cw_record_note(cw_record *r, const char *fmt, ...)
+{
+    put_raw(r, "note", 4);
+    va_list ap;
+    va_start(ap, fmt);
+    put_vformat_field(r, fmt, ap);
+    va_end(ap);
+    put_raw(r, "\n", 1);
+}
+
+void cw_record_end(cw_record *r)
+{
+    if (!r->buf)
+        return;
+    put_raw(r, "end\n", 4);
+    int fd = output_fd();
+    const char *p = r->buf;
+    size_t left = r->len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w <= 0)
+            break;
+        p += w;
+        left -= (size_t)w;
+    }
+    munmap(r->buf, r->cap);
+    r->buf = NULL;
+    atomic_fetch_add(&written, 1);
+}
+
+unsigned cw_record_count(void) { return atomic_load(&written); }

@@ -1,0 +1,46 @@
+/*
+ * Writes findings in the record format (detector/report/record_format.h) from
+ * inside the watched program.
+ *
+ * Each finding is assembled in an mmap'd buffer (never malloc: a finding can
+ * be written from inside the program's allocator or a hung thread) and then
+ * appended to this process's findings file with a single write(2), so findings
+ * of concurrent threads never interleave and a finding written just before a
+ * crash is complete on disk.
+ *
+ * Native frames are written as module path + address inside the module's ELF
+ * image; the launcher symbolizes them.
+ */
+#ifndef CW_RECORD_WRITER_H
+#define CW_RECORD_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../stacks/stack_depot.h"
+
+typedef struct cw_record {
+    char *buf;
+    size_t len, cap;
+} cw_record;
+
+/* Where findings go: set once at start-up from CONCWATCH_REPORT_DIR. */
+void cw_record_writer_init(void);
+
+int cw_record_begin(cw_record *r, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cw_record_lock(cw_record *r, const char *id, const char *type, const char *how, cw_stack_id stack);
+void cw_record_stack(cw_record *r, const char *thread, cw_stack_id stack, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A stack given as raw PCs; `first_is_exact` when pcs[0] is an interrupted instruction, not a return address. */
+void cw_record_stack_pcs(cw_record *r, const char *thread, const uintptr_t *pcs, size_t n,
+                         int first_is_exact, const char *role);
+void cw_record_pyframe(cw_record *r, const char *file, int line, const char *function);
+void cw_record_note(cw_record *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends `end`, writes the finding out and releases the buffer. */
+void cw_record_end(cw_record *r);
+
+/* Number of findings this process has written (for the exit decision of the shim). */
+unsigned cw_record_count(void);
+
+#endif

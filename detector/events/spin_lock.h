@@ -1,0 +1,44 @@
+/*
+ * The shim's own lock for its slow paths (lock-order graph, stack depot,
+ * thread registry).
+ *
+ * Why not a pthread mutex: the shim intercepts pthread mutexes, and a lock of
+ * our own must never show up in the program's lock graph nor recurse into our
+ * interceptors.  Contention is rare (new edges, new call sites), so spinning
+ * with sched_yield is fine.
+ */
+#ifndef CW_SPIN_LOCK_H
+#define CW_SPIN_LOCK_H
+
+#include <sched.h>
+#include <stdatomic.h>
+
+typedef struct cw_spin_lock {
+    atomic_int taken;
+} cw_spin_lock;
+
+static inline void cw_spin_lock_acquire(cw_spin_lock *l)
+{
+    for (int spins = 0;; spins++) {
+        if (!atomic_load_explicit(&l->taken, memory_order_relaxed) &&
+            !atomic_exchange_explicit(&l->taken, 1, memory_order_acquire))
+            return;
+        if (spins > 64)
+            sched_yield();
+        else
+            __builtin_ia32_pause();
+    }
+}
+
+static inline void cw_spin_lock_release(cw_spin_lock *l)
+{
+    atomic_store_explicit(&l->taken, 0, memory_order_release);
+}
+
+/* After fork() in the child: whoever held it no longer exists. */
+static inline void cw_spin_lock_reset(cw_spin_lock *l)
+{
+    atomic_store_explicit(&l->taken, 0, memory_order_relaxed);
+}
+
+#endif

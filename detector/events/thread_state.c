@@ -1,0 +1,176 @@
+#include "thread_state.h"
+
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "spin_lock.h"
+#include "../stacks/stack_capture.h"
+
+__thread cw_thread *cw_tls_self __attribute__((tls_model("initial-exec")));
+__thread int cw_tls_untracked __attribute__((tls_model("initial-exec")));
+
+#define MAX_SLOTS (1u << 16)
+#define SLOTS_PER_CHUNK 64
+
+static cw_thread *_Atomic *slots;          /* every slot ever made, for the watcher */
+static _Atomic uint32_t nslots;
+static cw_thread *free_slots;
+static _Atomic uint32_t next_index;
+static cw_spin_lock registry_lock;
+static pthread_key_t exit_key;
+static _Atomic int exit_key_state;          /* 0 none, 1 creating, 2 ready */
+
+static void on_thread_exit(void *arg)
+{
+    cw_thread *t = arg;
+    if (t && t == cw_tls_self)
+        cw_thread_detach(t);
+}
+
+/* A pthread key whose destructor detaches threads that end without passing
+ * through our start-routine wrapper (threads created before the shim, or by
+ * code that calls clone-based helpers). */
+static void ensure_exit_key(void)
+{
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&exit_key_state, &expected, 1)) {
+        if (pthread_key_create(&exit_key, on_thread_exit) == 0)
+            atomic_store(&exit_key_state, 2);
+        else
+            atomic_store(&exit_key_state, 3);
+    }
+}
+
+static cw_thread *new_slot_chunk(void)
+{
+    if (!slots) {
+        void *p = mmap(NULL, MAX_SLOTS * sizeof(cw_thread *), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            return NULL;
+        slots = p;
+    }
+    uint32_t base = atomic_load(&nslots);
+    if (base + SLOTS_PER_CHUNK > MAX_SLOTS)
+        return NULL;
+    cw_thread *chunk = mmap(NULL, SLOTS_PER_CHUNK * sizeof(cw_thread), PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (chunk == MAP_FAILED)
+        return NULL;
+    for (uint32_t i = 0; i < SLOTS_PER_CHUNK; i++) {
+        atomic_store(&slots[base + i], &chunk[i]);
+        chunk[i].next_free = i + 1 < SLOTS_PER_CHUNK ? &chunk[i + 1] : NULL;
+    }
+    atomic_store(&nslots, base + SLOTS_PER_CHUNK);
+    return chunk;
+}
+
+cw_thread *cw_thread_attach(void)
+{
+    cw_spin_lock_acquire(&registry_lock);
+    if (!free_slots)
+        free_slots = new_slot_chunk();
+    cw_thread *t = free_slots;
+    if (t)
+        free_slots = t->next_free;
+    cw_spin_lock_release(&registry_lock);
+    if (!t)
+        return NULL;
+
+    /* Only the cheap fields need resetting; caches are emptied below. */
+    memset(t, 0, offsetof(cw_thread, sites));
+    memset(t->sites, 0, sizeof t->sites);
+    memset(t->edges, 0, sizeof t->edges);
+    t->index = atomic_fetch_add(&next_index, 1);
+    t->tid = (pid_t)syscall(SYS_gettid);
+    t->self = pthread_self();
+    t->parent = UINT32_MAX;
+    t->watch_seq = 0;
+    t->watch_addr = 0;
+    atomic_store(&t->hang_captured, 0);
+    cw_tls_self = t;
+    atomic_store(&t->alive, 1);
+
+    t->depth++;
+    ensure_exit_key();
+    if (atomic_load(&exit_key_state) == 2)
+        pthread_setspecific(exit_key, t);
+    t->depth--;
+    return t;
+}
+
+void cw_thread_detach(cw_thread *t)
+{
+    if (atomic_load(&exit_key_state) == 2 && t == cw_tls_self)
+        pthread_setspecific(exit_key, NULL);
+    atomic_store(&t->wait.addr, 0);
+    atomic_store(&t->alive, 0);
+    if (t == cw_tls_self) {
+        cw_tls_self = NULL;
+        cw_tls_untracked = 1;
+    }
+    cw_spin_lock_acquire(&registry_lock);
+    t->next_free = free_slots;
+    free_slots = t;
+    cw_spin_lock_release(&registry_lock);
+}
+
+void cw_thread_for_each(void (*fn)(cw_thread *, void *), void *arg)
+{
+    uint32_t n = atomic_load(&nslots);
+    for (uint32_t i = 0; i < n; i++) {
+        cw_thread *t = atomic_load(&slots[i]);
+        if (t && atomic_load(&t->alive))
+            fn(t, arg);
+    }
+}
+
+/* Linear: used only when reporting and by the hang watcher. */
+#define FIND_LIVE(cond)                                      \
+    uint32_t n = atomic_load(&nslots);                       \
+    for (uint32_t i = 0; i < n; i++) {                       \
+        cw_thread *t = atomic_load(&slots[i]);               \
+        if (t && atomic_load(&t->alive) && (cond))           \
+            return t;                                        \
+    }                                                        \
+    return NULL
+
+cw_thread *cw_thread_by_tid(pid_t tid) { FIND_LIVE(t->tid == tid); }
+cw_thread *cw_thread_by_index(uint32_t index) { FIND_LIVE(t->index == index); }
+cw_thread *cw_thread_by_pthread(pthread_t self) { FIND_LIVE(pthread_equal(t->self, self)); }
+
+cw_stack_id cw_thread_site_stack(cw_thread *t, uintptr_t pc)
+{
+    cw_site *s = &t->sites[((pc >> 4) ^ (pc >> 13)) & (CW_SITE_CACHE - 1)];
+    if (__builtin_expect(s->pc == pc, 1))
+        return s->stack;
+    cw_stack_id id = cw_capture_stack(pc);
+    s->pc = pc;
+    s->stack = id;
+    return id;
+}
+
+void cw_thread_registry_before_fork(void) { cw_spin_lock_acquire(&registry_lock); }
+void cw_thread_registry_after_fork_parent(void) { cw_spin_lock_release(&registry_lock); }
+
+void cw_thread_registry_after_fork_child(void)
+{
+    /* Only the forking thread survives in the child: retire every other slot
+     * (they stay allocated; their memory may still be read by nobody). */
+    cw_thread *self = cw_tls_self;
+    uint32_t n = atomic_load(&nslots);
+    for (uint32_t i = 0; i < n; i++) {
+        cw_thread *t = atomic_load(&slots[i]);
+        if (t && t != self && atomic_load(&t->alive)) {
+            atomic_store(&t->alive, 0);
+            atomic_store(&t->wait.addr, 0);
+            t->next_free = free_slots;
+            free_slots = t;
+        }
+    }
+    if (self)
+        self->tid = (pid_t)syscall(SYS_gettid);
+    cw_spin_lock_reset(&registry_lock);
+}

@@ -1,0 +1,114 @@
+/*
+ * Per-thread state of the watched program, as the shim records it: which locks
+ * a thread holds (its lockset), what it is blocked on, and small caches that
+ * keep the lock/unlock hot path free of global locks.
+ *
+ * Every thread the shim sees gets a cw_thread from a registry of mmap'd slots
+ * (no malloc: threads can first appear inside the allocator or before it is
+ * initialised).  The current thread's slot is one initial-exec TLS load away.
+ * A thread's own fields are written only by itself; the hang watcher reads
+ * the `wait` and `held` fields of other threads racily and confirms what it
+ * sees over time.  Slots of exited threads are recycled; their index (the "T"
+ * number in reports) is not.
+ */
+#ifndef CW_THREAD_STATE_H
+#define CW_THREAD_STATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lock_kind.h"
+#include "../stacks/stack_depot.h"
+
+#define CW_MAX_HELD 64
+#define CW_SITE_CACHE 256
+#define CW_EDGE_CACHE 256
+#define CW_WAIT_TIMED 0x100u   /* in cw_wait.kind: the wait gives up by itself */
+
+typedef struct cw_held_lock {
+    uintptr_t addr;
+    uint64_t node;          /* lock-order graph node, resolved lazily (0 = not yet) */
+    cw_stack_id stack;      /* where this thread took it */
+    uint32_t epoch;         /* semaphores: the lock's release count when taken */
+    uint8_t kind;           /* cw_lock_kind */
+    uint8_t read;           /* held in shared (read) mode */
+} cw_held_lock;
+
+typedef struct cw_site {
+    uintptr_t pc;
+    cw_stack_id stack;
+} cw_site;
+
+typedef struct cw_edge_key {
+    uint64_t from, to, context;
+} cw_edge_key;
+
+/* What a thread is blocked in, for the hang watcher. */
+typedef struct cw_wait {
+    _Atomic uintptr_t addr;     /* 0 = not blocked in an intercepted wait */
+    _Atomic uint32_t kind;      /* cw_lock_kind of the object waited on */
+    _Atomic uint32_t seq;       /* bumped at each new wait: the watcher sees progress */
+    _Atomic cw_stack_id stack;  /* where the wait was entered (cached site stack) */
+    _Atomic uintptr_t pc;
+} cw_wait;
+
+typedef struct cw_thread {
+    uint32_t index;             /* T<index> in reports; the first thread seen is T0 */
+    pid_t tid;
+    pthread_t self;
+    uint32_t parent;            /* index of the creating thread, or UINT32_MAX */
+    cw_stack_id create_stack;
+    _Atomic int alive;
+    int depth;                  /* > 0 while inside the shim: calls made then are forwarded untouched */
+    uint32_t nheld;
+    cw_held_lock held[CW_MAX_HELD];
+    cw_wait wait;
+    cw_site sites[CW_SITE_CACHE];
+    cw_edge_key edges[CW_EDGE_CACHE];
+    struct cw_thread *next_free;
+    /* Written by the hang watcher only. */
+    uint32_t watch_seq;
+    uintptr_t watch_addr;
+    uint64_t watch_since_ns;
+    /* Filled by the thread itself, in a signal handler, when the watcher asks for its stack. */
+    _Atomic int hang_captured;
+    int hang_npcs;
+    uintptr_t hang_pcs[CW_MAX_FRAMES];
+} cw_thread;
+
+extern __thread cw_thread *cw_tls_self __attribute__((tls_model("initial-exec")));
+/* Set for threads the shim must never record: its own watcher, and threads
+ * past their exit (TLS destructors still run code that takes locks). */
+extern __thread int cw_tls_untracked __attribute__((tls_model("initial-exec")));
+
+/* The calling thread's state, attaching it on first use; NULL when it is not recorded. */
+static inline cw_thread *cw_thread_self(void)
+{
+    cw_thread *t = cw_tls_self;
+    if (__builtin_expect(t != NULL, 1))
+        return t;
+    if (cw_tls_untracked)
+        return NULL;
+    extern cw_thread *cw_thread_attach(void);
+    return cw_thread_attach();
+}
+
+void cw_thread_detach(cw_thread *t);
+
+/* Snapshot iteration for the hang watcher: calls fn for every live thread. */
+void cw_thread_for_each(void (*fn)(cw_thread *, void *), void *arg);
+cw_thread *cw_thread_by_tid(pid_t tid);
+cw_thread *cw_thread_by_index(uint32_t index);
+cw_thread *cw_thread_by_pthread(pthread_t self);
+
+/* Stack id of the call site `pc` as seen by this thread: cached per thread, captured on first sight. */
+cw_stack_id cw_thread_site_stack(cw_thread *t, uintptr_t pc);
+
+void cw_thread_registry_before_fork(void);
+void cw_thread_registry_after_fork_parent(void);
+void cw_thread_registry_after_fork_child(void);
+
+#endif

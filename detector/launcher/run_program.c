@@ -1,0 +1,146 @@
+/* fork + exec + wait with signal forwarding; see run_program.h. */
+#define _GNU_SOURCE
+#include "run_program.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "record_format.h"
+
+/* The child to forward SIGTERM/SIGHUP to; 0 once it is gone. */
+static volatile sig_atomic_t child_pid;
+
+static void forward_signal(int sig)
+{
+    if (child_pid > 0)
+        kill((pid_t)child_pid, sig);
+}
+
+/* Signal dispositions concwatch changes while the child runs. */
+typedef struct saved_signals {
+    struct sigaction intr, quit, term, hup, chld;
+    sigset_t mask;
+} saved_signals;
+
+static void take_over_signals(saved_signals *saved)
+{
+    struct sigaction ignore = { .sa_handler = SIG_IGN };
+    struct sigaction forward = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+    struct sigaction dfl = { .sa_handler = SIG_DFL };
+    sigemptyset(&ignore.sa_mask);
+    sigemptyset(&forward.sa_mask);
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGINT, &ignore, &saved->intr);
+    sigaction(SIGQUIT, &ignore, &saved->quit);
+    sigaction(SIGTERM, &forward, &saved->term);
+    sigaction(SIGHUP, &forward, &saved->hup);
+    sigaction(SIGCHLD, &dfl, &saved->chld);   /* inherited SIG_IGN would break waitpid */
+}
+
+static void restore_signals(const saved_signals *saved)
+{
+    sigaction(SIGINT, &saved->intr, NULL);
+    sigaction(SIGQUIT, &saved->quit, NULL);
+    sigaction(SIGTERM, &saved->term, NULL);
+    sigaction(SIGHUP, &saved->hup, NULL);
+    sigaction(SIGCHLD, &saved->chld, NULL);
+    sigprocmask(SIG_SETMASK, &saved->mask, NULL);
+}
+
+static void set_child_environment(const cw_run_request *req)
+{
+    const char *old = getenv("LD_PRELOAD");
+    char *preload = NULL;
+    if (old && old[0] && asprintf(&preload, "%s:%s", old, req->shim) >= 0)
+        setenv("LD_PRELOAD", preload, 1);
+    else
+        setenv("LD_PRELOAD", req->shim, 1);
+    free(preload);
+    setenv(CW_REPORT_DIR_ENV, req->report_dir, 1);
+    setenv(CW_HANG_AFTER_ENV, req->hang_after, 1);
+}
+
+/* In the child: never returns.  An exec failure is sent to the parent as an
+   errno through the close-on-exec pipe (which a successful exec just closes). */
+static _Noreturn void exec_child(const cw_run_request *req, const saved_signals *saved, int err_fd)
+{
+    restore_signals(saved);
+    set_child_environment(req);
+    execvp(req->path, req->argv);  /* a path with '/': no search, but the /bin/sh fallback */
+    int e = errno;
+    ssize_t unused = write(err_fd, &e, sizeof e);
+    (void)unused;
+    _exit(127);
+}
+
+/* Waits for the child to end without reaping it, stops forwarding, then reaps:
+   so a late SIGTERM can never hit a recycled pid. */
+static int wait_child(pid_t pid)
+{
+    siginfo_t info;
+    while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) != 0 && errno == EINTR)
+        ;
+    child_pid = 0;
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+/* The errno sent by a failed exec, or 0 if exec succeeded. */
+static int exec_error(int fd)
+{
+    int e = 0;
+    ssize_t got;
+    while ((got = read(fd, &e, sizeof e)) < 0 && errno == EINTR)
+        ;
+    return got == (ssize_t)sizeof e ? e : 0;
+}
+
+int cw_run_program(const cw_run_request *req, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "cannot start %s: %s", req->argv[0], strerror(errno));
+        return 2;
+    }
+    saved_signals saved;
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    /* Blocked across fork: a SIGTERM arriving before child_pid is set is
+       delivered (and forwarded) right after, instead of being lost. */
+    sigprocmask(SIG_BLOCK, &block, &saved.mask);
+    take_over_signals(&saved);
+    pid_t pid = fork();
+    if (pid == 0)
+        exec_child(req, &saved, pipe_fds[1]);
+    close(pipe_fds[1]);
+    int status = 2;
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot start %s: fork: %s", req->argv[0], strerror(errno));
+    } else {
+        child_pid = pid;
+        sigprocmask(SIG_SETMASK, &saved.mask, NULL);
+        int e = exec_error(pipe_fds[0]);
+        status = wait_child(pid);
+        if (e) {
+            snprintf(err, errlen, "cannot execute %s: %s", req->path, strerror(e));
+            status = e == ENOENT ? 127 : 126;
+        }
+    }
+    close(pipe_fds[0]);
+    restore_signals(&saved);
+    return status;
+}

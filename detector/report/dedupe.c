@@ -1,0 +1,102 @@
+/* Repeated findings; see dedupe.h. */
+#include "dedupe.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+static bool same_string(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_frame(const cw_frame *a, const cw_frame *b)
+{
+    return a->is_python == b->is_python && a->vaddr == b->vaddr && a->line == b->line &&
+           same_string(a->module, b->module) && same_string(a->file, b->file) &&
+           same_string(a->function, b->function);
+}
+
+static bool same_frames(const cw_frame *a, size_t na, const cw_frame *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (!same_frame(&a[i], &b[i]))
+            return false;
+    return true;
+}
+
+static bool same_finding(const cw_finding *a, const cw_finding *b)
+{
+    if (!same_string(a->kind, b->kind) || !same_string(a->message, b->message) ||
+        a->nlocks != b->nlocks || a->nstacks != b->nstacks)
+        return false;
+    for (size_t i = 0; i < a->nlocks; i++) {
+        const cw_lock *x = &a->locks[i], *y = &b->locks[i];
+        if (!same_string(x->id, y->id) || !same_string(x->type, y->type) ||
+            !same_frames(x->frames, x->nframes, y->frames, y->nframes))
+            return false;
+    }
+    for (size_t i = 0; i < a->nstacks; i++) {
+        const cw_stack *x = &a->stacks[i], *y = &b->stacks[i];
+        if (!same_string(x->thread, y->thread) || !same_string(x->role, y->role) ||
+            !same_frames(x->frames, x->nframes, y->frames, y->nframes))
+            return false;
+    }
+    return true;
+}
+
+/* FNV-1a over the fields that cheaply tell most findings apart. */
+static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static uint64_t finding_hash(const cw_finding *f)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    if (f->kind)
+        h = hash_bytes(h, f->kind, strlen(f->kind));
+    if (f->message)
+        h = hash_bytes(h, f->message, strlen(f->message));
+    for (size_t i = 0; i < f->nstacks; i++)
+        for (size_t k = 0; k < f->stacks[i].nframes; k++)
+            h = hash_bytes(h, &f->stacks[i].frames[k].vaddr, sizeof(uint64_t));
+    return h;
+}
+
+/* cw_finding_list_filter() compacts as it goes, so the findings kept so far
+   are list->items[0 .. nkept-1] whenever keep_first() is called. */
+typedef struct dedupe_state {
+    const cw_finding_list *list;
+    uint64_t *hashes;          /* hashes[i]: of list->items[i], i < nkept */
+    size_t nkept;
+} dedupe_state;
+
+static bool keep_first(const cw_finding *f, void *arg)
+{
+    dedupe_state *st = arg;
+    uint64_t h = finding_hash(f);
+    for (size_t i = 0; i < st->nkept; i++)
+        if (st->hashes[i] == h && same_finding(&st->list->items[i], f))
+            return false;
+    st->hashes[st->nkept++] = h;
+    return true;
+}
+
+size_t cw_finding_list_dedupe(cw_finding_list *list)
+{
+    if (list->n < 2)
+        return 0;
+    dedupe_state st = { .list = list };
+    st.hashes = cw_xcalloc(list->n, sizeof *st.hashes);
+    size_t removed = cw_finding_list_filter(list, keep_first, &st);
+    free(st.hashes);
+    return removed;
+}

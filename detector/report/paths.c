@@ -1,0 +1,42 @@
+/* Path display helpers; see paths.h. */
+#include "paths.h"
+
+#include <string.h>
+
+const char *cw_display_path(const char *file, const char *base_dir)
+{
+    if (!file || !base_dir || base_dir[0] != '/')
+        return file;
+    size_t n = strlen(base_dir);
+    while (n > 1 && base_dir[n - 1] == '/')
+        n--;
+    if (n == 1)                 /* base "/": "usr/lib/x.c" would read worse */
+        return file;
+    if (strncmp(file, base_dir, n) == 0 && file[n] == '/' && file[n + 1] != '\0')
+        return file + n + 1;
+    return file;
+}
+
+const char *cw_basename(const char *path)
+{
+    if (!path)
+        return NULL;
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+bool cw_is_runtime_module(const char *module)
+{
+    static const char *const prefixes[] = {
+        "libc.so", "libc-", "libpthread", "libdl.so", "librt.so", "libm.so",
+        "ld-linux", "ld.so", "ld64.so", "libgcc_s", "libstdc++",
+        "libpython", "python", "libconcwatch", "libtsan", "libasan",
+    };
+    const char *base = cw_basename(module);
+    if (!base)
+        return false;
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}

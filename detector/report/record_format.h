@@ -1,0 +1,47 @@
+/*
+ * The record format: how the shim (inside the watched program) hands its
+ * findings to the launcher (outside it).
+ *
+ * Why a file and not a pipe: the program may crash, _exit or be killed right
+ * after a finding; every record is appended with one write(2) to a file opened
+ * O_APPEND at shim start-up, so whatever was detected survives.  Each process
+ * (the program, and every child it forks or execs) writes its own file
+ * "<report dir>/findings.<pid>"; the launcher reads them all.
+ *
+ * Why raw frames: symbolization (libdw) is slow and allocates; it happens in
+ * the launcher.  The shim writes each native frame as module path + ELF virtual
+ * address inside that module (pc - load bias), which is what libdw wants for
+ * both PIE and non-PIE objects.  Python frames are already symbolic.
+ *
+ * Grammar: UTF-8 text, one record per line, fields separated by one TAB.
+ * Text fields never contain TAB or newline (the writer replaces them by a
+ * space).  Unknown record tags are ignored by the reader (forward compatible).
+ *
+ *   finding <kind> <message>          starts a finding; kind is one of
+ *                                     self-deadlock, lock-order-inversion,
+ *                                     deadlock, data-race, misuse
+ *   lock <id> <type> <how>            a lock involved; id like "M1", type one of
+ *                                     mutex, rwlock, spinlock, semaphore, ...;
+ *                                     how is "created" or "first used".
+ *                                     The frame lines that follow (until the next
+ *                                     lock/stack/end) are where it was created.
+ *   stack <thread> <role>             a stack of the finding; thread like "T1",
+ *                                     role a phrase ("acquires M2 while holding M1").
+ *                                     The frame lines that follow belong to it.
+ *   frame <module> <vaddr-hex> <r|i>  a native frame: module path, address inside
+ *                                     the module's ELF image, 'r' if it is a return
+ *                                     address (the call is at vaddr-1), 'i' if it is
+ *                                     the exact instruction.
+ *   pyframe <file> <line> <function>  an interpreted (Python) frame.
+ *   note <text>                       free text shown under the finding.
+ *   end                               ends the finding.
+ *
+ * Frames are innermost first.
+ */
+#ifndef CONCWATCH_RECORD_FORMAT_H
+#define CONCWATCH_RECORD_FORMAT_H
+
+#define CW_REPORT_DIR_ENV "CONCWATCH_REPORT_DIR"
+#define CW_FINDINGS_PREFIX "findings."
+
+#endif

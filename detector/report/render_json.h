@@ -1,0 +1,42 @@
+/*
+ * The JSON report (shape: /work/shared/README.md, "JSON report"):
+ *
+ *   { "tool": "concwatch", "version": "0.1.0", "command": ["./prog", "arg"],
+ *     "exit_status": 0,             the program's own status (128+N: signal N)
+ *     "suppressed": 0,              findings dropped by --suppressions
+ *     "findings": [
+ *       { "kind": "...", "message": "...", "pid": 1234,
+ *         "notes": ["..."],
+ *         "locks":  [ { "id": "M1", "type": "mutex", "how": "created",
+ *                       "created": [frames] } ],
+ *         "stacks": [ { "thread": "T1", "role": "...", "frames": [frames] } ] } ] }
+ *
+ *   frame: { "function": "deposit", "file": "samples/bank.c", "line": 12,
+ *            "module": "/abs/path/prog", "offset": "0x1234" }
+ *          plus "inlined": true for a call inlined into the next frame, and
+ *          "python": true for a Python frame (module and offset null).
+ *
+ * Unknown values are null (a missing line is null, not 0).  "created" holds
+ * the lock's first-use stack when "how" says so.  Files are relative to
+ * base_dir when under it, as in the text report; modules stay absolute.
+ */
+#ifndef CONCWATCH_RENDER_JSON_H
+#define CONCWATCH_RENDER_JSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "finding.h"
+
+typedef struct cw_run_info {
+    const char *version;          /* concwatch's version */
+    char *const *command;         /* the program and its arguments */
+    int ncommand;
+    int exit_status;              /* the program's status, 128+N if signal N */
+    size_t suppressed;            /* findings removed by suppressions */
+    const char *base_dir;         /* for relative file names; NULL: as recorded */
+} cw_run_info;
+
+void cw_render_json(FILE *out, const cw_finding_list *list, const cw_run_info *run);
+
+#endif

@@ -1,0 +1,151 @@
+/* TSan-like text report; see render_text.h. */
+#include "render_text.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "paths.h"
+
+static const char SEPARATOR[] = "==================";
+
+/* What each kind means, for the headline; unknown kinds print bare. */
+static const char *kind_explanation(const char *kind)
+{
+    static const struct { const char *kind, *why; } table[] = {
+        { "self-deadlock", "a thread waits for a lock it holds" },
+        { "lock-order-inversion", "potential deadlock" },
+        { "deadlock", "threads blocked on each other" },
+        { "data-race", "unsynchronized accesses" },
+        { "misuse", "lock API used wrongly" },
+    };
+    for (size_t i = 0; kind && i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(kind, table[i].kind) == 0)
+            return table[i].why;
+    return NULL;
+}
+
+static void print_frame(FILE *out, size_t index, const cw_frame *fr, const char *base_dir)
+{
+    fprintf(out, "    #%zu %s", index, fr->function ? fr->function : "<unknown>");
+    if (fr->file) {
+        fprintf(out, " %s", cw_display_path(fr->file, base_dir));
+        if (fr->line > 0)
+            fprintf(out, ":%d", fr->line);
+    }
+    if (fr->is_python)
+        fputs(" (python)", out);
+    else if (fr->module)
+        fprintf(out, " (%s+0x%" PRIx64 ")", cw_basename(fr->module), fr->vaddr);
+    if (fr->is_inlined)
+        fputs(" (inlined)", out);
+    fputc('\n', out);
+}
+
+static void print_frames(FILE *out, const cw_frame *frames, size_t n, const char *base_dir)
+{
+    if (n == 0)
+        fputs("    <no stack recorded>\n", out);
+    for (size_t i = 0; i < n; i++)
+        print_frame(out, i, &frames[i], base_dir);
+}
+
+static void print_headline(FILE *out, const cw_finding *f)
+{
+    const char *kind = f->kind ? f->kind : "unknown";
+    const char *why = kind_explanation(f->kind);
+    fprintf(out, "WARNING: concwatch: %s", kind);
+    if (why)
+        fprintf(out, " (%s)", why);
+    if (f->pid > 0)
+        fprintf(out, " (pid=%ld)", f->pid);
+    fputc('\n', out);
+    if (f->message && f->message[0])
+        fprintf(out, "  %s\n", f->message);
+    for (size_t i = 0; i < f->nnotes; i++)
+        fprintf(out, "  note: %s\n", f->notes[i]);
+}
+
+static void print_stack(FILE *out, const cw_stack *s, const char *base_dir)
+{
+    fputc('\n', out);
+    const char *role = s->role && s->role[0] ? s->role : NULL;
+    if (s->thread && s->thread[0])
+        fprintf(out, "  Thread %s%s%s:\n", s->thread, role ? " " : "", role ? role : "");
+    else if (role)
+        fprintf(out, "  %c%s:\n", toupper((unsigned char)role[0]), role + 1);
+    else
+        fputs("  Stack:\n", out);
+    print_frames(out, s->frames, s->nframes, base_dir);
+}
+
+static void print_lock(FILE *out, const cw_lock *l, const char *base_dir)
+{
+    const char *type = l->type && l->type[0] ? l->type : "lock";
+    fprintf(out, "\n  %c%s %s %s at:\n", toupper((unsigned char)type[0]), type + 1,
+            l->id ? l->id : "?", l->how ? l->how : "created");
+    print_frames(out, l->frames, l->nframes, base_dir);
+}
+
+static bool is_user_frame(const cw_frame *fr)
+{
+    if (!fr->file || fr->line <= 0)
+        return false;
+    return fr->is_python || !cw_is_runtime_module(fr->module);
+}
+
+static const cw_frame *first_frame_where(const cw_finding *f, bool (*pred)(const cw_frame *))
+{
+    for (size_t s = 0; s < f->nstacks; s++)
+        for (size_t i = 0; i < f->stacks[s].nframes; i++)
+            if (pred(&f->stacks[s].frames[i]))
+                return &f->stacks[s].frames[i];
+    for (size_t l = 0; l < f->nlocks; l++)
+        for (size_t i = 0; i < f->locks[l].nframes; i++)
+            if (pred(&f->locks[l].frames[i]))
+                return &f->locks[l].frames[i];
+    return NULL;
+}
+
+static bool has_function(const cw_frame *fr)
+{
+    return fr->function != NULL;
+}
+
+const cw_frame *cw_summary_frame(const cw_finding *f)
+{
+    const cw_frame *fr = first_frame_where(f, is_user_frame);
+    return fr ? fr : first_frame_where(f, has_function);
+}
+
+static void print_summary(FILE *out, const cw_finding *f, const char *base_dir)
+{
+    const cw_frame *fr = cw_summary_frame(f);
+    fprintf(out, "\nSUMMARY: concwatch: %s", f->kind ? f->kind : "unknown");
+    if (fr && fr->file) {
+        fprintf(out, " %s", cw_display_path(fr->file, base_dir));
+        if (fr->line > 0)
+            fprintf(out, ":%d", fr->line);
+    }
+    if (fr && fr->function)
+        fprintf(out, " in %s", fr->function);
+    fputc('\n', out);
+}
+
+void cw_render_text_finding(FILE *out, const cw_finding *f, const char *base_dir)
+{
+    fprintf(out, "%s\n", SEPARATOR);
+    print_headline(out, f);
+    for (size_t i = 0; i < f->nstacks; i++)
+        print_stack(out, &f->stacks[i], base_dir);
+    for (size_t i = 0; i < f->nlocks; i++)
+        print_lock(out, &f->locks[i], base_dir);
+    print_summary(out, f, base_dir);
+    fprintf(out, "%s\n", SEPARATOR);
+}
+
+void cw_render_text(FILE *out, const cw_finding_list *list, const char *base_dir)
+{
+    for (size_t i = 0; i < list->n; i++)
+        cw_render_text_finding(out, &list->items[i], base_dir);
+}

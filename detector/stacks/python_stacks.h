@@ -1,0 +1,33 @@
+/*
+ * Python stacks of a CPython program's threads, for reports about a hung
+ * program.
+ *
+ * Uses what faulthandler uses: CPython's exported _Py_DumpTracebackThreads,
+ * which walks every thread state without taking the GIL — it is written to
+ * run from a watchdog thread while the interpreter is stuck, which is exactly
+ * our case.  Its text ("Thread 0x... (most recent call first):" then
+ * 'File "f.py", line N in func' lines) is captured in a memfd and parsed;
+ * CPython's thread ident is the thread's pthread_t, which maps it to ours.
+ */
+#ifndef CW_PYTHON_STACKS_H
+#define CW_PYTHON_STACKS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../events/record_writer.h"
+
+typedef struct cw_python_stacks {
+    char *text;
+    size_t len;
+} cw_python_stacks;
+
+/* False when this is not a CPython process (or the dump failed). */
+bool cw_python_stacks_dump(cw_python_stacks *out);
+/* Appends a stack record with the Python frames of `thread`, if it has any. */
+void cw_python_stacks_record(const cw_python_stacks *py, pthread_t thread, cw_record *r,
+                             const char *thread_label, const char *role);
+void cw_python_stacks_free(cw_python_stacks *py);
+
+#endif

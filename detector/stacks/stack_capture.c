@@ -1,0 +1,66 @@
+#define _GNU_SOURCE
+#include "stack_capture.h"
+
+#include <dlfcn.h>
+#include <execinfo.h>
+#include <stdatomic.h>
+
+/*
+ * libunwind is opened privately (RTLD_LOCAL) rather than linked: linked into a
+ * preloaded library it would come first in the program's symbol scope, and its
+ * exported _Unwind_* and backtrace() would replace libgcc's for the watched
+ * program — C++ exceptions included.  Its static archive is not PIC, so it
+ * cannot be linked into the shim either.
+ */
+typedef int (*backtrace_fn)(void **, int);
+typedef int (*set_caching_fn)(void *, int);
+
+static backtrace_fn unwind_backtrace;
+static atomic_int loaded;
+
+void cw_stack_capture_init(void)
+{
+    if (atomic_exchange(&loaded, 1))
+        return;
+    void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        return;
+    set_caching_fn set_caching = (set_caching_fn)dlsym(lib, "_ULx86_64_set_caching_policy");
+    void **local_space = dlsym(lib, "_ULx86_64_local_addr_space");
+    if (set_caching && local_space)
+        set_caching(*local_space, 2 /* UNW_CACHE_PER_THREAD: no global lock while unwinding */);
+    unwind_backtrace = (backtrace_fn)dlsym(lib, "unw_backtrace");
+}
+
+const char *cw_stack_capture_backend(void)
+{
+    return unwind_backtrace ? "libunwind" : "glibc backtrace";
+}
+
+int cw_capture_pcs(uintptr_t caller_pc, uintptr_t *pcs, int max)
+{
+    void *raw[CW_MAX_FRAMES + 16];
+    int cap = (int)(sizeof raw / sizeof raw[0]);
+    /* Without libunwind (not installed) glibc's unwinder still gives stacks. */
+    int n = unwind_backtrace ? unwind_backtrace(raw, cap) : backtrace(raw, cap);
+    int first = 1;   /* raw[0] is this function */
+    if (caller_pc) {
+        for (int i = 0; i < n; i++) {
+            if ((uintptr_t)raw[i] == caller_pc) {
+                first = i;
+                break;
+            }
+        }
+    }
+    int out = 0;
+    for (int i = first; i < n && out < max; i++)
+        pcs[out++] = (uintptr_t)raw[i];
+    return out;
+}
+
+cw_stack_id cw_capture_stack(uintptr_t caller_pc)
+{
+    uintptr_t pcs[CW_MAX_FRAMES];
+    int n = cw_capture_pcs(caller_pc, pcs, CW_MAX_FRAMES);
+    return cw_stack_depot_put(pcs, (size_t)n);
+}

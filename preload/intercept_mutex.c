@@ -1,0 +1,142 @@
+#define _GNU_SOURCE
+/*
+ * pthread mutexes, every type (normal, errorcheck, recursive, adaptive) and
+ * static initialisers.
+ *
+ * glibc records the owner's tid in every mutex (__data.__owner) and the type
+ * in __data.__kind: we read both rather than keep a second copy, so a
+ * re-acquisition by the owner and an unlock by a non-owner are caught even for
+ * locks taken before the shim saw them.
+ */
+#include <errno.h>
+#include <pthread.h>
+
+#include "interceptor.h"
+
+static inline int mutex_type(const pthread_mutex_t *m)
+{
+    return m->__data.__kind & 3;   /* glibc's PTHREAD_MUTEX_KIND_MASK_NP */
+}
+
+/* The owner re-acquires: only a recursive mutex allows it. */
+static void check_reacquire(cw_thread *t, pthread_mutex_t *m, bool timed, uintptr_t pc)
+{
+    if (__builtin_expect(m->__data.__owner != t->tid, 1))
+        return;
+    int type = mutex_type(m);
+    if (type == PTHREAD_MUTEX_RECURSIVE_NP)
+        return;
+    /* errorcheck mutexes fail with EDEADLK and timed waits give up: both are
+     * reported but the program goes on. */
+    bool hangs = type != PTHREAD_MUTEX_ERRORCHECK_NP && !timed;
+    cw_self_deadlock(t, (uintptr_t)m, CW_KIND_MUTEX, hangs, pc);
+}
+
+int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
+{
+    int rc = REAL(pthread_mutex_init)(m, attr);
+    cw_thread *t = cw_enter();
+    if (!t)
+        return rc;
+    int saved = errno;
+    if (rc == 0)
+        cw_lock_created(t, (uintptr_t)m, CW_KIND_MUTEX, CW_CALLER_PC());
+    errno = saved;
+    cw_leave(t);
+    return rc;
+}
+
+int pthread_mutex_destroy(pthread_mutex_t *m)
+{
+    cw_thread *t = cw_enter();
+    if (!t)
+        return REAL(pthread_mutex_destroy)(m);
+    bool locked = m->__data.__lock != 0;
+    cw_lock_destroyed(t, (uintptr_t)m, CW_KIND_MUTEX, locked, CW_CALLER_PC());
+    int rc = REAL(pthread_mutex_destroy)(m);
+    cw_leave(t);
+    return rc;
+}
+
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    cw_thread *t = cw_enter();
+    if (!t)
+        return REAL(pthread_mutex_lock)(m);
+    uintptr_t pc = CW_CALLER_PC();
+    check_reacquire(t, m, false, pc);
+    int rc = REAL(pthread_mutex_trylock)(m);
+    if (rc == EBUSY) {
+        cw_wait_begin(t, m, CW_KIND_MUTEX, false, pc);
+        rc = REAL(pthread_mutex_lock)(m);
+        cw_wait_end(t);
+    }
+    int saved = errno;
+    if (rc == 0)
+        cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_BLOCKING, pc);
+    errno = saved;
+    cw_leave(t);
+    return rc;
+}
+
+int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+    cw_thread *t = cw_enter();
+    if (!t)
+        return REAL(pthread_mutex_trylock)(m);
+    int rc = REAL(pthread_mutex_trylock)(m);
+    int saved = errno;
+    if (rc == 0)
+        cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_TRY, CW_CALLER_PC());
+    errno = saved;
+    cw_leave(t);
+    return rc;
+}
+
+static int timed_lock(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime,
+                      bool has_clock, uintptr_t pc)
+{
+    cw_thread *t = cw_enter();
+    if (!t)
+        return has_clock ? REAL(pthread_mutex_clocklock)(m, clock, abstime)
+                         : REAL(pthread_mutex_timedlock)(m, abstime);
+    check_reacquire(t, m, true, pc);
+    int rc = REAL(pthread_mutex_trylock)(m);
+    if (rc == EBUSY) {
+        cw_wait_begin(t, m, CW_KIND_MUTEX, true, pc);
+        rc = has_clock ? REAL(pthread_mutex_clocklock)(m, clock, abstime)
+                       : REAL(pthread_mutex_timedlock)(m, abstime);
+        cw_wait_end(t);
+    }
+    int saved = errno;
+    if (rc == 0)
+        cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_TIMED, pc);
+    errno = saved;
+    cw_leave(t);
+    return rc;
+}
+
+int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
+{
+    return timed_lock(m, CLOCK_REALTIME, abstime, false, CW_CALLER_PC());
+}
+
+int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime)
+{
+    return timed_lock(m, clock, abstime, true, CW_CALLER_PC());
+}
+
+int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    cw_thread *t = cw_enter();
+    if (!t)
+        return REAL(pthread_mutex_unlock)(m);
+    int owner = m->__data.__owner;
+    if (__builtin_expect(owner == t->tid, 1))
+        cw_released(t, (uintptr_t)m);
+    else
+        cw_unlock_misuse(t, (uintptr_t)m, CW_KIND_MUTEX, owner, CW_CALLER_PC());
+    int rc = REAL(pthread_mutex_unlock)(m);
+    cw_leave(t);
+    return rc;
+}

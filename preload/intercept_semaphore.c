@@ -1,0 +1,101 @@
+#define _GNU_SOURCE
+/*
+ * POSIX semaphores.  A semaphore created with value 1 and used wait-then-post
+ * is a lock (CPython's threading.Lock is one), so takes and posts are
+ * recorded as holds; counting semaphores are only waits for the hang watcher.
+ * Every blocking wait first tries without waiting so that the watcher only
+ * ever sees threads that really sleep.
+ */
+#include <errno.h>
+#include <semaphore.h>
+
+#include "interceptor.h"
+
+int sem_init(sem_t *s, int pshared, unsigned value)
+{
+    int rc = REAL(sem_init)(s, pshared, value);
+    cw_thread *t = cw_enter();
+    if (!t)
+        return rc;
+    int saved = errno;
+    if (rc == 0)
+        cw_semaphore_created(t, (uintptr_t)s, value, CW_CALLER_PC());
+    errno = saved;
+    cw_leave(t);
+    return rc;
+}
+
+int sem_destroy(sem_t *s)
+{
+    cw_thread *t = cw_enter();
+    if (!t)
+        return REAL(sem_destroy)(s);
+    cw_lock_destroyed(t, (uintptr_t)s, CW_KIND_SEMAPHORE, false, CW_CALLER_PC());
+    int rc = REAL(sem_destroy)(s);
+    cw_leave(t);
+    return rc;
+}
+
+enum { SEM_WAIT, SEM_TIMEDWAIT, SEM_CLOCKWAIT };
+
+static int sem_take(sem_t *s, int variant, clockid_t clock, const struct timespec *abstime, uintptr_t pc)
+{
+    cw_thread *t = cw_enter();
+#define REAL_WAIT()                                                        \
+    (variant == SEM_WAIT        ? REAL(sem_wait)(s)                        \
+     : variant == SEM_TIMEDWAIT ? REAL(sem_timedwait)(s, abstime)          \
+                                : REAL(sem_clockwait)(s, clock, abstime))
+    if (!t)
+        return REAL_WAIT();
+    int rc = REAL(sem_trywait)(s);
+    if (rc != 0 && errno == EAGAIN) {
+        cw_wait_begin(t, s, CW_KIND_SEMAPHORE, variant != SEM_WAIT, pc);
+        rc = REAL_WAIT();
+        cw_wait_end(t);
+    }
+#undef REAL_WAIT
+    int saved = errno;
+    if (rc == 0)
+        cw_semaphore_taken(t, (uintptr_t)s, variant == SEM_WAIT ? CW_ACQ_BLOCKING : CW_ACQ_TIMED, pc);
+    errno = saved;
+    cw_leave(t);
+    return rc;
+}
+
+int sem_wait(sem_t *s) { return sem_take(s, SEM_WAIT, 0, NULL, CW_CALLER_PC()); }
+
+int sem_timedwait(sem_t *s, const struct timespec *abstime)
+{
+    return sem_take(s, SEM_TIMEDWAIT, 0, abstime, CW_CALLER_PC());
+}
+
+int sem_clockwait(sem_t *s, clockid_t clock, const struct timespec *abstime)
+{
+    return sem_take(s, SEM_CLOCKWAIT, clock, abstime, CW_CALLER_PC());
+}
+
+int sem_trywait(sem_t *s)
+{
+    cw_thread *t = cw_enter();
+    if (!t)
+        return REAL(sem_trywait)(s);
+    int rc = REAL(sem_trywait)(s);
+    int saved = errno;
+    if (rc == 0)
+        cw_semaphore_taken(t, (uintptr_t)s, CW_ACQ_TRY, CW_CALLER_PC());
+    errno = saved;
+    cw_leave(t);
+    return rc;
+}
+
+int sem_post(sem_t *s)
+{
+    cw_thread *t = cw_enter();
+    if (!t)
+        return REAL(sem_post)(s);
+    /* Before the real post: the thread it wakes records its own take after ours. */
+    cw_semaphore_posted(t, (uintptr_t)s);
+    int rc = REAL(sem_post)(s);
+    cw_leave(t);
+    return rc;
+}

@@ -1,0 +1,60 @@
+/*
+ * What every interceptor does around the real call.
+ *
+ * ENTER decides whether this call is watched: not before the shim is
+ * initialised, and not when the thread is already inside the shim (a lock
+ * taken by libunwind, by our own allocations, or by a signal handler that
+ * interrupted us) — those calls go straight to the real function.  While a
+ * call is watched the thread's `depth` is raised so nested calls pass through.
+ * errno is preserved across our bookkeeping: the program sees what the real
+ * call set.
+ */
+#ifndef CW_INTERCEPTOR_H
+#define CW_INTERCEPTOR_H
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lock_events.h"
+#include "real_functions.h"
+#include "thread_state.h"
+
+extern atomic_int cw_shim_ready;
+
+/* The thread to record for, or NULL when this call must just be forwarded. */
+static inline cw_thread *cw_enter(void)
+{
+    if (__builtin_expect(!atomic_load_explicit(&cw_shim_ready, memory_order_relaxed), 0))
+        return NULL;
+    cw_thread *t = cw_thread_self();
+    if (__builtin_expect(!t || t->depth, 0))
+        return NULL;
+    t->depth++;
+    return t;
+}
+
+static inline void cw_leave(cw_thread *t) { t->depth--; }
+
+#define CW_CALLER_PC() ((uintptr_t)__builtin_return_address(0))
+
+/* The hang watcher reads this: the thread sits in an intercepted wait on addr. */
+void cw_watcher_start_once(void);
+
+static inline void cw_wait_begin(cw_thread *t, const void *addr, cw_lock_kind kind, bool timed, uintptr_t pc)
+{
+    if (!timed)
+        cw_watcher_start_once();   /* a single-threaded program can hang too */
+    atomic_store_explicit(&t->wait.kind, (uint32_t)kind | (timed ? CW_WAIT_TIMED : 0), memory_order_relaxed);
+    atomic_store_explicit(&t->wait.pc, pc, memory_order_relaxed);
+    atomic_fetch_add_explicit(&t->wait.seq, 1, memory_order_relaxed);
+    atomic_store_explicit(&t->wait.addr, (uintptr_t)addr, memory_order_release);
+}
+
+static inline void cw_wait_end(cw_thread *t)
+{
+    atomic_store_explicit(&t->wait.addr, 0, memory_order_release);
+}
+
+#endif

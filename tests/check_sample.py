@@ -1,0 +1,477 @@
+#!/usr/bin/env python3
+"""Run one sample under concwatch and check it against its stated expectation.
+
+    check_sample.py --concwatch PATH --source samples/x.c [--timeout 60] -- BINARY [ARGS...]
+    check_sample.py --native [--timeout 30] [--exits-zero BINARY...] [--hangs BINARY...]
+
+Under concwatch (first form), the sample's source carries its expectation in
+its first comment lines:
+
+    // concwatch-expect: clean
+    // concwatch-expect: misuse=1,lock-order-inversion=1
+    // concwatch-expect-text: <Python regex>     (zero or more)
+
+The expectation is a fact about the program: what a perfect detector must
+report for this run.  The check passes when
+  * concwatch ends within --timeout seconds (else: "hung: concwatch did not
+    end the program"), with exit status 66 if any finding is expected, else 0;
+  * its JSON report (--json) has the documented shape and holds EXACTLY the
+    expected number of findings of each kind (an unexpected kind is a failure);
+  * every finding has at least one stack, and one of its frames names the
+    sample's source file with a line number (it is symbolized);
+  * every expect-text regex matches the text report on stderr.  In a regex,
+    @line(NAME) stands for the number of the source line that carries the
+    comment /* @NAME */, so a test can name a line without hard-coding it.
+
+Natively (second form), each --exits-zero program must exit 0 within
+--timeout seconds, and each --hangs program must still be running after
+--hang-window seconds (it is then killed): the samples are real programs and
+the hanging ones really hang.
+
+Exit status: 0 pass, 1 failure, 2 usage or sample-format error.
+Python 3 standard library only.
+"""
+
+import argparse
+import collections
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+KINDS = ("self-deadlock", "lock-order-inversion", "deadlock", "data-race", "misuse")
+FINDING_EXIT = 66
+OUTPUT_LIMIT = 20000  # characters of stderr/JSON shown on failure
+
+
+class SampleError(Exception):
+    """The sample source or the command line is malformed (exit 2)."""
+
+
+class CannotRun(Exception):
+    """A program could not be started (a failure: exit 1)."""
+
+
+# --- the sample's expectation ------------------------------------------------
+
+EXPECT_RE = re.compile(r"^\s*//\s*concwatch-expect:(.*)$")
+EXPECT_TEXT_RE = re.compile(r"^\s*//\s*concwatch-expect-text:\s?(.*?)\s*$")
+MARKER_RE = re.compile(r"/\*\s*@([A-Za-z_][A-Za-z0-9_-]*)\s*\*/")
+LINE_REF_RE = re.compile(r"@line\(([A-Za-z_][A-Za-z0-9_-]*)\)")
+
+
+def parse_expect(value):
+    """'clean' or 'kind=count,kind=count' -> {kind: count} (empty for clean)."""
+    value = value.strip()
+    if value == "clean":
+        return {}
+    expected = {}
+    for item in value.split(","):
+        kind, sep, count = item.strip().partition("=")
+        kind, count = kind.strip(), count.strip()
+        if not sep or kind not in KINDS or not count.isdigit() or int(count) < 1:
+            raise SampleError(
+                "bad concwatch-expect item %r (want 'clean' or kind=N with N >= 1, "
+                "kind one of %s)" % (item.strip(), ", ".join(KINDS)))
+        if kind in expected:
+            raise SampleError("concwatch-expect names %s twice" % kind)
+        expected[kind] = int(count)
+    return expected
+
+
+def read_sample(path):
+    """Returns (expected counts, [expanded regex], source line count)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise SampleError("cannot read sample source: %s" % e)
+
+    expects, texts, markers = [], [], {}
+    for number, line in enumerate(lines, 1):
+        m = EXPECT_RE.match(line)
+        if m:
+            expects.append(m.group(1))
+        m = EXPECT_TEXT_RE.match(line)
+        if m:
+            texts.append(m.group(1))
+        for name in MARKER_RE.findall(line):
+            if name in markers:
+                raise SampleError("marker /* @%s */ is on lines %d and %d"
+                                  % (name, markers[name], number))
+            markers[name] = number
+    if len(expects) != 1:
+        raise SampleError("%s: want exactly one '// concwatch-expect:' line, found %d"
+                          % (path, len(expects)))
+
+    def line_of(m):
+        if m.group(1) not in markers:
+            raise SampleError("@line(%s) used but no line carries /* @%s */"
+                              % (m.group(1), m.group(1)))
+        return str(markers[m.group(1)])
+
+    regexes = []
+    for text in texts:
+        if not text:
+            raise SampleError("empty concwatch-expect-text line")
+        expanded = LINE_REF_RE.sub(line_of, text)
+        try:
+            re.compile(expanded)
+        except re.error as e:
+            raise SampleError("bad concwatch-expect-text regex %r: %s" % (expanded, e))
+        regexes.append(expanded)
+    return parse_expect(expects[0]), regexes, len(lines)
+
+
+# --- running, with a deadline --------------------------------------------------
+
+def descendants(pid):
+    """Pids of every live process below pid (from /proc)."""
+    children = collections.defaultdict(list)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 1:
+            children[int(fields[1])].append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(proc):
+    """Kills a process we started, its process group and every descendant
+    (the launcher may have moved the program to a group of its own)."""
+    pids = descendants(proc.pid)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def start(argv, **kwargs):
+    """Popen in a new session (so the whole tree can be ended); a program that
+    cannot be started is a failure, reported by its caller."""
+    try:
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True, **kwargs)
+    except OSError as e:
+        raise CannotRun("cannot run %s: %s" % (argv[0], e))
+
+
+def run(argv, timeout):
+    """Runs argv; returns (status, stdout, stderr), status None if it timed out
+    (it is then killed) and -N if it died of signal N."""
+    proc = start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return proc.returncode, out, err
+    except subprocess.TimeoutExpired:
+        kill_tree(proc)
+        try:
+            out, err = proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired as e:  # something we could not find keeps the pipes open
+            proc.wait()
+            out, err = e.stdout or b"", e.stderr or b""
+        return None, out, err
+
+
+def text(data):
+    return data.decode("utf-8", "replace")
+
+
+def clip(s):
+    if len(s) <= OUTPUT_LIMIT:
+        return s
+    return s[:OUTPUT_LIMIT] + "\n[... %d more characters]" % (len(s) - OUTPUT_LIMIT)
+
+
+def describe_status(status):
+    if status is None:
+        return "none (timed out)"
+    if status < 0:
+        return "killed by signal %d" % -status
+    return str(status)
+
+
+# --- checking the JSON report --------------------------------------------------
+
+def check_shape(report, command):
+    """Problems with the documented JSON shape, as a list of strings."""
+    problems = []
+    if not isinstance(report, dict):
+        return ["the report is not a JSON object"]
+    if report.get("tool") != "concwatch":
+        problems.append("'tool' is %r, want \"concwatch\"" % report.get("tool"))
+    if not isinstance(report.get("version"), str) or not report.get("version"):
+        problems.append("'version' is missing or not a non-empty string")
+    cmd = report.get("command")
+    if not isinstance(cmd, list) or not all(isinstance(a, str) for a in cmd):
+        problems.append("'command' is missing or not a list of strings")
+    elif (len(cmd) != len(command) or os.path.basename(cmd[0]) != os.path.basename(command[0])
+          or cmd[1:] != command[1:]):
+        problems.append("'command' is %r, want the program and its arguments %r" % (cmd, command))
+    status = report.get("exit_status")
+    if not isinstance(status, int) or isinstance(status, bool):
+        problems.append("'exit_status' is missing or not an integer")
+    findings = report.get("findings")
+    if not isinstance(findings, list):
+        problems.append("'findings' is missing or not a list")
+        return problems
+    for i, f in enumerate(findings):
+        where = "findings[%d]" % i
+        if not isinstance(f, dict):
+            problems.append("%s is not an object" % where)
+            continue
+        if f.get("kind") not in KINDS:
+            problems.append("%s.kind is %r, want one of %s" % (where, f.get("kind"), ", ".join(KINDS)))
+        if not isinstance(f.get("message"), str) or not f.get("message").strip():
+            problems.append("%s.message is missing or empty" % where)
+        stacks = f.get("stacks")
+        if not isinstance(stacks, list):
+            problems.append("%s.stacks is missing or not a list" % where)
+            continue
+        for j, s in enumerate(stacks):
+            if not isinstance(s, dict) or not isinstance(s.get("frames"), list):
+                problems.append("%s.stacks[%d].frames is missing or not a list" % (where, j))
+                continue
+            for k, fr in enumerate(s["frames"]):
+                if not isinstance(fr, dict):
+                    problems.append("%s.stacks[%d].frames[%d] is not an object" % (where, j, k))
+        if "locks" in f and not isinstance(f["locks"], list):
+            problems.append("%s.locks is not a list" % where)
+    return problems
+
+
+def names_source(frame, source, source_lines):
+    """True if a frame is symbolized to a line of the sample's source file."""
+    file, line = frame.get("file"), frame.get("line")
+    if not isinstance(file, str) or not isinstance(line, int) or isinstance(line, bool):
+        return False
+    if not 0 < line <= source_lines:
+        return False
+    if os.path.basename(file) != os.path.basename(source):
+        return False
+    if os.path.isabs(file) and os.path.exists(file):
+        return os.path.samefile(file, source)
+    return True  # relative (e.g. "samples/abba.c") or from another machine: the name is enough
+
+
+def check_quality(findings, source, source_lines):
+    problems = []
+    for i, f in enumerate(findings):
+        stacks = [s for s in f.get("stacks", []) if isinstance(s, dict)]
+        frames = [fr for s in stacks for fr in s.get("frames", []) if isinstance(fr, dict)]
+        label = "findings[%d] (%s)" % (i, f.get("kind"))
+        if not stacks:
+            problems.append("%s has no stack" % label)
+        elif not any(names_source(fr, source, source_lines) for fr in frames):
+            problems.append("%s: no frame names %s with a line number (unsymbolized, or the "
+                            "stacks miss the program's own code)"
+                            % (label, os.path.basename(source)))
+    return problems
+
+
+def count_table(expected, got):
+    rows = ["  %-22s %8s %5s" % ("kind", "expected", "got")]
+    for kind in KINDS + tuple(sorted(k for k in got if k not in KINDS)):
+        e, g = expected.get(kind, 0), got.get(kind, 0)
+        if e or g:
+            rows.append("  %-22s %8d %5d%s" % (kind, e, g, "" if e == g else "   <-- differs"))
+    if len(rows) == 1:
+        rows.append("  (no findings expected, none reported)")
+    return "\n".join(rows)
+
+
+def format_expect(expected):
+    if not expected:
+        return "clean"
+    order = [k for k in KINDS if k in expected] + sorted(k for k in expected if k not in KINDS)
+    return ",".join("%s=%d" % (k, expected[k]) for k in order)
+
+
+def check_under_concwatch(args, command):
+    expected, regexes, source_lines = read_sample(args.source)
+    name = os.path.basename(args.source)
+    workdir = tempfile.mkdtemp(prefix="check_sample.")
+    try:
+        json_path = os.path.join(workdir, "report.json")
+        argv = [args.concwatch, "--json", json_path, "--"] + command
+        started = time.monotonic()
+        status, out, err = run(argv, args.timeout)
+        elapsed = time.monotonic() - started
+        stderr = text(err)
+        failures = []
+
+        if status is None:
+            failures.append("hung: concwatch did not end the program within %g s" % args.timeout)
+        else:
+            want = FINDING_EXIT if expected else 0
+            if status != want:
+                failures.append("exit status %s, want %d (%s)"
+                                % (describe_status(status), want,
+                                   "findings expected" if expected else "clean program"))
+
+        report, got = None, {}
+        raw = ""
+        if os.path.exists(json_path):
+            with open(json_path, encoding="utf-8", errors="replace") as f:
+                raw = f.read()
+            try:
+                report = json.loads(raw)
+            except ValueError as e:
+                failures.append("the JSON report does not parse: %s" % e)
+        elif status is not None:
+            failures.append("no JSON report was written to %s" % json_path)
+
+        if report is not None:
+            failures += check_shape(report, command)
+            findings = report.get("findings") if isinstance(report, dict) else None
+            if isinstance(findings, list):
+                findings = [f for f in findings if isinstance(f, dict)]
+                got = collections.Counter(str(f.get("kind")) for f in findings)
+                if dict(got) != expected:
+                    failures.append("findings differ from the expectation (%s):\n%s"
+                                    % (format_expect(expected), count_table(expected, got)))
+                failures += check_quality(findings, args.source, source_lines)
+                if not expected and report.get("exit_status") != 0:
+                    failures.append("'exit_status' is %r for a clean run that exited 0"
+                                    % report.get("exit_status"))
+
+        for rx in regexes if status is not None else []:
+            if not re.search(rx, stderr):
+                failures.append("the text report (stderr) does not match %r" % rx)
+
+        if failures:
+            print("FAIL %s (%.1f s): %s" % (name, elapsed, " ".join(command)))
+            for f in failures:
+                print("  - " + f.replace("\n", "\n    "))
+            print("--- expected: %s; got: %s"
+                  % (format_expect(expected),
+                     format_expect(dict(got)) if report is not None else "(no usable JSON report)"))
+            print("--- concwatch exit status: %s" % describe_status(status))
+            print("--- concwatch stderr:\n" + clip(stderr))
+            if out:
+                print("--- program stdout:\n" + clip(text(out)))
+            if raw:
+                print("--- JSON report:\n" + clip(raw))
+            return 1
+        print("PASS %s (%.1f s): %s, exit %d%s"
+              % (name, elapsed, format_expect(expected), status,
+                 ", %d text check(s)" % len(regexes) if regexes else ""))
+        return 0
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- native runs -------------------------------------------------------------
+
+def check_native(args):
+    failures = 0
+    for binary in args.exits_zero:
+        try:
+            status, out, err = run([binary], args.timeout)
+        except CannotRun as e:
+            failures += 1
+            print("FAIL  %s" % e)
+            continue
+        if status == 0:
+            print("ok    %s exits 0" % binary)
+            continue
+        failures += 1
+        print("FAIL  %s: exit status %s, want 0%s"
+              % (binary, describe_status(status),
+                 " (it hung: is it missing from CW_SAMPLES_HANG_NATIVELY?)" if status is None else ""))
+        print("--- stderr:\n" + clip(text(err)))
+
+    # The hanging ones run side by side: each must still be running at the end.
+    procs = []
+    for binary in args.hangs:
+        try:
+            procs.append((binary, start([binary], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)))
+        except CannotRun as e:
+            failures += 1
+            print("FAIL  %s" % e)
+    if procs:
+        time.sleep(args.hang_window)
+    for binary, proc in procs:
+        status = proc.poll()
+        if status is None:
+            kill_tree(proc)
+            proc.communicate()
+            print("ok    %s still blocked after %g s (killed)" % (binary, args.hang_window))
+            continue
+        failures += 1
+        _, err = proc.communicate()
+        print("FAIL  %s: exited (status %s) within %g s, but it is listed as hanging natively"
+              % (binary, describe_status(status), args.hang_window))
+        print("--- stderr:\n" + clip(text(err)))
+    return 1 if failures else 0
+
+
+def main(argv):
+    if "--" in argv:
+        cut = argv.index("--")
+        own, command = argv[:cut], argv[cut + 1:]
+    else:
+        own, command = argv, []
+    p = argparse.ArgumentParser(
+        description="Check a sample under concwatch against its '// concwatch-expect:' line, "
+                    "or check samples' native behaviour.",
+        usage="%(prog)s --concwatch PATH --source SAMPLE.c [--timeout SEC] -- BINARY [ARGS...]\n"
+              "       %(prog)s --native [--timeout SEC] [--exits-zero BINARY...] "
+              "[--hangs BINARY...] [--hang-window SEC]")
+    p.add_argument("--concwatch", help="the concwatch launcher")
+    p.add_argument("--source", help="the sample's source file (holds its expectation)")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds before the run counts as hung (default 60; 30 natively)")
+    p.add_argument("--native", action="store_true", help="run samples without concwatch")
+    p.add_argument("--exits-zero", nargs="+", default=[], metavar="BINARY",
+                   help="(--native) programs that must exit 0")
+    p.add_argument("--hangs", nargs="+", default=[], metavar="BINARY",
+                   help="(--native) programs that must still be blocked after --hang-window")
+    p.add_argument("--hang-window", type=float, default=2.0,
+                   help="(--native) seconds a hanging program must stay blocked (default 2)")
+    args = p.parse_args(own)
+
+    try:
+        if args.native:
+            if command or args.concwatch or args.source:
+                raise SampleError("--native takes --exits-zero/--hangs programs, not "
+                                  "--concwatch, --source or a command after --")
+            if not args.exits_zero and not args.hangs:
+                raise SampleError("--native needs --exits-zero and/or --hangs programs")
+            args.timeout = 30.0 if args.timeout is None else args.timeout
+            return check_native(args)
+        if not args.concwatch or not args.source or not command:
+            raise SampleError("need --concwatch PATH --source SAMPLE.c -- BINARY [ARGS...]")
+        args.timeout = 60.0 if args.timeout is None else args.timeout
+        return check_under_concwatch(args, command)
+    except SampleError as e:
+        print("check_sample.py: %s" % e, file=sys.stderr)
+        return 2
+    except CannotRun as e:
+        print("FAIL %s" % e)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
