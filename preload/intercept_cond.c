@@ -12,7 +12,7 @@
 static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
                      const struct timespec *abstime, int variant, uintptr_t pc)
 {
-    cw_thread *t = cw_enter();
+    cw_thread *t = cw_enter_from(pc);
     int rc;
 #define REAL_WAIT()                                                               \
     (variant == 0   ? REAL(pthread_cond_wait)(c, m)                               \

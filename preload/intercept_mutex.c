@@ -60,10 +60,10 @@ int pthread_mutex_destroy(pthread_mutex_t *m)
 
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
-    cw_thread *t = cw_enter();
+    uintptr_t pc = CW_CALLER_PC();
+    cw_thread *t = cw_enter_from(pc);
     if (!t)
         return REAL(pthread_mutex_lock)(m);
-    uintptr_t pc = CW_CALLER_PC();
     check_reacquire(t, m, false, pc);
     int rc = REAL(pthread_mutex_trylock)(m);
     if (rc == EBUSY) {
@@ -81,7 +81,7 @@ int pthread_mutex_lock(pthread_mutex_t *m)
 
 int pthread_mutex_trylock(pthread_mutex_t *m)
 {
-    cw_thread *t = cw_enter();
+    cw_thread *t = cw_enter_from(CW_CALLER_PC());
     if (!t)
         return REAL(pthread_mutex_trylock)(m);
     int rc = REAL(pthread_mutex_trylock)(m);
@@ -96,7 +96,7 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
 static int timed_lock(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime,
                       bool has_clock, uintptr_t pc)
 {
-    cw_thread *t = cw_enter();
+    cw_thread *t = cw_enter_from(pc);
     if (!t)
         return has_clock ? REAL(pthread_mutex_clocklock)(m, clock, abstime)
                          : REAL(pthread_mutex_timedlock)(m, abstime);
@@ -128,7 +128,7 @@ int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct ti
 
 int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-    cw_thread *t = cw_enter();
+    cw_thread *t = cw_enter_from(CW_CALLER_PC());
     if (!t)
         return REAL(pthread_mutex_unlock)(m);
     int owner = m->__data.__owner;

@@ -6,17 +6,17 @@
 // other's.  Here the second thread starts only after the first has been
 // joined, so this run never hangs: the lock order alone (alice -> bob, then
 // bob -> alice) is the bug, and it must be reported as one cycle whose two
-// edges are both taken in transfer(), called from alice_pays_bob() and from
-// bob_pays_alice().
+// edges are both taken at the same line of transfer(): one called from
+// alice_pays_bob(), the other from bob_pays_alice() (the text checks below
+// want each edge's stack: that line, and the caller on the next frame line).
 //
 // Correct twins: abba_consistent.c (a global order), abba_gate.c (a common
 // outer lock), abba_trylock.c (back off instead of waiting).
 //
 // concwatch-expect: lock-order-inversion=1
 // concwatch-expect-text: \btransfer\b
-// concwatch-expect-text: \balice_pays_bob\b
-// concwatch-expect-text: \bbob_pays_alice\b
-// concwatch-expect-text: (?s)abba\.c:@line(edge)\b.*abba\.c:@line(edge)\b
+// concwatch-expect-text: abba\.c:@line(edge)\b.*\n.*\balice_pays_bob\b
+// concwatch-expect-text: abba\.c:@line(edge)\b.*\n.*\bbob_pays_alice\b
 
 #include <pthread.h>
 #include <stdio.h>

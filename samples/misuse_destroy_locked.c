@@ -6,8 +6,8 @@
 // undefined behaviour; glibc refuses with EBUSY (ignored here) and the memory
 // is freed anyway, so the program exits 0.  The worker drops its reference
 // first (count 2 -> 1, an ordinary lock/unlock); main drops the last one.  One
-// misuse: the destroy.  (main returns right after; the process ending is not a
-// second finding.)
+// misuse: the destroy.  (After it the lock is gone, destroyed and freed: main
+// does not hold it when it returns right after.)
 //
 // Correct twin: misuse_destroy_locked_fixed.c.
 //

@@ -4,10 +4,11 @@
 // `job_lock` to mark the nightly job as running, and the worker releases it
 // when the job is done.  A pthread mutex is owned by the thread that locked it;
 // unlocking it from another thread is undefined behaviour.  glibc's default
-// mutex does not check the owner, so the unlock returns 0 and the program
-// exits 0, but the same code with an error-checking mutex gets EPERM, and with
-// a robust or priority-inheritance one it breaks.  One misuse: the worker's
-// unlock.  (main never touches the lock again.)
+// mutex does not check the owner: the unlock returns 0, really unlocks it, and
+// the program exits 0.  With an error-checking, recursive, robust or
+// priority-inheritance mutex the same unlock fails with EPERM and the lock
+// stays held.  One misuse: the worker's unlock.  (main never touches the lock
+// again, and holds nothing when it returns.)
 //
 // Correct twin: misuse_unlock_unowned_fixed.c (a semaphore, which has no owner).
 //

@@ -118,5 +118,6 @@ set(_cw_report_launchers ${_cw_report_launcher} concwatch)
 list(REMOVE_DUPLICATES _cw_report_launchers)
 foreach(_l ${_cw_report_launchers})
   _cw_report_test(launcher.${_l} ARGS test_report_launcher $<TARGET_FILE:${_l}>
-    $<TARGET_FILE:cw_test_empty_shim> ${_cw_report_static} ${_cw_report_python})
+    $<TARGET_FILE:cw_test_empty_shim> ${_cw_report_static} ${_cw_report_python}
+    $<TARGET_FILE:symfix_pie>)
 endforeach()

@@ -321,11 +321,13 @@ static void report(sample *s, blocked **ring, size_t nring, bool self_wait)
         else
             snprintf(role, sizeof role, "%s %s M%zu%s%s", wait_verb(b->kind), cw_lock_kind_name((int)b->kind),
                      j + 1, holder[0] ? ", held by " : "", holder[0] ? (b->holder == b->t ? "itself" : holder) : "");
+        /* In CPython the native frames are the interpreter's own: the Python
+         * stack is the one the user can act on. */
+        if (have_py && cw_python_stacks_record(&py, b->t->self, &r, self, role))
+            continue;
         const uintptr_t *pcs;
         size_t n = user_frames(b, &pcs);
         cw_record_stack_pcs(&r, self, pcs, n, 0, role);
-        if (have_py)
-            cw_python_stacks_record(&py, b->t->self, &r, self, "Python stack");
     }
     /* Where each holder took what the others wait for. */
     for (size_t i = 0; i < nlist; i++) {
@@ -345,7 +347,7 @@ static void report(sample *s, blocked **ring, size_t nring, bool self_wait)
             int h = cw_held_index(b->holder, b->addr);
             taken = h >= 0 ? b->holder->held[h].stack : 0;
         }
-        if (taken)
+        if (taken && !(have_py && !(taken & CW_PYTHON_STACK_BIT)))
             cw_record_stack(&r, holder, taken, "took M%zu here", j + 1);
     }
     cw_record_note(&r, "concwatch ended the program (exit 66) instead of letting it hang");

@@ -17,8 +17,11 @@
 #define NIL UINT32_MAX
 
 /* Budgets of the slow path (see the cost model in lock_order.h): 2^19 BFS
-   states cost about 16 MB of scratch, freed again after a large search. */
-#define BFS_MAX_STATES (1u << 19)
+   states cost about 16 MB of scratch, freed again after a large search.
+   Overridable so that a test can force the depth-first fallback. */
+#ifndef CW_BFS_MAX_STATES
+#define CW_BFS_MAX_STATES (1u << 19)
+#endif
 #define DFS_MAX_STEPS (1u << 20)
 #define SCRATCH_KEEP (1u << 14)
 
@@ -520,7 +523,7 @@ static int bfs_push(cw_lock_order *lo, size_t *nst, bfs_state s)
 {
     uint64_t key = (uint64_t)s.node << 16 | (uint64_t)s.mask << 8 | (uint64_t)s.read << 1 | 1;
     size_t seen_len = *nst;
-    if (*nst >= BFS_MAX_STATES || !grow((void **)&lo->st, &lo->st_cap, *nst + 1, sizeof *lo->st))
+    if (*nst >= CW_BFS_MAX_STATES || !grow((void **)&lo->st, &lo->st_cap, *nst + 1, sizeof *lo->st))
         return -1;
     int r = keyset_insert(&lo->seen, &lo->seen_cap, &seen_len, key);
     if (r == 1)
@@ -699,15 +702,18 @@ void cw_lock_order_node_remove(cw_lock_order *lo, cw_node n)
 cw_edge_result cw_lock_order_add_edge(cw_lock_order *lo, cw_node from, cw_node to,
                                       const cw_edge_attrs *attrs, cw_cycle *out)
 {
-    if (lo == NULL || attrs == NULL || from == to || !live_node(lo, from) ||
-        !live_node(lo, to))
+    if (lo == NULL || attrs == NULL || from == to)
         return CW_EDGE_KNOWN;
     uint32_t h = edge_hash(from, to);
     uint32_t ei = table_find(lo, from, to, h);
     if (ei != NIL) {
+        /* A stored edge has live ends: edges die with their nodes and
+           handles are never reused.  That saves two lookups here. */
         if (!merge_occurrence(&lo->edge[ei], attrs))
             return CW_EDGE_KNOWN;
     } else {
+        if (!live_node(lo, from) || !live_node(lo, to))
+            return CW_EDGE_KNOWN;
         ei = edge_create(lo, from, to, h, attrs);
         if (ei == NIL)
             return CW_EDGE_KNOWN;

@@ -44,13 +44,15 @@
  *     insertion of lock_graph.h, O(affected region); no cycle search.
  *   otherwise (the new edge closes a cycle, or some earlier edge was kept out
  *     of the DAG because it closed one, or an edge's attributes widened while
- *     such edges exist): a feasible-cycle search, a breadth-first search over
+ *     such edges exist; edges kept out rejoin the DAG, amortized, once locks
+ *     on their cycles are destroyed): a feasible-cycle search, breadth-first over
  *     states (node, gates of the new edge still common, read mode) from the
  *     edge's target: O((V + E) * 2^g) for g <= CW_MAX_GATES gates on the new
  *     edge, bounded by CW_MAX_CYCLE edges and by an internal state budget.
  *     When the states found only close non-simple walks or already-reported
- *     node sets, a depth-first search over simple paths with a fixed step
- *     budget follows; past either budget the cycle is not reported.
+ *     node sets (or the state budget ran out), a depth-first search over
+ *     simple paths with a fixed step budget follows; past it the cycle is
+ *     not reported.  Only one cycle is reported per call.
  *     Skipped in O(1) when `from` has no incoming or `to` no outgoing edge.
  *   node_remove: O(degree).
  * Space: O(V + E) plus 8 bytes per reported cycle; node and edge records of

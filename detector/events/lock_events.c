@@ -10,6 +10,7 @@
 #include "node_info.h"
 #include "record_writer.h"
 #include "spin_lock.h"
+#include "../stacks/python_stacks.h"
 #include "../stacks/stack_capture.h"
 
 /* Everything behind this lock is the slow path: the graph, node descriptions. */
@@ -128,7 +129,8 @@ static bool edge_cached(cw_thread *t, uint64_t from, uint64_t to, uint64_t ctx)
 
 static void report_cycle(const cw_cycle *cycle);
 
-static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, cw_stack_id to_stack)
+static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, bool to_is_semaphore,
+                     cw_stack_id to_stack)
 {
     const cw_held_lock *h = &t->held[from_i];
     cw_edge_attrs attrs = {
@@ -139,6 +141,13 @@ static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, c
         if (i != from_i && t->held[i].node != h->node && t->held[i].node != to)
             attrs.gates[attrs.ngates++] = t->held[i].node;
 
+    /* In CPython the native frames are the interpreter's: the Python stack
+     * of this acquire is what the user wrote (the GIL is held here). */
+    if (cw_trywait_is_acquire && (h->kind == CW_KIND_SEMAPHORE || to_is_semaphore)) {
+        cw_stack_id py = cw_python_stack_capture();
+        if (py)
+            attrs.to_stack = attrs.from_stack = py;
+    }
     static cw_cycle cycle;   /* big; only used under graph_lock */
     cw_spin_lock_acquire(&graph_lock);
     if (order && cw_lock_order_add_edge(order, h->node, to, &attrs, &cycle) == CW_EDGE_CYCLE)
@@ -165,7 +174,7 @@ static void add_order_edges(cw_thread *t, uintptr_t addr, cw_lock_kind kind, boo
         if (!t->held[i].node || t->held[i].node == to)
             continue;
         if (!edge_cached(t, t->held[i].node, to, ctx))
-            add_edge(t, i, to, read, to_stack);
+            add_edge(t, i, to, read, kind == CW_KIND_SEMAPHORE, to_stack);
     }
 }
 
@@ -387,6 +396,8 @@ static void report_cycle(const cw_cycle *found)
                         e->first.to_read ? " for reading" : "",
                         from_info ? cw_lock_kind_name(from_info->kind) : "lock", from,
                         e->first.from_read ? " (for reading)" : "", label);
+        if (e->first.from_stack & CW_PYTHON_STACK_BIT)
+            continue;   /* the one Python stack above shows where both are held */
         cw_record_stack(&r, label, e->first.from_stack, "M%zu previously acquired by the same thread here", from);
     }
     cw_record_end(&r);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "spin_lock.h"
+#include "../stacks/python_stacks.h"
 #include "../report/record_format.h"
 
 #define RECORD_CAP (1u << 20)
@@ -159,6 +160,11 @@ void cw_record_stack(cw_record *r, const char *thread, cw_stack_id stack, const 
     va_start(ap, fmt);
     vsnprintf(role, sizeof role, fmt, ap);
     va_end(ap);
+    if (stack & CW_PYTHON_STACK_BIT) {
+        cw_record_stack_pcs(r, thread, NULL, 0, 0, role);
+        cw_python_stack_record(r, stack);
+        return;
+    }
     size_t n;
     const uintptr_t *pcs = cw_stack_depot_get(stack, &n);
     cw_record_stack_pcs(r, thread, pcs, n, 0, role);

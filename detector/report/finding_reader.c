@@ -316,7 +316,8 @@ static size_t list_findings_files(DIR *d, findings_file **files)
         f->name = cw_xstrdup(e->d_name);
         f->mtime = st.st_mtim;
     }
-    qsort(*files, n, sizeof **files, compare_files);
+    if (n > 1)
+        qsort(*files, n, sizeof **files, compare_files);
     return n;
 }
 

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <string.h>
+#include <strings.h>
 
 #include "paths.h"
 
@@ -66,21 +67,70 @@ static void print_headline(FILE *out, const cw_finding *f)
         fprintf(out, "  note: %s\n", f->notes[i]);
 }
 
-static void print_stack(FILE *out, const cw_stack *s, const char *base_dir)
+/* True if word occurs in text as a whole word ("T1" in "in thread T1,"). */
+static bool mentions_word(const char *text, const char *word)
+{
+    size_t len = strlen(word);
+    for (const char *p = strstr(text, word); len && p; p = strstr(p + 1, word)) {
+        bool starts = p == text || !isalnum((unsigned char)p[-1]);
+        bool ends = !isalnum((unsigned char)p[len]);
+        if (starts && ends)
+            return true;
+    }
+    return false;
+}
+
+/* A role that starts with a lock ("mutex M2 acquired here ...", "M1 first
+   acquired ...") is a sentence with its own subject; otherwise it is a verb
+   phrase ("acquires M2 while holding M1") whose subject is the thread. */
+static bool role_has_subject(const cw_finding *f, const char *role)
+{
+    static const char *const lock_words[] = {
+        "mutex", "rwlock", "spinlock", "semaphore", "lock", "condvar", "barrier",
+    };
+    size_t first_len = strcspn(role, " ");
+    for (size_t i = 0; i < sizeof lock_words / sizeof lock_words[0]; i++)
+        if (strlen(lock_words[i]) == first_len && strncasecmp(role, lock_words[i], first_len) == 0)
+            return true;
+    for (size_t i = 0; i < f->nlocks; i++) {
+        const char *id = f->locks[i].id;
+        if (id && strlen(id) == first_len && strncmp(role, id, first_len) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void print_stack_title(FILE *out, const cw_finding *f, const cw_stack *s)
+{
+    const char *role = s->role && s->role[0] ? s->role : NULL;
+    const char *thread = s->thread && s->thread[0] ? s->thread : NULL;
+    if (!role && thread) {
+        fprintf(out, "  Thread %s:\n", thread);
+    } else if (!role) {
+        fputs("  Stack:\n", out);
+    } else if (thread && !role_has_subject(f, role)) {
+        fprintf(out, "  Thread %s %s:\n", thread, role);
+    } else {
+        fprintf(out, "  %c%s", toupper((unsigned char)role[0]), role + 1);
+        if (thread && !mentions_word(role, thread))
+            fprintf(out, " (thread %s)", thread);
+        fputs(":\n", out);
+    }
+}
+
+static void print_stack(FILE *out, const cw_finding *f, const cw_stack *s, const char *base_dir)
 {
     fputc('\n', out);
-    const char *role = s->role && s->role[0] ? s->role : NULL;
-    if (s->thread && s->thread[0])
-        fprintf(out, "  Thread %s%s%s:\n", s->thread, role ? " " : "", role ? role : "");
-    else if (role)
-        fprintf(out, "  %c%s:\n", toupper((unsigned char)role[0]), role + 1);
-    else
-        fputs("  Stack:\n", out);
+    print_stack_title(out, f, s);
     print_frames(out, s->frames, s->nframes, base_dir);
 }
 
+/* Locks without a recorded stack are left out: their id and type already
+   appear in the roles, and "created at: <nothing>" only adds noise. */
 static void print_lock(FILE *out, const cw_lock *l, const char *base_dir)
 {
+    if (l->nframes == 0)
+        return;
     const char *type = l->type && l->type[0] ? l->type : "lock";
     fprintf(out, "\n  %c%s %s %s at:\n", toupper((unsigned char)type[0]), type + 1,
             l->id ? l->id : "?", l->how ? l->how : "created");
@@ -137,7 +187,7 @@ void cw_render_text_finding(FILE *out, const cw_finding *f, const char *base_dir
     fprintf(out, "%s\n", SEPARATOR);
     print_headline(out, f);
     for (size_t i = 0; i < f->nstacks; i++)
-        print_stack(out, &f->stacks[i], base_dir);
+        print_stack(out, f, &f->stacks[i], base_dir);
     for (size_t i = 0; i < f->nlocks; i++)
         print_lock(out, &f->locks[i], base_dir);
     print_summary(out, f, base_dir);

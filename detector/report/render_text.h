@@ -6,7 +6,7 @@
  *     cycle M1 -> M2 -> M1 between threads T1 and T2      <- the message
  *     note: ...                                           <- note records
  *
- *     Thread T1 acquires M2 while holding M1:             <- "Thread <thread> <role>:"
+ *     Thread T1 acquires M2 while holding M1:             <- stack title, see below
  *       #0 transfer samples/abba.c:21 (abba+0x1234)
  *       #1 worker app.py:12 (python)
  *       #2 <unknown> (libfoo.so+0x1a2b)
@@ -14,6 +14,13 @@
  *     Mutex M1 created at:                                <- "<Type> <id> <how> at:"
  *       #0 main samples/abba.c:40 (abba+0x11a9)
  *
+ * Stack titles come from the recorded role.  A verb phrase ("acquires M2
+ * while holding M1") gets the thread as its subject: "Thread T1 acquires M2
+ * while holding M1:".  A role with its own subject, i.e. starting with a lock
+ * id or a lock type word ("mutex M2 acquired here while holding mutex M1 in
+ * thread T1", "M1 previously acquired here"), prints as recorded, capitalized,
+ * with " (thread T1)" added unless it names the thread itself.
+ * Locks with no recorded stack are not printed (JSON still has them).
  *   SUMMARY: concwatch: lock-order-inversion samples/abba.c:21 in transfer
  *   ==================
  *

@@ -141,21 +141,22 @@ static bool parse_line(cw_suppressions *sup, const char *line, size_t len,
         return false;
     }
     unsigned kinds;
-    size_t kind_len = (size_t)(colon - line);
-    if (!kind_of_rule(line, kind_len, &kinds)) {
+    const char *kind = line;
+    size_t kind_len = trimmed(&kind, (size_t)(colon - line));
+    if (!kind_of_rule(kind, kind_len, &kinds)) {
         snprintf(err, errlen, "line %zu: unknown kind '%.*s' (use deadlock, race, misuse, "
-                 "or a concwatch kind)", lineno, (int)kind_len, line);
+                 "or a concwatch kind)", lineno, (int)kind_len, kind);
         return false;
     }
     const char *pattern = colon + 1;
-    size_t pattern_len = trimmed(&pattern, len - kind_len - 1);
+    size_t pattern_len = trimmed(&pattern, len - (size_t)(colon - line) - 1);
     if (pattern_len == 0) {
         snprintf(err, errlen, "line %zu: empty pattern", lineno);
         return false;
     }
     rule *r = cw_array_push(&sup->rules, &sup->n, sizeof *r);
     r->kinds = kinds;
-    r->top_frame_only = kind_len == strlen("race_top") && memcmp(line, "race_top", kind_len) == 0;
+    r->top_frame_only = kind_len == strlen("race_top") && memcmp(kind, "race_top", kind_len) == 0;
     r->pattern = cw_xstrndup(pattern, pattern_len);
     return true;
 }

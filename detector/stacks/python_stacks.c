@@ -8,7 +8,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../events/spin_lock.h"
+
 typedef const char *(*dump_fn)(int fd, void *interp, void *current_tstate);
+typedef void (*dump_one_fn)(int fd, void *tstate);
+typedef void *(*this_tstate_fn)(void);
 typedef void *(*main_interp_fn)(void);
 
 bool cw_python_stacks_dump(cw_python_stacks *out)
@@ -41,7 +45,29 @@ bool cw_python_stacks_dump(cw_python_stacks *out)
     return out->text != NULL;
 }
 
-/* The block of `thread` in the dump: its header line and frame lines. */
+/* Turns consecutive '  File "app.py", line 12 in worker' lines into pyframe records. */
+static void record_frame_lines(cw_record *r, const char *p)
+{
+    while (p && strncmp(p, "  File \"", 8) == 0) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        char line[1024];
+        if (len >= sizeof line)
+            len = sizeof line - 1;
+        memcpy(line, p, len);
+        line[len] = '\0';
+        char *file = line + 8;
+        char *q = strstr(file, "\", line ");
+        if (q) {
+            *q = '\0';
+            char *in = strstr(q + 8, " in ");
+            cw_record_pyframe(r, file, atoi(q + 8), in ? in + 4 : "?");
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+}
+
+/* The frame lines of `thread` in the dump (just after its header line). */
 static const char *find_thread(const cw_python_stacks *py, pthread_t thread)
 {
     char ident[64];
@@ -56,38 +82,111 @@ static const char *find_thread(const cw_python_stacks *py, pthread_t thread)
     return NULL;
 }
 
-void cw_python_stacks_record(const cw_python_stacks *py, pthread_t thread, cw_record *r,
+bool cw_python_stacks_record(const cw_python_stacks *py, pthread_t thread, cw_record *r,
                              const char *thread_label, const char *role)
 {
     const char *p = find_thread(py, thread);
-    bool started = false;
-    while (p && strncmp(p, "  File \"", 8) == 0) {
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
-        char line[1024];
-        if (len >= sizeof line)
-            len = sizeof line - 1;
-        memcpy(line, p, len);
-        line[len] = '\0';
-        /*   File "app.py", line 12 in worker */
-        char *file = line + 8;
-        char *q = strstr(file, "\", line ");
-        if (q) {
-            *q = '\0';
-            int lineno = atoi(q + 8);
-            char *in = strstr(q + 8, " in ");
-            if (!started) {
-                cw_record_stack_pcs(r, thread_label, NULL, 0, 0, role);
-                started = true;
-            }
-            cw_record_pyframe(r, file, lineno, in ? in + 4 : "?");
-        }
-        p = eol ? eol + 1 : NULL;
-    }
+    if (!p || strncmp(p, "  File \"", 8) != 0)
+        return false;
+    cw_record_stack_pcs(r, thread_label, NULL, 0, 0, role);
+    record_frame_lines(r, p);
+    return true;
 }
 
 void cw_python_stacks_free(cw_python_stacks *py)
 {
     free(py->text);
     py->text = NULL;
+}
+
+/* ---- interned stacks of the current thread ------------------------------ */
+
+#define MAX_PY_STACKS 4096
+#define PY_ARENA (1u << 20)
+
+static char *py_texts[MAX_PY_STACKS];
+static unsigned n_py;
+static char *arena;
+static size_t arena_left;
+static cw_spin_lock py_lock;
+
+bool cw_python_present(void)
+{
+    return dlsym(RTLD_DEFAULT, "_Py_DumpTraceback") && dlsym(RTLD_DEFAULT, "PyGILState_GetThisThreadState");
+}
+
+/* Keeps only the frame lines: they are what identifies the stack. */
+static size_t frame_lines(const char *text, size_t len, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = text; p && p < text + len;) {
+        const char *eol = memchr(p, '\n', (size_t)(text + len - p));
+        size_t l = eol ? (size_t)(eol - p) + 1 : (size_t)(text + len - p);
+        if (strncmp(p, "  File \"", 8) == 0 && n + l < cap) {
+            memcpy(out + n, p, l);
+            n += l;
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+static cw_stack_id intern(const char *lines, size_t len)
+{
+    cw_spin_lock_acquire(&py_lock);
+    cw_stack_id id = 0;
+    for (unsigned i = 0; i < n_py; i++)
+        if (strcmp(py_texts[i], lines) == 0) {
+            id = (i + 1) | CW_PYTHON_STACK_BIT;
+            goto out;
+        }
+    if (n_py == MAX_PY_STACKS)
+        goto out;
+    if (len + 1 > arena_left) {
+        size_t size = len + 1 > PY_ARENA ? len + 1 : PY_ARENA;
+        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            goto out;
+        arena = p;
+        arena_left = size;
+    }
+    memcpy(arena, lines, len + 1);
+    py_texts[n_py++] = arena;
+    arena += len + 1;
+    arena_left -= len + 1;
+    id = n_py | CW_PYTHON_STACK_BIT;
+out:
+    cw_spin_lock_release(&py_lock);
+    return id;
+}
+
+cw_stack_id cw_python_stack_capture(void)
+{
+    dump_one_fn dump = (dump_one_fn)dlsym(RTLD_DEFAULT, "_Py_DumpTraceback");
+    this_tstate_fn this_tstate = (this_tstate_fn)dlsym(RTLD_DEFAULT, "PyGILState_GetThisThreadState");
+    if (!dump || !this_tstate)
+        return 0;
+    void *tstate = this_tstate();
+    if (!tstate)
+        return 0;
+    int fd = memfd_create("concwatch-python-stack", MFD_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    dump(fd, tstate);
+    char text[8192], lines[8192];
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    size_t len = frame_lines(text, (size_t)n, lines, sizeof lines);
+    return len ? intern(lines, len) : 0;
+}
+
+void cw_python_stack_record(cw_record *r, cw_stack_id id)
+{
+    unsigned i = (id & ~CW_PYTHON_STACK_BIT) - 1;
+    if (!(id & CW_PYTHON_STACK_BIT) || i >= n_py)
+        return;
+    record_frame_lines(r, py_texts[i]);
 }

@@ -25,9 +25,19 @@ typedef struct cw_python_stacks {
 
 /* False when this is not a CPython process (or the dump failed). */
 bool cw_python_stacks_dump(cw_python_stacks *out);
-/* Appends a stack record with the Python frames of `thread`, if it has any. */
-void cw_python_stacks_record(const cw_python_stacks *py, pthread_t thread, cw_record *r,
+/* Appends a stack record with the Python frames of `thread`; false if it has none. */
+bool cw_python_stacks_record(const cw_python_stacks *py, pthread_t thread, cw_record *r,
                              const char *thread_label, const char *role);
 void cw_python_stacks_free(cw_python_stacks *py);
+
+/* The calling thread's Python stack right now (it must hold the GIL, as a
+ * thread taking a Python lock does), interned: the id has
+ * CW_PYTHON_STACK_BIT set and is accepted by the record writer wherever a
+ * native stack id is.  0 when this is not CPython or there are no frames. */
+#define CW_PYTHON_STACK_BIT 0x80000000u
+cw_stack_id cw_python_stack_capture(void);
+/* Writes the pyframe records of an interned Python stack. */
+void cw_python_stack_record(cw_record *r, cw_stack_id id);
+bool cw_python_present(void);
 
 #endif

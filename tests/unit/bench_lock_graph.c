@@ -7,12 +7,15 @@
  *   random DAG: edges respect a hidden random order, unbounded depth: large
  *               affected regions (the adversarial case);
  *   known:      the same edges again (hash lookup only);
- *   lock_order: cw_lock_order_add_edge on the hierarchy, new then known.
+ *   lock_order: cw_lock_order_add_edge on the hierarchy, new then known;
+ *               "+inversion": an ABBA reported first, so that a refused edge
+ *               exists and every new edge pays the feasible-cycle search.
  * Usage: bench_lock_graph [max_nodes]   (default 1000000)
  */
 #include "lock_graph.h"
 #include "lock_order.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -101,7 +104,7 @@ static void bench_graph(shape s, uint32_t n)
     free(order);
 }
 
-static void bench_order(uint32_t n)
+static void bench_order(uint32_t n, bool inversion)
 {
     size_t m = (size_t)n * EDGES_PER_NODE;
     uint32_t *order = malloc(n * sizeof *order);
@@ -112,6 +115,10 @@ static void bench_order(uint32_t n)
         id[i] = cw_lock_order_node_new(lo);
     cw_edge_attrs at = { .thread = 1 };
     cw_cycle c;
+    if (inversion) {
+        cw_lock_order_add_edge(lo, id[0], id[n - 1], &at, &c);
+        cw_lock_order_add_edge(lo, id[n - 1], id[0], &at, &c);
+    }
     double t0 = now_ns();
     for (size_t k = 0; k < m; k++)
         cw_lock_order_add_edge(lo, id[e[k].from], id[e[k].to], &at, &c);
@@ -120,7 +127,7 @@ static void bench_order(uint32_t n)
         cw_lock_order_add_edge(lo, id[e[k].from], id[e[k].to], &at, &c);
     double t2 = now_ns();
     printf("lock_order  %-10s %8u nodes %9zu edges: new %9.1f ns/edge, known %6.1f ns/edge\n",
-           shape_name[HIERARCHY], n, cw_lock_order_edge_count(lo), (t1 - t0) / m,
+           inversion ? "+inversion" : shape_name[HIERARCHY], n, cw_lock_order_edge_count(lo), (t1 - t0) / m,
            (t2 - t1) / m);
     cw_lock_order_free(lo);
     free(id);
@@ -134,7 +141,8 @@ int main(int argc, char **argv)
     for (uint32_t n = 1000; n <= max; n *= (n == 1000 ? 100 : 10)) {
         for (int s = ORDERED; s <= RANDOM_DAG; s++)
             bench_graph((shape)s, n);
-        bench_order(n);
+        bench_order(n, false);
+        bench_order(n, true);
     }
     return 0;
 }

@@ -160,29 +160,41 @@ static void test_multi_gates(void)
 }
 
 /* rwlock R and mutex M: "R read, then M" and "M, then R read" cannot deadlock
-   (readers share R); a writer on either side can. */
+   (readers share R); a writer on either side can.  Both edge orders, so the
+   read/read node is once the start and once the end of the search. */
+static cw_edge_result rw_pair(cw_lock_order *lo, cw_node Rw, int held, cw_node M, int taken,
+                              bool held_first)
+{
+    if (held_first) {
+        CHECK(edge_rw(lo, Rw, held, M, W, NULL) == CW_EDGE_ADDED);
+        return edge_rw(lo, M, W, Rw, taken, NULL);
+    }
+    CHECK(edge_rw(lo, M, W, Rw, taken, NULL) == CW_EDGE_ADDED);
+    return edge_rw(lo, Rw, held, M, W, NULL);
+}
+
 static void test_read_read(void)
 {
-    for (int variant = 0; variant < 4; variant++) {
-        cw_lock_order *lo = cw_lock_order_new();
-        cw_node n[2], Rw, M;
-        new_nodes(lo, n, 2);
-        Rw = n[0], M = n[1];
-        int held = variant == 1 ? W : R, taken = variant == 2 ? W : R;
-        CHECK(edge_rw(lo, Rw, held, M, W, NULL) == CW_EDGE_ADDED);
-        cw_edge_result r = edge_rw(lo, M, W, Rw, taken, NULL);
-        if (variant == 0 || variant == 3) {
-            CHECK(r == CW_EDGE_ADDED);
-            if (variant == 3)       /* later a writer holds R while taking M */
-                CHECK(edge_rw(lo, Rw, W, M, W, NULL) == CW_EDGE_CYCLE);
-            else                    /* or a writer acquires R under M */
-                CHECK(edge_rw(lo, M, W, Rw, W, NULL) == CW_EDGE_CYCLE);
-        } else {
-            CHECK(r == CW_EDGE_CYCLE);
-            CHECK(cycle_is(&cyc, 2, n));
+    for (int order = 0; order < 2; order++)
+        for (int variant = 0; variant < 4; variant++) {
+            cw_lock_order *lo = cw_lock_order_new();
+            cw_node n[2], Rw, M;
+            new_nodes(lo, n, 2);
+            Rw = n[0], M = n[1];
+            int held = variant == 1 ? W : R, taken = variant == 2 ? W : R;
+            cw_edge_result r = rw_pair(lo, Rw, held, M, taken, order == 0);
+            if (variant == 0 || variant == 3) {
+                CHECK(r == CW_EDGE_ADDED);
+                if (variant == 3)   /* later a writer holds R while taking M */
+                    CHECK(edge_rw(lo, Rw, W, M, W, NULL) == CW_EDGE_CYCLE);
+                else                /* or a writer acquires R under M */
+                    CHECK(edge_rw(lo, M, W, Rw, W, NULL) == CW_EDGE_CYCLE);
+            } else {
+                CHECK(r == CW_EDGE_CYCLE);
+                CHECK(cycle_is(&cyc, 2, n));
+            }
+            cw_lock_order_free(lo);
         }
-        cw_lock_order_free(lo);
-    }
 }
 
 /* Reads elsewhere don't matter: only read-acquired-then-read-held at the
