@@ -83,6 +83,8 @@ int sem_trywait(sem_t *s)
     int saved = errno;
     if (rc == 0)
         cw_semaphore_taken(t, (uintptr_t)s, CW_ACQ_TRY, CW_CALLER_PC());
+    else
+        cw_semaphore_busy(t, (uintptr_t)s);
     errno = saved;
     cw_leave(t);
     return rc;

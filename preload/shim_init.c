@@ -10,6 +10,7 @@
 #include "hang_watch.h"
 #include "interceptor.h"
 #include "record_writer.h"
+#include "../detector/stacks/python_stacks.h"
 #include "../detector/stacks/stack_capture.h"
 #include "../detector/stacks/stack_depot.h"
 
@@ -87,6 +88,8 @@ __attribute__((constructor(101))) static void cw_shim_init(void)
     cw_stack_capture_init();
     cw_events_init();
     cw_trywait_is_acquire = dlsym(RTLD_DEFAULT, "Py_IsInitialized") != NULL;
+    if (cw_trywait_is_acquire)
+        cw_python_init();
     find_interpreter();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     cw_thread_self();   /* the main thread becomes T0 */

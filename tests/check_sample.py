@@ -2,14 +2,20 @@
 """Run one sample under concwatch and check it against its stated expectation.
 
     check_sample.py --concwatch PATH --source samples/x.c [--timeout 60] -- BINARY [ARGS...]
-    check_sample.py --native [--timeout 30] [--exits-zero BINARY...] [--hangs BINARY...]
+    check_sample.py --concwatch PATH --source samples/x.py -- PYTHON samples/x.py
+    check_sample.py --native [--timeout 30] [--python PYTHON]
+                    [--exits-zero PROGRAM...] [--hangs PROGRAM...]
 
-Under concwatch (first form), the sample's source carries its expectation in
-its first comment lines:
+Under concwatch (first two forms), the sample's source carries its expectation
+in its first comment lines (in a C sample; a Python sample, x.py, writes the
+same lines with '#' in place of '//'):
 
     // concwatch-expect: clean
     // concwatch-expect: misuse=1,lock-order-inversion=1
     // concwatch-expect-text: <Python regex>     (zero or more)
+
+For a Python sample the program run under concwatch is the interpreter, with
+the sample's path as its argument.
 
 The expectation is a fact about the program: what a perfect detector must
 report for this run.  The check passes when
@@ -18,15 +24,19 @@ report for this run.  The check passes when
   * its JSON report (--json) has the documented shape and holds EXACTLY the
     expected number of findings of each kind (an unexpected kind is a failure);
   * every finding has at least one stack, and one of its frames names the
-    sample's source file with a line number (it is symbolized);
+    sample's source file with a line number (it is symbolized: for a C sample
+    a native frame, for a Python sample a Python frame, "python": true, whose
+    file is the sample's .py path);
   * every expect-text regex matches the text report on stderr.  In a regex,
     @line(NAME) stands for the number of the source line that carries the
-    comment /* @NAME */, so a test can name a line without hard-coding it.
+    comment /* @NAME */ (in a .py sample: a line ending in the comment
+    # @NAME), so a test can name a line without hard-coding it.
 
-Natively (second form), each --exits-zero program must exit 0 within
---timeout seconds, and each --hangs program must still be running after
---hang-window seconds (it is then killed): the samples are real programs and
-the hanging ones really hang.
+Natively (last form), each --exits-zero program must exit 0 within --timeout
+seconds, and each --hangs program must still be running after --hang-window
+seconds (it is then killed): the samples are real programs and the hanging
+ones really hang.  A PROGRAM ending in .py is run by --python (default: the
+interpreter running this script).
 
 Exit status: 0 pass, 1 failure, 2 usage or sample-format error.
 Python 3 standard library only.
@@ -59,9 +69,26 @@ class CannotRun(Exception):
 
 # --- the sample's expectation ------------------------------------------------
 
-EXPECT_RE = re.compile(r"^\s*//\s*concwatch-expect:(.*)$")
-EXPECT_TEXT_RE = re.compile(r"^\s*//\s*concwatch-expect-text:\s?(.*?)\s*$")
-MARKER_RE = re.compile(r"/\*\s*@([A-Za-z_][A-Za-z0-9_-]*)\s*\*/")
+class Syntax:
+    """How a sample's language writes the expectation lines and line markers."""
+
+    def __init__(self, comment, marker, marker_text):
+        self.expect = re.compile(r"^\s*%s\s*concwatch-expect:(.*)$" % comment)
+        self.expect_text = re.compile(r"^\s*%s\s*concwatch-expect-text:\s?(.*?)\s*$" % comment)
+        self.marker = re.compile(marker)
+        self.comment = comment.replace("\\", "")
+        self.marker_text = marker_text  # "%s" is the marker's name
+
+
+C_SYNTAX = Syntax(r"//", r"/\*\s*@([A-Za-z_][A-Za-z0-9_-]*)\s*\*/", "/* @%s */")
+# In Python the marker is a comment that ends its line: `with lock:  # @second`.
+PY_SYNTAX = Syntax(r"#", r"#\s*@([A-Za-z_][A-Za-z0-9_-]*)\s*$", "# @%s")
+
+
+def syntax_of(path):
+    return PY_SYNTAX if path.endswith(".py") else C_SYNTAX
+
+
 LINE_REF_RE = re.compile(r"@line\(([A-Za-z_][A-Za-z0-9_-]*)\)")
 
 
@@ -92,27 +119,28 @@ def read_sample(path):
     except OSError as e:
         raise SampleError("cannot read sample source: %s" % e)
 
+    syntax = syntax_of(path)
     expects, texts, markers = [], [], {}
     for number, line in enumerate(lines, 1):
-        m = EXPECT_RE.match(line)
+        m = syntax.expect.match(line)
         if m:
             expects.append(m.group(1))
-        m = EXPECT_TEXT_RE.match(line)
+        m = syntax.expect_text.match(line)
         if m:
             texts.append(m.group(1))
-        for name in MARKER_RE.findall(line):
+        for name in syntax.marker.findall(line):
             if name in markers:
-                raise SampleError("marker /* @%s */ is on lines %d and %d"
-                                  % (name, markers[name], number))
+                raise SampleError("marker %s is on lines %d and %d"
+                                  % (syntax.marker_text % name, markers[name], number))
             markers[name] = number
     if len(expects) != 1:
-        raise SampleError("%s: want exactly one '// concwatch-expect:' line, found %d"
-                          % (path, len(expects)))
+        raise SampleError("%s: want exactly one '%s concwatch-expect:' line, found %d"
+                          % (path, syntax.comment, len(expects)))
 
     def line_of(m):
         if m.group(1) not in markers:
-            raise SampleError("@line(%s) used but no line carries /* @%s */"
-                              % (m.group(1), m.group(1)))
+            raise SampleError("@line(%s) used but no line carries %s"
+                              % (m.group(1), syntax.marker_text % m.group(1)))
         return str(markers[m.group(1)])
 
     regexes = []
@@ -262,8 +290,12 @@ def check_shape(report, command):
 
 
 def names_source(frame, source, source_lines):
-    """True if a frame is symbolized to a line of the sample's source file."""
+    """True if a frame is symbolized to a line of the sample's source file.
+    For a Python sample that is a Python frame ("python": true), whose file is
+    the script's path as the interpreter was given it (absolute or relative)."""
     file, line = frame.get("file"), frame.get("line")
+    if source.endswith(".py") and frame.get("python") is not True:
+        return False
     if not isinstance(file, str) or not isinstance(line, int) or isinstance(line, bool):
         return False
     if not 0 < line <= source_lines:
@@ -384,11 +416,16 @@ def check_under_concwatch(args, command):
 
 # --- native runs -------------------------------------------------------------
 
+def native_argv(program, python):
+    """A .py sample is run by the interpreter; anything else is executed."""
+    return [python, program] if program.endswith(".py") else [program]
+
+
 def check_native(args):
     failures = 0
     for binary in args.exits_zero:
         try:
-            status, out, err = run([binary], args.timeout)
+            status, out, err = run(native_argv(binary, args.python), args.timeout)
         except CannotRun as e:
             failures += 1
             print("FAIL  %s" % e)
@@ -406,7 +443,8 @@ def check_native(args):
     procs = []
     for binary in args.hangs:
         try:
-            procs.append((binary, start([binary], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)))
+            procs.append((binary, start(native_argv(binary, args.python),
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)))
         except CannotRun as e:
             failures += 1
             print("FAIL  %s" % e)
@@ -434,20 +472,24 @@ def main(argv):
     else:
         own, command = argv, []
     p = argparse.ArgumentParser(
-        description="Check a sample under concwatch against its '// concwatch-expect:' line, "
-                    "or check samples' native behaviour.",
+        description="Check a sample under concwatch against its '// concwatch-expect:' line "
+                    "('# concwatch-expect:' in a .py sample), or check samples' native behaviour.",
         usage="%(prog)s --concwatch PATH --source SAMPLE.c [--timeout SEC] -- BINARY [ARGS...]\n"
-              "       %(prog)s --native [--timeout SEC] [--exits-zero BINARY...] "
-              "[--hangs BINARY...] [--hang-window SEC]")
+              "       %(prog)s --concwatch PATH --source SAMPLE.py [--timeout SEC] -- PYTHON SAMPLE.py\n"
+              "       %(prog)s --native [--timeout SEC] [--python PYTHON] [--exits-zero PROGRAM...] "
+              "[--hangs PROGRAM...] [--hang-window SEC]")
     p.add_argument("--concwatch", help="the concwatch launcher")
-    p.add_argument("--source", help="the sample's source file (holds its expectation)")
+    p.add_argument("--source", help="the sample's source file, .c or .py (holds its expectation)")
     p.add_argument("--timeout", type=float, default=None,
                    help="seconds before the run counts as hung (default 60; 30 natively)")
     p.add_argument("--native", action="store_true", help="run samples without concwatch")
-    p.add_argument("--exits-zero", nargs="+", default=[], metavar="BINARY",
+    p.add_argument("--exits-zero", nargs="+", default=[], metavar="PROGRAM",
                    help="(--native) programs that must exit 0")
-    p.add_argument("--hangs", nargs="+", default=[], metavar="BINARY",
+    p.add_argument("--hangs", nargs="+", default=[], metavar="PROGRAM",
                    help="(--native) programs that must still be blocked after --hang-window")
+    p.add_argument("--python", default=sys.executable,
+                   help="(--native) the interpreter that runs PROGRAMs ending in .py "
+                        "(default: this one)")
     p.add_argument("--hang-window", type=float, default=2.0,
                    help="(--native) seconds a hanging program must stay blocked (default 2)")
     args = p.parse_args(own)
@@ -462,7 +504,7 @@ def main(argv):
             args.timeout = 30.0 if args.timeout is None else args.timeout
             return check_native(args)
         if not args.concwatch or not args.source or not command:
-            raise SampleError("need --concwatch PATH --source SAMPLE.c -- BINARY [ARGS...]")
+            raise SampleError("need --concwatch PATH --source SAMPLE.c|SAMPLE.py -- PROGRAM [ARGS...]")
         args.timeout = 60.0 if args.timeout is None else args.timeout
         return check_under_concwatch(args, command)
     except SampleError as e:

@@ -1,16 +1,20 @@
-# Samples as tests (label "samples").
+# Samples as tests (label "samples"; the Python ones also "python").
 #
 #   sample.<name>          the sample run under concwatch and checked against the
 #                          "// concwatch-expect:" line of samples/<name>.c
 #                          (tests/check_sample.py: exact finding counts, exit status,
-#                          JSON shape, symbolized stacks, expect-text regexes)
+#                          JSON shape, symbolized stacks, expect-text regexes);
+#                          for a Python sample, samples/<name>.py, the program run
+#                          under concwatch is ${Python3_EXECUTABLE} samples/<name>.py
 #   samples.native         every sample that does not hang, run WITHOUT concwatch:
 #                          must exit 0 (the samples are legitimate programs)
 #   samples.native_hangs   every sample listed in CW_SAMPLES_HANG_NATIVELY, run
 #                          without concwatch: must still be blocked after 2 s
 #                          (the hang is real), then killed
+#   samples.native_python, samples.native_hangs_python
+#                          the same two checks for the Python samples
 #
-# The lists come from samples/CMakeLists.txt.
+# The C lists come from samples/CMakeLists.txt; the Python lists are below.
 
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 
@@ -19,6 +23,33 @@ get_directory_property(_cw_samples DIRECTORY ${CMAKE_SOURCE_DIR}/samples
 get_directory_property(_cw_samples_hang DIRECTORY ${CMAKE_SOURCE_DIR}/samples
   DEFINITION CW_SAMPLES_HANG_NATIVELY)
 set(_cw_check ${CMAKE_SOURCE_DIR}/tests/check_sample.py)
+
+# Python samples (samples/<name>.py, run by the interpreter: nothing to build).
+set(CW_PY_SAMPLES
+  py_lock_twice                    # self-deadlock=1 (hangs natively)
+  py_rlock_twice                   # clean
+  py_abba                          # lock-order-inversion=1
+  py_abba_consistent               # clean
+  py_abba_hang                     # deadlock=1 (hangs natively)
+  py_condition_producer_consumer   # clean
+  py_semaphore_limiter             # clean
+  py_event                         # clean
+  py_queue_workers                 # clean
+  py_barrier                       # clean
+)
+# Python samples that hang forever when run natively (like CW_SAMPLES_HANG_NATIVELY).
+set(CW_PY_SAMPLES_HANG_NATIVELY
+  py_lock_twice
+  py_abba_hang
+)
+# A .py file in samples/ that is not listed above would silently go untested.
+file(GLOB _cw_py_files RELATIVE ${CMAKE_SOURCE_DIR}/samples ${CMAKE_SOURCE_DIR}/samples/*.py)
+foreach(_file IN LISTS _cw_py_files)
+  string(REGEX REPLACE "\\.py$" "" _name ${_file})
+  if(NOT _name IN_LIST CW_PY_SAMPLES)
+    message(WARNING "samples/${_file} is not in CW_PY_SAMPLES (tests/samples.cmake): it is not tested")
+  endif()
+endforeach()
 
 if(TARGET concwatch)
   foreach(name IN LISTS _cw_samples)
@@ -30,6 +61,15 @@ if(TARGET concwatch)
         -- $<TARGET_FILE:sample_${name}>)
     # The harness's own deadline (60 s) reports a hang clearly; CTest's is a backstop.
     set_tests_properties(sample.${name} PROPERTIES LABELS samples TIMEOUT 90)
+  endforeach()
+  foreach(name IN LISTS CW_PY_SAMPLES)
+    add_test(NAME sample.${name}
+      COMMAND ${Python3_EXECUTABLE} ${_cw_check}
+        --concwatch $<TARGET_FILE:concwatch>
+        --source ${CMAKE_SOURCE_DIR}/samples/${name}.py
+        --timeout 60
+        -- ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/samples/${name}.py)
+    set_tests_properties(sample.${name} PROPERTIES LABELS "samples;python" TIMEOUT 90)
   endforeach()
 endif()
 
@@ -54,4 +94,27 @@ if(_cw_hangs)
     COMMAND ${Python3_EXECUTABLE} ${_cw_check} --native --hang-window 2
       --hangs ${_cw_hangs})
   set_tests_properties(samples.native_hangs PROPERTIES LABELS samples TIMEOUT 60)
+endif()
+
+set(_cw_py_exits_zero)
+set(_cw_py_hangs)
+foreach(name IN LISTS CW_PY_SAMPLES)
+  if(name IN_LIST CW_PY_SAMPLES_HANG_NATIVELY)
+    list(APPEND _cw_py_hangs ${CMAKE_SOURCE_DIR}/samples/${name}.py)
+  else()
+    list(APPEND _cw_py_exits_zero ${CMAKE_SOURCE_DIR}/samples/${name}.py)
+  endif()
+endforeach()
+
+if(_cw_py_exits_zero)
+  add_test(NAME samples.native_python
+    COMMAND ${Python3_EXECUTABLE} ${_cw_check} --native --timeout 30
+      --python ${Python3_EXECUTABLE} --exits-zero ${_cw_py_exits_zero})
+  set_tests_properties(samples.native_python PROPERTIES LABELS "samples;python" TIMEOUT 300)
+endif()
+if(_cw_py_hangs)
+  add_test(NAME samples.native_hangs_python
+    COMMAND ${Python3_EXECUTABLE} ${_cw_check} --native --hang-window 2
+      --python ${Python3_EXECUTABLE} --hangs ${_cw_py_hangs})
+  set_tests_properties(samples.native_hangs_python PROPERTIES LABELS "samples;python" TIMEOUT 60)
 endif()

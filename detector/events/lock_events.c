@@ -129,8 +129,7 @@ static bool edge_cached(cw_thread *t, uint64_t from, uint64_t to, uint64_t ctx)
 
 static void report_cycle(const cw_cycle *cycle);
 
-static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, bool to_is_semaphore,
-                     cw_stack_id to_stack)
+static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, cw_stack_id to_stack)
 {
     const cw_held_lock *h = &t->held[from_i];
     cw_edge_attrs attrs = {
@@ -141,13 +140,6 @@ static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, b
         if (i != from_i && t->held[i].node != h->node && t->held[i].node != to)
             attrs.gates[attrs.ngates++] = t->held[i].node;
 
-    /* In CPython the native frames are the interpreter's: the Python stack
-     * of this acquire is what the user wrote (the GIL is held here). */
-    if (cw_trywait_is_acquire && (h->kind == CW_KIND_SEMAPHORE || to_is_semaphore)) {
-        cw_stack_id py = cw_python_stack_capture();
-        if (py)
-            attrs.to_stack = attrs.from_stack = py;
-    }
     static cw_cycle cycle;   /* big; only used under graph_lock */
     cw_spin_lock_acquire(&graph_lock);
     if (order && cw_lock_order_add_edge(order, h->node, to, &attrs, &cycle) == CW_EDGE_CYCLE)
@@ -174,7 +166,7 @@ static void add_order_edges(cw_thread *t, uintptr_t addr, cw_lock_kind kind, boo
         if (!t->held[i].node || t->held[i].node == to)
             continue;
         if (!edge_cached(t, t->held[i].node, to, ctx))
-            add_edge(t, i, to, read, kind == CW_KIND_SEMAPHORE, to_stack);
+            add_edge(t, i, to, read, to_stack);
     }
 }
 
@@ -396,8 +388,6 @@ static void report_cycle(const cw_cycle *found)
                         e->first.to_read ? " for reading" : "",
                         from_info ? cw_lock_kind_name(from_info->kind) : "lock", from,
                         e->first.from_read ? " (for reading)" : "", label);
-        if (e->first.from_stack & CW_PYTHON_STACK_BIT)
-            continue;   /* the one Python stack above shows where both are held */
         cw_record_stack(&r, label, e->first.from_stack, "M%zu previously acquired by the same thread here", from);
     }
     cw_record_end(&r);
@@ -405,12 +395,22 @@ static void report_cycle(const cw_cycle *found)
 
 /* ---- semaphores -------------------------------------------------------- */
 
+/* In CPython the native frames are the interpreter's own: where a Python
+ * lock is made or taken, the Python stack is what the user can act on. */
+static cw_stack_id semaphore_site(cw_thread *t, uintptr_t pc)
+{
+    cw_stack_id py = cw_trywait_is_acquire ? cw_python_site_stack(t) : 0;
+    return py ? py : cw_thread_site_stack(t, pc);
+}
+
 void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_t pc)
 {
     cw_lock_created(t, addr, CW_KIND_SEMAPHORE, pc);
     cw_lock_slot *slot = cw_lock_table_get(addr);
     if (!slot)
         return;
+    if (cw_trywait_is_acquire)
+        atomic_store(&slot->create_stack, semaphore_site(t, pc));
     atomic_store(&slot->sem_value0, value + 1);
     atomic_store(&slot->sem_taker, 0);
     atomic_fetch_add(&slot->sem_epoch, 1);
@@ -429,7 +429,10 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
     cw_lock_slot *slot = binary_semaphore(addr);
     if (!slot)
         return;
-    cw_stack_id stack = cw_thread_site_stack(t, pc);
+    /* A blocking take in CPython runs without the GIL; its site was noted
+     * by the trywait that failed just before, while the GIL was held. */
+    cw_stack_id stack = mode != CW_ACQ_TRY && t->py_pending ? t->py_pending : semaphore_site(t, pc);
+    t->py_pending = 0;
     atomic_store(&slot->sem_taker, t->index + 1);
     atomic_store(&slot->sem_take_stack, stack);
     if (mode == CW_ACQ_TRY && cw_trywait_is_acquire)
@@ -453,4 +456,10 @@ void cw_semaphore_posted(cw_thread *t, uintptr_t addr)
     int i = cw_held_index(t, addr);
     if (i >= 0)
         remove_held(t, i);
+}
+
+void cw_semaphore_busy(cw_thread *t, uintptr_t addr)
+{
+    if (cw_trywait_is_acquire && binary_semaphore(addr))
+        t->py_pending = cw_python_site_stack(t);
 }

@@ -58,6 +58,8 @@ void cw_thread_exiting(cw_thread *t, uintptr_t pc);
 void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_t pc);
 void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uintptr_t pc);
 void cw_semaphore_posted(cw_thread *t, uintptr_t addr);
+/* A trywait found it taken (CPython does this before every blocking acquire). */
+void cw_semaphore_busy(cw_thread *t, uintptr_t addr);
 
 /* fork(): the graph lock must not be held by a thread that does not exist in the child. */
 void cw_events_before_fork(void);

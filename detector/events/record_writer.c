@@ -138,6 +138,10 @@ void cw_record_lock(cw_record *r, const char *id, const char *type, const char *
     put_field(r, type);
     put_field(r, how);
     put_raw(r, "\n", 1);
+    if (stack & CW_PYTHON_STACK_BIT) {
+        cw_python_stack_record(r, stack);
+        return;
+    }
     size_t n;
     const uintptr_t *pcs = cw_stack_depot_get(stack, &n);
     put_frames(r, pcs, n, 0);

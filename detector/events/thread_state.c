@@ -83,6 +83,8 @@ cw_thread *cw_thread_attach(void)
     memset(t, 0, offsetof(cw_thread, sites));
     memset(t->sites, 0, sizeof t->sites);
     memset(t->edges, 0, sizeof t->edges);
+    memset(t->py_sites, 0, sizeof t->py_sites);
+    t->py_pending = 0;
     t->index = atomic_fetch_add(&next_index, 1);
     t->tid = (pid_t)syscall(SYS_gettid);
     t->self = pthread_self();

@@ -42,6 +42,15 @@ typedef struct cw_site {
     cw_stack_id stack;
 } cw_site;
 
+/* A Python acquire site: code object and bytecode offset. */
+typedef struct cw_py_site {
+    uintptr_t code;
+    int lasti;
+    cw_stack_id stack;
+} cw_py_site;
+
+#define CW_PY_SITE_CACHE 64
+
 typedef struct cw_edge_key {
     uint64_t from, to, context;
 } cw_edge_key;
@@ -68,6 +77,8 @@ typedef struct cw_thread {
     cw_wait wait;
     cw_site sites[CW_SITE_CACHE];
     cw_edge_key edges[CW_EDGE_CACHE];
+    cw_py_site py_sites[CW_PY_SITE_CACHE];
+    cw_stack_id py_pending;     /* Python site of a failed trywait, for the blocking wait that follows */
     struct cw_thread *next_free;
     /* Written by the hang watcher only. */
     uint32_t watch_seq;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../events/spin_lock.h"
+#include "../events/thread_state.h"
 
 typedef const char *(*dump_fn)(int fd, void *interp, void *current_tstate);
 typedef void (*dump_one_fn)(int fd, void *tstate);
@@ -189,4 +190,54 @@ void cw_python_stack_record(cw_record *r, cw_stack_id id)
     if (!(id & CW_PYTHON_STACK_BIT) || i >= n_py)
         return;
     record_frame_lines(r, py_texts[i]);
+}
+
+/* ---- acquire sites ------------------------------------------------------ */
+
+static int (*gil_check)(void);
+static int (*is_initialized)(void);
+static void *(*current_tstate)(void);
+static void *(*get_frame)(void);
+static void *(*frame_code)(void *);
+static int (*frame_lasti)(void *);
+static void (*dec_ref)(void *);
+
+bool cw_python_init(void)
+{
+    *(void **)&gil_check = dlsym(RTLD_DEFAULT, "PyGILState_Check");
+    *(void **)&is_initialized = dlsym(RTLD_DEFAULT, "Py_IsInitialized");
+    *(void **)&current_tstate = dlsym(RTLD_DEFAULT, "_PyThreadState_UncheckedGet");
+    *(void **)&get_frame = dlsym(RTLD_DEFAULT, "PyEval_GetFrame");
+    *(void **)&frame_code = dlsym(RTLD_DEFAULT, "PyFrame_GetCode");
+    *(void **)&frame_lasti = dlsym(RTLD_DEFAULT, "PyFrame_GetLasti");
+    *(void **)&dec_ref = dlsym(RTLD_DEFAULT, "Py_DecRef");
+    if (!gil_check || !is_initialized || !current_tstate || !get_frame || !frame_code || !frame_lasti ||
+        !dec_ref) {
+        gil_check = NULL;
+        return false;
+    }
+    return true;
+}
+
+cw_stack_id cw_python_site_stack(cw_thread *t)
+{
+    /* Locks are made and taken while the interpreter starts and ends too,
+     * when there is no thread state to read frames from. */
+    if (!gil_check || !is_initialized() || !current_tstate() || !gil_check())
+        return 0;
+    void *frame = get_frame();
+    if (!frame)
+        return 0;
+    void *code = frame_code(frame);
+    int lasti = frame_lasti(frame);
+    dec_ref(code);   /* only its address is kept, as a cache key */
+    uintptr_t key = (uintptr_t)code;
+    cw_py_site *s = &t->py_sites[((key >> 4) ^ (unsigned)lasti * 0x9e37u) & (CW_PY_SITE_CACHE - 1)];
+    if (s->code == key && s->lasti == lasti && s->stack)
+        return s->stack;
+    cw_stack_id id = cw_python_stack_capture();
+    s->code = key;
+    s->lasti = lasti;
+    s->stack = id;
+    return id;
 }

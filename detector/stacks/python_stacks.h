@@ -40,4 +40,13 @@ cw_stack_id cw_python_stack_capture(void);
 void cw_python_stack_record(cw_record *r, cw_stack_id id);
 bool cw_python_present(void);
 
+/* Resolves the interpreter entry points used below; false outside CPython. */
+bool cw_python_init(void);
+struct cw_thread;
+/* The Python stack of the calling thread's current acquire site, cached per
+ * thread by (code object, bytecode offset) so that only the first acquire at
+ * a site pays for the dump.  0 when the thread does not hold the GIL (its
+ * frames cannot be read safely then) or has no Python frame. */
+cw_stack_id cw_python_site_stack(struct cw_thread *t);
+
 #endif
