@@ -7,6 +7,10 @@
  * in __data.__kind: we read both rather than keep a second copy, so a
  * re-acquisition by the owner and an unlock by a non-owner are caught even for
  * locks taken before the shim saw them.
+ *
+ * The lock/unlock fast path makes no system call, so errno needs no saving
+ * here; the out-of-line slow paths (new edges, stack capture, reports) keep
+ * errno themselves.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -71,10 +75,8 @@ int pthread_mutex_lock(pthread_mutex_t *m)
         rc = REAL(pthread_mutex_lock)(m);
         cw_wait_end(t);
     }
-    int saved = errno;
     if (rc == 0)
         cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_BLOCKING, pc);
-    errno = saved;
     cw_leave(t);
     return rc;
 }
@@ -85,10 +87,8 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
     if (!t)
         return REAL(pthread_mutex_trylock)(m);
     int rc = REAL(pthread_mutex_trylock)(m);
-    int saved = errno;
     if (rc == 0)
         cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_TRY, CW_CALLER_PC());
-    errno = saved;
     cw_leave(t);
     return rc;
 }

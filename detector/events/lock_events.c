@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "lock_events.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,19 +38,6 @@ void cw_thread_label(uint32_t index, char *buf, unsigned size)
     snprintf(buf, size, "T%u", index);
 }
 
-int cw_held_index(const cw_thread *t, uintptr_t addr)
-{
-    for (int i = (int)t->nheld - 1; i >= 0; i--)
-        if (t->held[i].addr == addr)
-            return i;
-    return -1;
-}
-
-static void remove_held(cw_thread *t, int i)
-{
-    memmove(&t->held[i], &t->held[i + 1], (t->nheld - (uint32_t)i - 1) * sizeof t->held[0]);
-    t->nheld--;
-}
 
 /* ---- graph nodes ------------------------------------------------------- */
 
@@ -93,7 +81,7 @@ static void drop_stale_holds(cw_thread *t)
 {
     for (int i = (int)t->nheld - 1; i >= 0; i--)
         if (!held_is_current(&t->held[i]))
-            remove_held(t, i);
+            cw_held_remove(t, i);
 }
 
 /* ---- lock-order edges -------------------------------------------------- */
@@ -170,23 +158,11 @@ static void add_order_edges(cw_thread *t, uintptr_t addr, cw_lock_kind kind, boo
     }
 }
 
-void cw_acquired(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read,
-                 cw_acquire_mode mode, uintptr_t pc)
+void cw_acquired_nested(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read, cw_stack_id stack)
 {
-    cw_stack_id stack = cw_thread_site_stack(t, pc);
-    if (t->nheld > 0 && mode != CW_ACQ_TRY)
-        add_order_edges(t, addr, kind, read, stack);
-    if (t->nheld < CW_MAX_HELD)
-        t->held[t->nheld++] = (cw_held_lock){
-            .addr = addr, .stack = stack, .kind = (uint8_t)kind, .read = read,
-        };
-}
-
-void cw_released(cw_thread *t, uintptr_t addr)
-{
-    int i = cw_held_index(t, addr);
-    if (i >= 0)
-        remove_held(t, i);
+    int saved = errno;   /* the slow path may make system calls */
+    add_order_edges(t, addr, kind, read, stack);
+    errno = saved;
 }
 
 /* ---- lock lifetime ----------------------------------------------------- */
@@ -256,7 +232,7 @@ void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hel
     }
     int i = cw_held_index(t, addr);
     if (i >= 0)
-        remove_held(t, i);
+        cw_held_remove(t, i);
 }
 
 void cw_self_deadlock(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hangs, uintptr_t pc)
@@ -455,7 +431,7 @@ void cw_semaphore_posted(cw_thread *t, uintptr_t addr)
     atomic_store(&slot->sem_taker, 0);
     int i = cw_held_index(t, addr);
     if (i >= 0)
-        remove_held(t, i);
+        cw_held_remove(t, i);
 }
 
 void cw_semaphore_busy(cw_thread *t, uintptr_t addr)

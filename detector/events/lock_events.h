@@ -29,13 +29,50 @@ typedef enum cw_acquire_mode {
 
 void cw_events_init(void);
 
-/* The thread got the lock. */
-void cw_acquired(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read,
-                 cw_acquire_mode mode, uintptr_t pc);
-/* The thread released the lock (drops its most recent hold of addr). */
-void cw_released(cw_thread *t, uintptr_t addr);
 /* Index of the thread's most recent hold of addr, or -1. */
-int cw_held_index(const cw_thread *t, uintptr_t addr);
+static inline int cw_held_index(const cw_thread *t, uintptr_t addr)
+{
+    for (int i = (int)t->nheld - 1; i >= 0; i--)
+        if (t->held[i].addr == addr)
+            return i;
+    return -1;
+}
+
+static inline void cw_held_remove(cw_thread *t, int i)
+{
+    for (uint32_t j = (uint32_t)i + 1; j < t->nheld; j++)
+        t->held[j - 1] = t->held[j];
+    t->nheld--;
+}
+
+/* Lock-order edges from every lock the thread holds to addr (out of line: rare). */
+void cw_acquired_nested(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read, cw_stack_id stack);
+
+/* The thread got the lock.  Inline: this and cw_released are the hot path,
+ * and taking a lock while holding none costs a site-cache probe and a push. */
+static inline void cw_acquired(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read,
+                               cw_acquire_mode mode, uintptr_t pc)
+{
+    cw_stack_id stack = cw_thread_site_stack(t, pc);
+    if (t->nheld > 0 && mode != CW_ACQ_TRY)
+        cw_acquired_nested(t, addr, kind, read, stack);
+    if (t->nheld < CW_MAX_HELD)
+        t->held[t->nheld++] = (cw_held_lock){
+            .addr = addr, .stack = stack, .kind = (uint8_t)kind, .read = read,
+        };
+}
+
+/* The thread released the lock (drops its most recent hold of addr). */
+static inline void cw_released(cw_thread *t, uintptr_t addr)
+{
+    if (__builtin_expect(t->nheld > 0 && t->held[t->nheld - 1].addr == addr, 1)) {
+        t->nheld--;
+        return;
+    }
+    int i = cw_held_index(t, addr);
+    if (i >= 0)
+        cw_held_remove(t, i);
+}
 
 /* A new lock lives at addr from now on (init). */
 void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t pc);

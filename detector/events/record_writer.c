@@ -2,6 +2,7 @@
 #include "record_writer.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
@@ -84,12 +85,15 @@ static void put_vformat_field(cw_record *r, const char *fmt, va_list ap)
 
 int cw_record_begin(cw_record *r, const char *kind, const char *fmt, ...)
 {
+    r->saved_errno = errno;
     void *p = mmap(NULL, RECORD_CAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     r->buf = p == MAP_FAILED ? NULL : p;
     r->len = 0;
     r->cap = RECORD_CAP;
-    if (!r->buf)
+    if (!r->buf) {
+        errno = r->saved_errno;
         return -1;
+    }
     put_raw(r, "finding", 7);
     put_field(r, kind);
     va_list ap;
@@ -213,6 +217,7 @@ void cw_record_end(cw_record *r)
     munmap(r->buf, r->cap);
     r->buf = NULL;
     atomic_fetch_add(&written, 1);
+    errno = r->saved_errno;
 }
 
 unsigned cw_record_count(void) { return atomic_load(&written); }

@@ -22,6 +22,7 @@
 typedef struct cw_record {
     char *buf;
     size_t len, cap;
+    int saved_errno;     /* the program's errno, restored by cw_record_end */
 } cw_record;
 
 /* Where findings go: set once at start-up from CONCWATCH_REPORT_DIR. */

@@ -1,5 +1,6 @@
 #include "thread_state.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -143,12 +144,12 @@ cw_thread *cw_thread_by_tid(pid_t tid) { FIND_LIVE(t->tid == tid); }
 cw_thread *cw_thread_by_index(uint32_t index) { FIND_LIVE(t->index == index); }
 cw_thread *cw_thread_by_pthread(pthread_t self) { FIND_LIVE(pthread_equal(t->self, self)); }
 
-cw_stack_id cw_thread_site_stack(cw_thread *t, uintptr_t pc)
+cw_stack_id cw_thread_site_capture(cw_thread *t, uintptr_t pc)
 {
     cw_site *s = &t->sites[((pc >> 4) ^ (pc >> 13)) & (CW_SITE_CACHE - 1)];
-    if (__builtin_expect(s->pc == pc, 1))
-        return s->stack;
+    int saved = errno;
     cw_stack_id id = cw_capture_stack(pc);
+    errno = saved;
     s->pc = pc;
     s->stack = id;
     return id;

@@ -115,8 +115,16 @@ cw_thread *cw_thread_by_tid(pid_t tid);
 cw_thread *cw_thread_by_index(uint32_t index);
 cw_thread *cw_thread_by_pthread(pthread_t self);
 
+cw_stack_id cw_thread_site_capture(cw_thread *t, uintptr_t pc);
+
 /* Stack id of the call site `pc` as seen by this thread: cached per thread, captured on first sight. */
-cw_stack_id cw_thread_site_stack(cw_thread *t, uintptr_t pc);
+static inline cw_stack_id cw_thread_site_stack(cw_thread *t, uintptr_t pc)
+{
+    cw_site *s = &t->sites[((pc >> 4) ^ (pc >> 13)) & (CW_SITE_CACHE - 1)];
+    if (__builtin_expect(s->pc == pc, 1))
+        return s->stack;
+    return cw_thread_site_capture(t, pc);
+}
 
 void cw_thread_registry_before_fork(void);
 void cw_thread_registry_after_fork_parent(void);
