@@ -10,12 +10,14 @@
 #
 # Natively the program hangs: never run it without concwatch.  Under concwatch
 # the self-deadlock must be reported, naming this file and the line of the
-# second acquire (in balance(), called from withdraw()), and the program ended
-# (exit status 66).  Correct twin: py_rlock_twice.py.
+# second acquire (in balance(), called from withdraw()) and of the first (in
+# withdraw(), called from customer()), and the program ended (exit status 66).
+# Correct twin: py_rlock_twice.py.
 #
 # concwatch-expect: self-deadlock=1
-# concwatch-expect-text: py_lock_twice\.py:@line(second)\b
-# concwatch-expect-text: \bbalance\b.*\n.*\bwithdraw\b
+# concwatch-expect-text: \bbalance\b
+# concwatch-expect-text: py_lock_twice\.py:@line(second)\b.*\n.*\bwithdraw\b
+# concwatch-expect-text: py_lock_twice\.py:@line(first)\b.*\n.*\bcustomer\b
 
 import threading
 
