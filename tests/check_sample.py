@@ -367,10 +367,12 @@ def check_under_concwatch(args, command):
         if os.path.exists(json_path):
             with open(json_path, encoding="utf-8", errors="replace") as f:
                 raw = f.read()
-            try:
-                report = json.loads(raw)
-            except ValueError as e:
-                failures.append("the JSON report does not parse: %s" % e)
+            # A run killed at the deadline may not have written anything: "hung" says it all.
+            if raw.strip() or status is not None:
+                try:
+                    report = json.loads(raw)
+                except ValueError as e:
+                    failures.append("the JSON report does not parse: %s" % e)
         elif status is not None:
             failures.append("no JSON report was written to %s" % json_path)
 

@@ -36,6 +36,7 @@ set(CW_PY_SAMPLES
   py_event                         # clean
   py_queue_workers                 # clean
   py_barrier                       # clean
+  py_cond_lost_wakeup_fixed        # clean
 )
 # Python samples that hang forever when run natively (like CW_SAMPLES_HANG_NATIVELY).
 set(CW_PY_SAMPLES_HANG_NATIVELY
@@ -118,3 +119,10 @@ if(_cw_py_hangs)
       --python ${Python3_EXECUTABLE} --hangs ${_cw_py_hangs})
   set_tests_properties(samples.native_hangs_python PROPERTIES LABELS "samples;python" TIMEOUT 60)
 endif()
+
+# Known tool bugs (issue 4 follow-up), samples kept with their true expectation
+# but not run until the tool is fixed:
+#   py_abba_trylock            acquire(blocking=False) looks like a blocking acquire (both start with sem_trywait)
+#   py_abba_hang_join_timeout  a ring among some Python threads while main polls join(timeout) is not reported
+#   py_cond_lost_wakeup        a hang inside Condition.wait is reported as self-deadlock, not deadlock
+#   py_queue_lost_sentinel     same as above, through queue.Queue.get
