@@ -69,12 +69,9 @@ int pthread_mutex_lock(pthread_mutex_t *m)
     if (!t)
         return REAL(pthread_mutex_lock)(m);
     check_reacquire(t, m, false, pc);
-    int rc = REAL(pthread_mutex_trylock)(m);
-    if (rc == EBUSY) {
-        cw_wait_begin(t, m, CW_KIND_MUTEX, false, pc);
-        rc = REAL(pthread_mutex_lock)(m);
-        cw_wait_end(t);
-    }
+    cw_wait_mark(t, m, CW_KIND_MUTEX, false, pc);
+    int rc = REAL(pthread_mutex_lock)(m);
+    cw_wait_end(t);
     if (rc == 0)
         cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_BLOCKING, pc);
     cw_leave(t);
@@ -128,7 +125,9 @@ int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct ti
 
 int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-    cw_thread *t = cw_enter_from(CW_CALLER_PC());
+    /* No interpreter-range check: an unlock of a lock that was never
+     * recorded finds nothing to release, and its owner is the caller. */
+    cw_thread *t = cw_enter();
     if (!t)
         return REAL(pthread_mutex_unlock)(m);
     int owner = m->__data.__owner;

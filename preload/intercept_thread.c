@@ -24,6 +24,7 @@ static void *start_thread_wrapper(void *p)
     free(p);
     cw_thread *t = cw_thread_self();
     if (t) {
+        t->start_routine = (uintptr_t)start.fn;
         t->parent = start.parent;
         t->create_stack = start.stack;
     }

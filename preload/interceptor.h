@@ -21,7 +21,11 @@
 #include "real_functions.h"
 #include "thread_state.h"
 
-extern atomic_int cw_shim_ready;
+/* Hidden: the shim's own globals are read on every call; hidden visibility
+ * lets them be addressed directly instead of through the GOT. */
+#define CW_HIDDEN __attribute__((visibility("hidden")))
+
+extern CW_HIDDEN atomic_int cw_shim_ready;
 
 /* The thread to record for, or NULL when this call must just be forwarded. */
 static inline cw_thread *cw_enter(void)
@@ -42,7 +46,7 @@ static inline void cw_leave(cw_thread *t) { t->depth--; }
  * program's locks, never belong in a finding, and are by far the most
  * frequent calls in a Python program.  [lo, hi) is the interpreter's code;
  * empty in other programs. */
-extern uintptr_t cw_interp_lo, cw_interp_hi;
+extern CW_HIDDEN uintptr_t cw_interp_lo, cw_interp_hi;
 
 static inline cw_thread *cw_enter_from(uintptr_t pc)
 {
@@ -63,6 +67,20 @@ static inline void cw_wait_begin(cw_thread *t, const void *addr, cw_lock_kind ki
     atomic_store_explicit(&t->wait.kind, (uint32_t)kind | (timed ? CW_WAIT_TIMED : 0), memory_order_relaxed);
     atomic_store_explicit(&t->wait.pc, pc, memory_order_relaxed);
     atomic_fetch_add_explicit(&t->wait.seq, 1, memory_order_relaxed);
+    atomic_store_explicit(&t->wait.addr, (uintptr_t)addr, memory_order_release);
+}
+
+/* The same, for waits that only another thread can end (a mutex): no need to
+ * start the watcher, which pthread_create already started.  Marked before
+ * the real call even if it will not block: it is two stores, cheaper than a
+ * trylock first, and the watcher only believes waits it sees unchanged over
+ * time. */
+static inline void cw_wait_mark(cw_thread *t, const void *addr, cw_lock_kind kind, bool timed, uintptr_t pc)
+{
+    atomic_store_explicit(&t->wait.kind, (uint32_t)kind | (timed ? CW_WAIT_TIMED : 0), memory_order_relaxed);
+    atomic_store_explicit(&t->wait.pc, pc, memory_order_relaxed);
+    atomic_store_explicit(&t->wait.seq, atomic_load_explicit(&t->wait.seq, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     atomic_store_explicit(&t->wait.addr, (uintptr_t)addr, memory_order_release);
 }
 

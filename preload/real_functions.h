@@ -54,7 +54,7 @@
     X(int, pthread_join, (pthread_t, void **))                                                 \
     X(void, pthread_exit, (void *))
 
-#define CW_DECLARE_REAL(ret, name, args) extern ret(*cw_real_##name) args;
+#define CW_DECLARE_REAL(ret, name, args) extern __attribute__((visibility("hidden"))) ret(*cw_real_##name) args;
 CW_REAL_FUNCTIONS(CW_DECLARE_REAL)
 #undef CW_DECLARE_REAL
 

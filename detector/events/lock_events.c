@@ -158,11 +158,27 @@ static void add_order_edges(cw_thread *t, uintptr_t addr, cw_lock_kind kind, boo
     }
 }
 
+/* Bumped whenever a lock that had a graph node is retired: a nesting seen
+ * before may now involve different locks at the same addresses. */
+_Atomic uint64_t cw_retire_epoch;
+
 void cw_acquired_nested(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read, cw_stack_id stack)
 {
+    /* The same locks nested the same way as before (the common case: a loop
+     * taking a pair of locks) need nothing more: skip node lookups and the
+     * edge caches altogether. */
+    uint64_t digest = mix(addr * 2 + read);
+    for (uint32_t i = 0; i < t->nheld; i++)
+        digest += mix((t->held[i].addr * 2 + t->held[i].read) ^ ((uint64_t)t->held[i].epoch << 48));
+    uint64_t epoch = atomic_load_explicit(&cw_retire_epoch, memory_order_acquire);
+    typeof(t->nested[0]) *seen = &t->nested[digest & (CW_NESTED_CACHE - 1)];
+    if (seen->digest == digest && seen->epoch == epoch)
+        return;
     int saved = errno;   /* the slow path may make system calls */
     add_order_edges(t, addr, kind, read, stack);
     errno = saved;
+    seen->digest = digest;
+    seen->epoch = epoch;
 }
 
 /* ---- lock lifetime ----------------------------------------------------- */
@@ -173,6 +189,7 @@ static void retire_node(cw_lock_slot *slot)
     uint64_t old = atomic_exchange(&slot->node, 0);
     if (!old)
         return;
+    atomic_fetch_add_explicit(&cw_retire_epoch, 1, memory_order_release);
     cw_spin_lock_acquire(&graph_lock);
     if (order)
         cw_lock_order_node_remove(order, old);

@@ -84,12 +84,14 @@ cw_thread *cw_thread_attach(void)
     memset(t, 0, offsetof(cw_thread, sites));
     memset(t->sites, 0, sizeof t->sites);
     memset(t->edges, 0, sizeof t->edges);
+    memset(t->nested, 0, sizeof t->nested);
     memset(t->py_sites, 0, sizeof t->py_sites);
     t->py_pending = 0;
     t->index = atomic_fetch_add(&next_index, 1);
     t->tid = (pid_t)syscall(SYS_gettid);
     t->self = pthread_self();
     t->parent = UINT32_MAX;
+    t->start_routine = 0;
     t->watch_seq = 0;
     t->watch_addr = 0;
     atomic_store(&t->hang_captured, 0);
@@ -144,12 +146,49 @@ cw_thread *cw_thread_by_tid(pid_t tid) { FIND_LIVE(t->tid == tid); }
 cw_thread *cw_thread_by_index(uint32_t index) { FIND_LIVE(t->index == index); }
 cw_thread *cw_thread_by_pthread(pthread_t self) { FIND_LIVE(pthread_equal(t->self, self)); }
 
+/* Second level of the site cache, shared by all threads: a call site reached
+ * from threads running the same start routine nearly always has the same
+ * stack, so a thousand workers cost one capture per site, not a thousand
+ * (a capture costs microseconds and tens of KB of the thread's stack). */
+#define SHARED_SITES (1u << 14)
+#define STACK_BITS 22   /* the depot hands out fewer than 2^22 ids */
+/* One word per entry (key bits | stack id), so readers never see a key with
+ * another key's stack. */
+static _Atomic uint64_t shared_sites[SHARED_SITES];
+
+static uint64_t shared_key(const cw_thread *t, uintptr_t pc)
+{
+    uint64_t h = ((uint64_t)pc * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)t->start_routine * 0xc2b2ae3d27d4eb4full);
+    return h & ~(((uint64_t)1 << STACK_BITS) - 1);
+}
+
+static cw_stack_id shared_site_get(uint64_t key)
+{
+    uint64_t e = atomic_load_explicit(&shared_sites[(key >> 48) & (SHARED_SITES - 1)], memory_order_relaxed);
+    return (e & ~(((uint64_t)1 << STACK_BITS) - 1)) == key ? (cw_stack_id)(e & ((1u << STACK_BITS) - 1)) : 0;
+}
+
+static void shared_site_put(uint64_t key, cw_stack_id stack)
+{
+    if (stack < (1u << STACK_BITS))
+        atomic_store_explicit(&shared_sites[(key >> 48) & (SHARED_SITES - 1)], key | stack, memory_order_relaxed);
+}
+
 cw_stack_id cw_thread_site_capture(cw_thread *t, uintptr_t pc)
 {
-    cw_site *s = &t->sites[((pc >> 4) ^ (pc >> 13)) & (CW_SITE_CACHE - 1)];
+    cw_site *s = cw_thread_site_slot(t, pc);
+    uint64_t key = shared_key(t, pc);
+    cw_stack_id id = shared_site_get(key);
+    if (id) {
+        s->pc = pc;
+        s->stack = id;
+        return id;
+    }
     int saved = errno;
-    cw_stack_id id = cw_capture_stack(pc);
+    id = cw_capture_stack(pc);
     errno = saved;
+    if (id)
+        shared_site_put(key, id);
     s->pc = pc;
     s->stack = id;
     return id;

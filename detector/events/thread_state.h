@@ -26,6 +26,7 @@
 #define CW_MAX_HELD 64
 #define CW_SITE_CACHE 256
 #define CW_EDGE_CACHE 256
+#define CW_NESTED_CACHE 64
 #define CW_WAIT_TIMED 0x100u   /* in cw_wait.kind: the wait gives up by itself */
 
 typedef struct cw_held_lock {
@@ -69,6 +70,7 @@ typedef struct cw_thread {
     pid_t tid;
     pthread_t self;
     uint32_t parent;            /* index of the creating thread, or UINT32_MAX */
+    uintptr_t start_routine;    /* what the thread runs (0 for the main thread) */
     cw_stack_id create_stack;
     _Atomic int alive;
     int depth;                  /* > 0 while inside the shim: calls made then are forwarded untouched */
@@ -77,6 +79,9 @@ typedef struct cw_thread {
     cw_wait wait;
     cw_site sites[CW_SITE_CACHE];
     cw_edge_key edges[CW_EDGE_CACHE];
+    /* Nestings already fully recorded: digest of (held set, lock taken) and
+     * the lock-retirement epoch they were recorded in. */
+    struct { uint64_t digest, epoch; } nested[CW_NESTED_CACHE];
     cw_py_site py_sites[CW_PY_SITE_CACHE];
     cw_stack_id py_pending;     /* Python site of a failed trywait, for the blocking wait that follows */
     struct cw_thread *next_free;
@@ -117,10 +122,17 @@ cw_thread *cw_thread_by_pthread(pthread_t self);
 
 cw_stack_id cw_thread_site_capture(cw_thread *t, uintptr_t pc);
 
+/* Call sites are often a few bytes apart (init then lock, lock then lock):
+ * a multiplicative hash keeps neighbours in different cache slots. */
+static inline cw_site *cw_thread_site_slot(cw_thread *t, uintptr_t pc)
+{
+    return &t->sites[(uint32_t)(((uint64_t)pc * 0x9e3779b97f4a7c15ull) >> 56) & (CW_SITE_CACHE - 1)];
+}
+
 /* Stack id of the call site `pc` as seen by this thread: cached per thread, captured on first sight. */
 static inline cw_stack_id cw_thread_site_stack(cw_thread *t, uintptr_t pc)
 {
-    cw_site *s = &t->sites[((pc >> 4) ^ (pc >> 13)) & (CW_SITE_CACHE - 1)];
+    cw_site *s = cw_thread_site_slot(t, pc);
     if (__builtin_expect(s->pc == pc, 1))
         return s->stack;
     return cw_thread_site_capture(t, pc);

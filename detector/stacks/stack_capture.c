@@ -28,7 +28,10 @@ void cw_stack_capture_init(void)
     set_caching_fn set_caching = (set_caching_fn)dlsym(lib, "_ULx86_64_set_caching_policy");
     void **local_space = dlsym(lib, "_ULx86_64_local_addr_space");
     if (set_caching && local_space)
-        set_caching(*local_space, 2 /* UNW_CACHE_PER_THREAD: no global lock while unwinding */);
+        /* UNW_CACHE_GLOBAL: a per-thread cache costs tens of KB in every
+         * thread; captures are rare (once per new site or edge), so the
+         * global cache's lock is no cost. */
+        set_caching(*local_space, 1 /* UNW_CACHE_GLOBAL */);
     unwind_backtrace = (backtrace_fn)dlsym(lib, "unw_backtrace");
 }
 
