@@ -37,11 +37,18 @@ set(CW_PY_SAMPLES
   py_queue_workers                 # clean
   py_barrier                       # clean
   py_cond_lost_wakeup_fixed        # clean
+  py_cond_lost_wakeup              # deadlock=1 (hangs natively)
+  py_queue_lost_sentinel           # deadlock=1 (hangs natively)
+  py_abba_hang_join_timeout        # deadlock=1 (hangs natively; main joins with a timeout)
+  py_abba_trylock                  # clean (the reverse side only tries: blocking=False)
 )
 # Python samples that hang forever when run natively (like CW_SAMPLES_HANG_NATIVELY).
 set(CW_PY_SAMPLES_HANG_NATIVELY
   py_lock_twice
   py_abba_hang
+  py_cond_lost_wakeup
+  py_queue_lost_sentinel
+  py_abba_hang_join_timeout
 )
 # A .py file in samples/ that is not listed above would silently go untested.
 file(GLOB _cw_py_files RELATIVE ${CMAKE_SOURCE_DIR}/samples ${CMAKE_SOURCE_DIR}/samples/*.py)
@@ -119,10 +126,3 @@ if(_cw_py_hangs)
       --python ${Python3_EXECUTABLE} --hangs ${_cw_py_hangs})
   set_tests_properties(samples.native_hangs_python PROPERTIES LABELS "samples;python" TIMEOUT 60)
 endif()
-
-# Known tool bugs (issue 4 follow-up), samples kept with their true expectation
-# but not run until the tool is fixed:
-#   py_abba_trylock            acquire(blocking=False) looks like a blocking acquire (both start with sem_trywait)
-#   py_abba_hang_join_timeout  a ring among some Python threads while main polls join(timeout) is not reported
-#   py_cond_lost_wakeup        a hang inside Condition.wait is reported as self-deadlock, not deadlock
-#   py_queue_lost_sentinel     same as above, through queue.Queue.get

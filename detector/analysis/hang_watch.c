@@ -46,6 +46,8 @@ typedef struct blocked {
     uint64_t since_ns;
     cw_thread *holder;         /* who can release it, when known */
     bool holder_certain;       /* only the holder can release it (mutex, write lock, spin, join) */
+    bool library_wait;         /* a Python thread parked inside threading.py (Condition machinery) */
+    bool python_join;          /* a Python thread in Thread.join (waits on the joined thread's state lock) */
 } blocked;
 
 static cw_thread *holder_in_held_lists(uintptr_t addr, cw_thread *except);
@@ -254,21 +256,57 @@ static const char *wait_verb(uint32_t kind)
     }
 }
 
-static void report(sample *s, blocked **ring, size_t nring, bool self_wait)
+/* CPython's Condition (and Event, Queue, Barrier, Semaphore built on it)
+ * parks each waiter on a fresh Lock that the waiter itself took: blocked
+ * there, a thread waits for a notify, not on a lock it forgot it held. */
+static void classify_python_wait(const cw_python_stacks *py, blocked *b)
+{
+    char file[512], function[128];
+    if (!cw_python_stacks_top(py, b->t->self, file, sizeof file, function, sizeof function))
+        return;
+    size_t len = strlen(file);
+    if (len < 12 || strcmp(file + len - 12, "threading.py") != 0)
+        return;
+    /* Thread.join waits on the joined thread's state lock. */
+    if (strcmp(function, "_wait_for_tstate_lock") == 0)
+        b->python_join = true;
+    else
+        b->library_wait = true;
+}
+
+static bool is_join(const blocked *b)
+{
+    return b->kind == CW_KIND_THREAD || b->python_join;
+}
+
+static void report(sample *s, blocked **ring, size_t nring)
 {
     capture_stacks(s);
     cw_python_stacks py;
     bool have_py = cw_python_stacks_dump(&py);
+    for (size_t i = 0; have_py && i < s->n; i++)
+        classify_python_wait(&py, &s->items[i]);
 
+    /* Threads waiting on locks first, joins last: the stack a reader should
+     * look at first (and the summary line) is the one stuck on a lock. */
     blocked **list = ring;
     size_t nlist = nring;
     blocked *all[MAX_REPORTED];
     if (!ring) {
-        nlist = s->n < MAX_REPORTED ? s->n : MAX_REPORTED;
-        for (size_t i = 0; i < nlist; i++)
-            all[i] = &s->items[i];
+        nlist = 0;
+        for (int joins = 0; joins < 2; joins++)
+            for (size_t i = 0; i < s->n && nlist < MAX_REPORTED; i++)
+                if (is_join(&s->items[i]) == joins)
+                    all[nlist++] = &s->items[i];
         list = all;
     }
+
+    /* A thread waiting for a lock it took itself (and not as a condition
+     * waiter) makes this a self-deadlock. */
+    bool self_wait = false;
+    for (size_t i = 0; i < nlist; i++)
+        if (list[i]->holder == list[i]->t && !list[i]->library_wait)
+            self_wait = true;
 
     /* Objects waited on get labels M1, M2... in order of first appearance
      * (threads being joined are named by their own label instead). */
@@ -310,7 +348,12 @@ static void report(sample *s, blocked **ring, size_t nring, bool self_wait)
         cw_thread_label(b->t->index, self, sizeof self);
         if (b->holder)
             cw_thread_label(b->holder->index, holder, sizeof holder);
-        if (b->kind == CW_KIND_THREAD)
+        if (b->library_wait)
+            snprintf(role, sizeof role, "waits in the threading library (a Condition, Event, Queue, Barrier or "
+                     "Semaphore wait) that nothing is left to wake");
+        else if (b->python_join)
+            snprintf(role, sizeof role, "waits to join thread %s (Thread.join)", holder[0] ? holder : "(unknown)");
+        else if (b->kind == CW_KIND_THREAD)
             snprintf(role, sizeof role, "%s %s", wait_verb(b->kind), holder[0] ? holder : "(unknown)");
         else if (b->kind == CW_KIND_SEMAPHORE)
             snprintf(role, sizeof role, "%s semaphore M%zu%s%s", wait_verb(b->kind), j + 1,
@@ -332,7 +375,7 @@ static void report(sample *s, blocked **ring, size_t nring, bool self_wait)
     /* Where each holder took what the others wait for. */
     for (size_t i = 0; i < nlist; i++) {
         blocked *b = list[i];
-        if (!b->holder || b->kind == CW_KIND_THREAD)
+        if (!b->holder || is_join(b) || b->library_wait)
             continue;
         size_t j = 0;
         while (j < nobj && objs[j] != b->addr)
@@ -368,12 +411,21 @@ static bool check_ring(sample *s, uint64_t now)
         blocked *b = &s->items[i];
         while (b && n < MAX_REPORTED) {
             /* Seen on two samples in a row: not a wait that is just ending. */
-            if (b->timed || !b->holder_certain || now - b->since_ns < POLL_NS)
+            /* A Python Lock (a semaphore) may be released by any thread, so
+             * a ring through one is only believed once it has stood still
+             * for --hang-after, like a program whose threads are all blocked;
+             * a lone thread waiting on its own semaphore is left to that rule
+             * (CPython's Condition waits that way by design). */
+            bool believed = b->holder_certain
+                ? now - b->since_ns >= POLL_NS
+                : b->kind == CW_KIND_SEMAPHORE && b->holder && b->holder != b->t &&
+                  now - b->since_ns >= hang_after_ns;
+            if (b->timed || !believed)
                 break;
             ring[n++] = b;
             blocked *next = find_blocked(s, b->holder);
             if (next == &s->items[i]) {
-                report(s, ring, n, n == 1);
+                report(s, ring, n);
                 return true;
             }
             b = next;
@@ -394,12 +446,9 @@ static bool check_all_blocked(sample *s, uint64_t now)
             return false;
     if (running_tasks() != s->live)
         return false;   /* some thread the shim never saw is running */
-    bool self_wait = false;
-    for (size_t i = 0; i < s->n; i++) {
+    for (size_t i = 0; i < s->n; i++)
         find_holder(&s->items[i]);
-        self_wait |= s->items[i].kind == CW_KIND_SEMAPHORE && s->items[i].holder == s->items[i].t;
-    }
-    report(s, NULL, 0, self_wait);
+    report(s, NULL, 0);
     return true;
 }
 

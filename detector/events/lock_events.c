@@ -390,9 +390,10 @@ static void report_cycle(const cw_cycle *found)
 
 /* In CPython the native frames are the interpreter's own: where a Python
  * lock is made or taken, the Python stack is what the user can act on. */
-static cw_stack_id semaphore_site(cw_thread *t, uintptr_t pc)
+static cw_stack_id semaphore_site(cw_thread *t, uintptr_t pc, bool *nonblocking)
 {
-    cw_stack_id py = cw_trywait_is_acquire ? cw_python_site_stack(t) : 0;
+    *nonblocking = false;
+    cw_stack_id py = cw_trywait_is_acquire ? cw_python_site_stack(t, nonblocking) : 0;
     return py ? py : cw_thread_site_stack(t, pc);
 }
 
@@ -402,8 +403,9 @@ void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_
     cw_lock_slot *slot = cw_lock_table_get(addr);
     if (!slot)
         return;
+    bool unused;
     if (cw_trywait_is_acquire)
-        atomic_store(&slot->create_stack, semaphore_site(t, pc));
+        atomic_store(&slot->create_stack, semaphore_site(t, pc, &unused));
     atomic_store(&slot->sem_value0, value + 1);
     atomic_store(&slot->sem_taker, 0);
     atomic_fetch_add(&slot->sem_epoch, 1);
@@ -424,11 +426,14 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
         return;
     /* A blocking take in CPython runs without the GIL; its site was noted
      * by the trywait that failed just before, while the GIL was held. */
-    cw_stack_id stack = mode != CW_ACQ_TRY && t->py_pending ? t->py_pending : semaphore_site(t, pc);
+    bool nonblocking = false;
+    cw_stack_id stack = mode != CW_ACQ_TRY && t->py_pending ? t->py_pending : semaphore_site(t, pc, &nonblocking);
     t->py_pending = 0;
     atomic_store(&slot->sem_taker, t->index + 1);
     atomic_store(&slot->sem_take_stack, stack);
-    if (mode == CW_ACQ_TRY && cw_trywait_is_acquire)
+    /* In CPython a successful trywait is how every acquire of a free Lock
+     * looks; it is a real trylock only when the Python call said so. */
+    if (mode == CW_ACQ_TRY && cw_trywait_is_acquire && !nonblocking)
         mode = CW_ACQ_BLOCKING;
     if (t->nheld > 0 && mode != CW_ACQ_TRY)
         add_order_edges(t, addr, CW_KIND_SEMAPHORE, false, stack);
@@ -453,6 +458,7 @@ void cw_semaphore_posted(cw_thread *t, uintptr_t addr)
 
 void cw_semaphore_busy(cw_thread *t, uintptr_t addr)
 {
+    bool nonblocking;
     if (cw_trywait_is_acquire && binary_semaphore(addr))
-        t->py_pending = cw_python_site_stack(t);
+        t->py_pending = cw_python_site_stack(t, &nonblocking);
 }

@@ -48,6 +48,7 @@ typedef struct cw_py_site {
     uintptr_t code;
     int lasti;
     cw_stack_id stack;
+    bool nonblocking;           /* the call there is acquire(False) / acquire(timeout=0) */
 } cw_py_site;
 
 #define CW_PY_SITE_CACHE 64

@@ -137,11 +137,20 @@ static void print_lock(FILE *out, const cw_lock *l, const char *base_dir)
     print_frames(out, l->frames, l->nframes, base_dir);
 }
 
+/* Python's own library (threading.py, queue.py...) is runtime too: the
+ * summary should name the user's line that called into it. */
+static bool is_python_stdlib(const char *file)
+{
+    return strstr(file, "/lib/python") != NULL && strstr(file, "site-packages") == NULL;
+}
+
 static bool is_user_frame(const cw_frame *fr)
 {
     if (!fr->file || fr->line <= 0)
         return false;
-    return fr->is_python || !cw_is_runtime_module(fr->module);
+    if (fr->is_python)
+        return !is_python_stdlib(fr->file);
+    return !cw_is_runtime_module(fr->module);
 }
 
 static const cw_frame *first_frame_where(const cw_finding *f, bool (*pred)(const cw_frame *))

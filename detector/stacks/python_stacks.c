@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -91,6 +92,23 @@ bool cw_python_stacks_record(const cw_python_stacks *py, pthread_t thread, cw_re
         return false;
     cw_record_stack_pcs(r, thread_label, NULL, 0, 0, role);
     record_frame_lines(r, p);
+    return true;
+}
+
+bool cw_python_stacks_top(const cw_python_stacks *py, pthread_t thread, char *file, size_t file_size,
+                          char *function, size_t function_size)
+{
+    const char *p = find_thread(py, thread);
+    if (!p || strncmp(p, "  File \"", 8) != 0)
+        return false;
+    const char *eol = strchr(p, '\n');
+    const char *end = eol ? eol : p + strlen(p);
+    const char *q = strstr(p + 8, "\", line ");
+    if (!q || q > end)
+        return false;
+    snprintf(file, file_size, "%.*s", (int)(q - (p + 8)), p + 8);
+    const char *in = strstr(q, " in ");
+    snprintf(function, function_size, "%.*s", in && in < end ? (int)(end - in - 4) : 1, in && in < end ? in + 4 : "?");
     return true;
 }
 
@@ -201,6 +219,14 @@ static void *(*get_frame)(void);
 static void *(*frame_code)(void *);
 static int (*frame_lasti)(void *);
 static void (*dec_ref)(void *);
+static void *(*code_bytes)(void *);
+static char *(*bytes_data)(void *);
+static ssize_t (*bytes_size)(void *);
+static void *(*get_attr)(void *, const char *);
+static void *(*tuple_item)(void *, ssize_t);
+static int (*is_true)(void *);
+static void (*err_clear)(void);
+static bool bytecode_is_311;
 
 bool cw_python_init(void)
 {
@@ -216,11 +242,77 @@ bool cw_python_init(void)
         gil_check = NULL;
         return false;
     }
+    *(void **)&code_bytes = dlsym(RTLD_DEFAULT, "PyCode_GetCode");
+    *(void **)&bytes_data = dlsym(RTLD_DEFAULT, "PyBytes_AsString");
+    *(void **)&bytes_size = dlsym(RTLD_DEFAULT, "PyBytes_Size");
+    *(void **)&get_attr = dlsym(RTLD_DEFAULT, "PyObject_GetAttrString");
+    *(void **)&tuple_item = dlsym(RTLD_DEFAULT, "PyTuple_GetItem");
+    *(void **)&is_true = dlsym(RTLD_DEFAULT, "PyObject_IsTrue");
+    *(void **)&err_clear = dlsym(RTLD_DEFAULT, "PyErr_Clear");
+    const unsigned *version = dlsym(RTLD_DEFAULT, "Py_Version");
+    /* The opcode numbers below are CPython 3.11's. */
+    bytecode_is_311 = version && (*version >> 16) == 0x030B && code_bytes && bytes_data && bytes_size &&
+                      get_attr && tuple_item && is_true && err_clear;
     return true;
 }
 
-cw_stack_id cw_python_site_stack(cw_thread *t)
+/* CPython 3.11 opcodes used to read a call site. */
+enum { OP_CACHE = 0, OP_LOAD_CONST = 100, OP_PRECALL = 166, OP_CALL = 171, OP_KW_NAMES = 172 };
+
+/* co_consts[index] is falsy (False, 0, 0.0, None...)?  -1 if unknown. */
+static int const_is_false(void *code, int index)
 {
+    void *consts = get_attr(code, "co_consts");
+    if (!consts) {
+        err_clear();
+        return -1;
+    }
+    void *value = tuple_item(consts, index);
+    int truth = value ? is_true(value) : -1;
+    if (truth < 0)
+        err_clear();
+    dec_ref(consts);
+    return truth < 0 ? -1 : !truth;
+}
+
+/* Reads the call the frame is making at `lasti` (bytes): is it
+ * lock.acquire(<false constant>) or lock.acquire(blocking=<false>/timeout=0)?
+ * Anything not spelled with constants counts as blocking. */
+static bool call_is_nonblocking(void *code, int lasti)
+{
+    if (!bytecode_is_311)
+        return false;
+    void *bytes = code_bytes(code);
+    if (!bytes) {
+        err_clear();
+        return false;
+    }
+    const unsigned char *op = (const unsigned char *)bytes_data(bytes);
+    ssize_t n = bytes_size(bytes);
+    bool nonblocking = false;
+    if (op && lasti >= 2 && lasti + 1 < n && op[lasti] == OP_CALL && op[lasti + 1] == 1) {
+        int j = lasti - 2;
+        while (j >= 0 && op[j] == OP_CACHE)
+            j -= 2;
+        if (j >= 2 && op[j] == OP_PRECALL) {
+            j -= 2;
+            bool keyword = false;
+            if (op[j] == OP_KW_NAMES) {
+                keyword = true;   /* blocking=... or timeout=...: a false value means no wait either way */
+                j -= 2;
+            }
+            (void)keyword;
+            if (j >= 0 && op[j] == OP_LOAD_CONST)
+                nonblocking = const_is_false(code, op[j + 1]) == 1;
+        }
+    }
+    dec_ref(bytes);
+    return nonblocking;
+}
+
+cw_stack_id cw_python_site_stack(cw_thread *t, bool *nonblocking)
+{
+    *nonblocking = false;
     /* Locks are made and taken while the interpreter starts and ends too,
      * when there is no thread state to read frames from. */
     if (!gil_check || !is_initialized() || !current_tstate() || !gil_check())
@@ -230,14 +322,15 @@ cw_stack_id cw_python_site_stack(cw_thread *t)
         return 0;
     void *code = frame_code(frame);
     int lasti = frame_lasti(frame);
-    dec_ref(code);   /* only its address is kept, as a cache key */
     uintptr_t key = (uintptr_t)code;
     cw_py_site *s = &t->py_sites[((key >> 4) ^ (unsigned)lasti * 0x9e37u) & (CW_PY_SITE_CACHE - 1)];
-    if (s->code == key && s->lasti == lasti && s->stack)
-        return s->stack;
-    cw_stack_id id = cw_python_stack_capture();
-    s->code = key;
-    s->lasti = lasti;
-    s->stack = id;
-    return id;
+    if (s->code != key || s->lasti != lasti || !s->stack) {
+        s->code = key;
+        s->lasti = lasti;
+        s->stack = cw_python_stack_capture();
+        s->nonblocking = call_is_nonblocking(code, lasti);
+    }
+    dec_ref(code);   /* only its address is kept, as a cache key */
+    *nonblocking = s->nonblocking;
+    return s->stack;
 }

@@ -29,6 +29,9 @@ bool cw_python_stacks_dump(cw_python_stacks *out);
 bool cw_python_stacks_record(const cw_python_stacks *py, pthread_t thread, cw_record *r,
                              const char *thread_label, const char *role);
 void cw_python_stacks_free(cw_python_stacks *py);
+/* File and function of `thread`'s innermost Python frame; false if none. */
+bool cw_python_stacks_top(const cw_python_stacks *py, pthread_t thread, char *file, size_t file_size,
+                          char *function, size_t function_size);
 
 /* The calling thread's Python stack right now (it must hold the GIL, as a
  * thread taking a Python lock does), interned: the id has
@@ -46,7 +49,11 @@ struct cw_thread;
 /* The Python stack of the calling thread's current acquire site, cached per
  * thread by (code object, bytecode offset) so that only the first acquire at
  * a site pays for the dump.  0 when the thread does not hold the GIL (its
- * frames cannot be read safely then) or has no Python frame. */
-cw_stack_id cw_python_site_stack(struct cw_thread *t);
+ * frames cannot be read safely then) or has no Python frame.
+ * *nonblocking tells whether the Python call at that site is a
+ * non-blocking acquire (acquire(False), acquire(blocking=False),
+ * acquire(timeout=0)): CPython makes the same sem_trywait for those as for a
+ * blocking acquire of a free lock, so only the bytecode tells them apart. */
+cw_stack_id cw_python_site_stack(struct cw_thread *t, bool *nonblocking);
 
 #endif
