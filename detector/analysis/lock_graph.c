@@ -14,6 +14,8 @@
  */
 #include "lock_graph.h"
 
+#include "grow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,20 +130,6 @@ typedef struct uvec {
     size_t len, cap;
 } uvec;
 
-static bool grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t cap2 = *cap ? *cap : 16;
-    while (cap2 < need)
-        cap2 *= 2;
-    void *p = realloc(*v, cap2 * elem);
-    if (p == NULL)
-        return false;
-    *v = p;
-    *cap = cap2;
-    return true;
-}
 
 static bool rvec_push(rvec *a, ranked r)
 {

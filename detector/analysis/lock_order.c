@@ -11,6 +11,8 @@
  */
 #include "lock_order.h"
 
+#include "grow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,20 +92,6 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static bool grow(void **v, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return true;
-    size_t cap2 = *cap ? *cap : 16;
-    while (cap2 < need)
-        cap2 *= 2;
-    void *p = realloc(*v, cap2 * elem);
-    if (p == NULL)
-        return false;
-    *v = p;
-    *cap = cap2;
-    return true;
-}
 
 static onode *live_node(const cw_lock_order *lo, cw_node id)
 {

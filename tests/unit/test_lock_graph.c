@@ -3,20 +3,14 @@
  * compared with plain reachability on an adjacency matrix, under random
  * insertions interleaved with node removals and creations.
  */
+#include "check.h"
 #include "lock_graph.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
 
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond) && failures++ < 20) {                                     \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                      \
-    } while (0)
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 

@@ -2,20 +2,14 @@
  * cw_lock_order scenarios, each named for its shape (as liblockdep's tests):
  * ABBA, gated ABBA, read/read, the dining philosophers' ring, ...
  */
+#include "check.h"
 #include "lock_order.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
 
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond) && failures++ < 20) {                                     \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                      \
-    } while (0)
 
 enum { W = 0, R = 1 };          /* mode of a lock on an edge */
 

@@ -2,18 +2,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "dedupe.h"
 #include "finding_reader.h"
 
-static int failures;
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                          \
-        }                                                                        \
-    } while (0)
 
 static const char A[] = "finding\tlock-order-inversion\tM1 -> M2 -> M1\n"
                         "lock\tM1\tmutex\tcreated\nframe\t/p\t0x10\tr\n"

@@ -20,17 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures;
+#include "check.h"
+
 static const char *concwatch, *shim, *static_prog, *python, *symfix;
 static char tmp[] = "/tmp/cw_test_launcher.XXXXXX";
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                          \
-        }                                                                        \
-    } while (0)
 
 typedef struct result {
     int status;               /* exit status, 128+N for signal N */
@@ -399,3 +393,4 @@ int main(int argc, char **argv)
         fprintf(stderr, "%d check(s) failed\n", failures);
     return failures ? 1 : 0;
 }
+

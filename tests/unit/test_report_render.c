@@ -8,21 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "finding_reader.h"
 #include "json_writer.h"
 #include "render_json.h"
 #include "render_text.h"
 #include "xalloc.h"
 
-static int failures;
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                          \
-        }                                                                        \
-    } while (0)
 
 #define CHECK_CONTAINS(text, needle)                                             \
     do {                                                                         \

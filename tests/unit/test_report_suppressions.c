@@ -5,19 +5,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "finding_reader.h"
 #include "suppressions.h"
 #include "xalloc.h"
 
-static int failures;
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                          \
-        }                                                                        \
-    } while (0)
 
 static void test_patterns(void)
 {
