@@ -25,7 +25,6 @@ static char exe_path[PATH_MAX];
 static int out_fd = -1;
 static pid_t out_pid;
 static cw_spin_lock open_lock;
-static atomic_uint written;
 static void *shim_base;
 
 void cw_record_writer_init(void)
@@ -216,8 +215,5 @@ void cw_record_end(cw_record *r)
     }
     munmap(r->buf, r->cap);
     r->buf = NULL;
-    atomic_fetch_add(&written, 1);
     errno = r->saved_errno;
 }
-
-unsigned cw_record_count(void) { return atomic_load(&written); }

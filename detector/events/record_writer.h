@@ -41,7 +41,4 @@ void cw_record_note(cw_record *r, const char *fmt, ...) __attribute__((format(pr
 /* Appends `end`, writes the finding out and releases the buffer. */
 void cw_record_end(cw_record *r);
 
-/* Number of findings this process has written (for the exit decision of the shim). */
-unsigned cw_record_count(void);
-
 #endif

@@ -26,7 +26,11 @@
  *                                     The frame lines that follow (until the next
  *                                     lock/stack/end) are where it was created.
  *   stack <thread> <role>             a stack of the finding; thread like "T1",
- *                                     role a phrase ("acquires M2 while holding M1").
+ *                                     role what the stack shows, either a sentence
+ *                                     with its own subject ("mutex M2 acquired here
+ *                                     while holding mutex M1 in thread T1") or a verb
+ *                                     phrase whose subject is the thread ("waits for
+ *                                     mutex M1, held by T2").
  *                                     The frame lines that follow belong to it.
  *   frame <module> <vaddr-hex> <r|i>  a native frame: module path, address inside
  *                                     the module's ELF image, 'r' if it is a return
