@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "interceptor.h"
+#include "race_sampler.h"
 #include "../detector/stacks/stack_capture.h"
 
 typedef struct thread_start {
@@ -54,6 +55,7 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
             free(start);
     }
     cw_watcher_start_once();
+    cw_race_sampler_start_once(REAL(pthread_create));
     cw_leave(t);
     return rc;
 }

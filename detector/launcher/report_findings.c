@@ -8,11 +8,13 @@
 #include "finding_reader.h"
 #include "render_text.h"
 #include "symbolizer.h"
+#include "tsan_reports.h"
 
 static void read_findings(const char *dir, cw_finding_list *list)
 {
     if (cw_read_findings_dir(dir, list) < 0)
         fprintf(stderr, "concwatch: cannot read the findings in %s: %s\n", dir, strerror(errno));
+    cw_read_tsan_reports(dir, list, stderr);
     cw_finding_list_dedupe(list);
     cw_symbolizer *sym = cw_symbolizer_new();
     cw_symbolize_findings(sym, list);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "record_format.h"
+#include "tsan_options.h"
 
 /* The child to forward SIGTERM/SIGHUP to; 0 once it is gone. */
 static volatile sig_atomic_t child_pid;
@@ -65,6 +66,7 @@ static void set_child_environment(const cw_run_request *req)
     free(preload);
     setenv(CW_REPORT_DIR_ENV, req->report_dir, 1);
     setenv(CW_HANG_AFTER_ENV, req->hang_after, 1);
+    cw_tsan_options_setenv(req->report_dir);
 }
 
 /* In the child: never returns.  An exec failure is sent to the parent as an

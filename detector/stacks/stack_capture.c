@@ -22,6 +22,11 @@ void cw_stack_capture_init(void)
 {
     if (atomic_exchange(&loaded, 1))
         return;
+    /* In a -fsanitize=thread program libunwind's per-thread cache cleanup
+     * runs at thread exit and takes a mutex after TSan has torn the thread
+     * down; glibc's unwinder keeps no such state. */
+    if (dlsym(RTLD_DEFAULT, "__tsan_init"))
+        return;
     void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
     if (!lib)
         return;

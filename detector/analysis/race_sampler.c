@@ -1,0 +1,1291 @@
+#define _GNU_SOURCE
+#include "race_sampler.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/futex.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "access_insn.h"
+#include "lock_events.h"
+#include "race_candidates.h"
+#include "record_writer.h"
+#include "thread_state.h"
+#include "watchpoints.h"
+#include "../stacks/stack_capture.h"
+
+#define NSLOTS 4                 /* x86 debug registers */
+#define MAX_POS 64               /* events per slot (threads, counting exited ones until the slot is rebuilt) */
+#define MAX_LIVE 32              /* threads watched at once */
+#define MAX_HELD_COPY 8
+#define MS 1000000ull
+#define TICK_NS (10 * MS)
+#define TURN_NS (20 * MS)        /* a word's turn when there are more words than registers */
+#define RESTALL_NS (100 * MS)    /* first re-pause of a word only one thread writes */
+#define TRAP_COST_NS 25000ull    /* a trap and its signal, as measured in a VM */
+#define BUDGET_PERCENT 10
+#define ALLOWANCE_NS (50 * MS)
+#define DEFAULT_STALL_NS (4 * MS)
+#define STALL_MAX_NS (25 * MS)
+#define FIRST_STALL_FACTOR 2
+#define RATE_NS (20 * MS)        /* how often the threads' wake-up rates are measured */
+#define MAGIC 0xC3A5ull
+
+enum { IDLE, ARMED, STALLING, DONE };
+enum { STALL_NEVER, STALL_NEW_WRITER, STALL_ANY };
+
+typedef struct held_copy {
+    uintptr_t addr;
+    cw_stack_id stack;
+    uint8_t kind, read;
+} held_copy;
+
+/* One access as the trapping thread saw it. */
+typedef struct race_access {
+    uint32_t thread;
+    bool write;
+    int npcs;
+    uintptr_t pcs[CW_MAX_FRAMES];
+    int nheld;
+    held_copy held[MAX_HELD_COPY];
+} race_access;
+
+/* One debug register: a word watched on every thread, and the evidence of
+ * the current round (a round ends with one pause). */
+typedef struct watch {
+    _Atomic uint32_t gen;              /* cookie generation; 0 = slot free */
+    _Atomic int state;
+    _Atomic int inflight;              /* handlers inside this slot */
+    size_t var;
+    uint64_t word;
+    uintptr_t addr;
+    unsigned len;
+    uint64_t since_ns;                 /* when the word got this register */
+    _Atomic int npos;
+    pid_t tid[MAX_POS];
+    uint32_t index[MAX_POS];
+    cw_thread *thr[MAX_POS];
+    int fd[MAX_POS];
+    uint64_t id[MAX_POS];
+    _Atomic uint8_t type[MAX_POS];     /* cw_wp_type now */
+    _Atomic uint8_t armed[MAX_POS];    /* enabled; a handler clears it when it disables its own */
+    _Atomic uint32_t handled[MAX_POS];
+    _Atomic uint8_t deaf[MAX_POS];     /* SIGTRAP blocked there: not watched */
+    /* Policy for this round, set by the sampler. */
+    _Atomic int stall_level;
+    _Atomic uint64_t stall_min_ns;     /* how long a pause lasts at least */
+    _Atomic uint64_t known_writers;    /* thread indices mod 64 */
+    /* Evidence. */
+    _Atomic int stall_pos;             /* who pauses, -1 nobody yet */
+    uint64_t value0;                   /* the word right after the paused write */
+    race_access first;
+    _Atomic int second_claimed, second_ready;
+    race_access second;
+    _Atomic uint64_t probe_writers;
+    _Atomic int saw_runtime, saw_atomic;
+    _Atomic uint64_t stall_ns;
+    _Atomic int verdict_pending;       /* the paused thread waits for the sampler's conclusion */
+    atomic_flag pos_lock;              /* adding positions: the sampler, or a paused thread */
+    int dbg_watched, dbg_retargeted, dbg_ext_seen, dbg_ext_added, dbg_ext_locked;   /* for CONCWATCH_RACE_DEBUG */
+    char dbg_others[512];
+} watch;
+
+/* What the sampler learnt about a variable. */
+typedef struct var_state {
+    uint64_t writers;
+    uint64_t bad_words;                /* words < 64 written by the C library or atomically */
+    uint64_t cursor;
+    uint32_t stalls;                   /* pauses that saw nobody else */
+    uint32_t turns;
+    uint64_t last_turn_ns, last_stall_ns;
+    bool retired, written, assigned;
+} var_state;
+
+typedef struct code_range {
+    uintptr_t lo, hi;
+    bool runtime;                      /* C library, loader, the shim: synchronisation internals */
+} code_range;
+
+#define MAX_RANGES 512
+
+static atomic_int started;
+static atomic_int atfork_registered;
+static atomic_int stopping;
+static watch watches[NSLOTS];
+static code_range ranges[MAX_RANGES];
+static int nranges;
+static struct sigaction old_trap;
+static uint64_t stall_len_ns = DEFAULT_STALL_NS;
+static atomic_ullong ntraps;
+static _Atomic uint32_t wake_word;     /* futex: a paused thread has evidence for the sampler */
+static uint32_t next_gen;
+static cw_race_vars vars;
+static var_state *vstate;
+static size_t nactive;                 /* variables not retired */
+static int max_live = MAX_LIVE;
+static int max_pos = MAX_POS;
+static bool reported_refusal;
+static bool debug;                     /* CONCWATCH_RACE_DEBUG=1: the sampler's decisions on stderr */
+
+__attribute__((format(printf, 1, 2))) static void debugf(const char *fmt, ...)
+{
+    if (!debug)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > 0 && write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1) < 0)
+        return;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+    struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+    nanosleep(&ts, NULL);
+}
+
+/* The sampler's sleep, cut short when a paused thread has a pair of accesses. */
+static void sampler_sleep(uint64_t ns)
+{
+    uint32_t seen = atomic_load(&wake_word);
+    struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+    syscall(SYS_futex, &wake_word, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+}
+
+static void wake_sampler(void)
+{
+    atomic_fetch_add(&wake_word, 1);
+    syscall(SYS_futex, &wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static uint64_t cookie_of(uint32_t gen, unsigned slot, unsigned pos)
+{
+    return MAGIC << 48 | (uint64_t)(gen & 0xffffff) << 24 | (uint64_t)slot << 8 | pos;
+}
+
+/* ---- code ranges -------------------------------------------------------- */
+
+static bool runtime_module(const char *path, uintptr_t base, uintptr_t self_base)
+{
+    if (base == self_base)
+        return true;
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    static const char *const prefixes[] = {
+        "libc.so", "libc-", "ld-linux", "ld.so", "ld64.so", "libpthread", "libdl.so", "librt.so",
+        "libunwind", "libdw", "libelf", "linux-vdso", "linux-gate",
+    };
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(b, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
+static int collect_range(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uintptr_t self_base = *(uintptr_t *)arg;
+    const char *name = info->dlpi_name ? info->dlpi_name : "";
+    bool runtime = name[0] && runtime_module(name, info->dlpi_addr, self_base);
+    for (int i = 0; i < info->dlpi_phnum && nranges < MAX_RANGES; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X))
+            ranges[nranges++] = (code_range){
+                info->dlpi_addr + ph->p_vaddr, info->dlpi_addr + ph->p_vaddr + ph->p_memsz, runtime,
+            };
+    }
+    return 0;
+}
+
+static void scan_code(void)
+{
+    Dl_info self;
+    uintptr_t self_base = dladdr((void *)scan_code, &self) ? (uintptr_t)self.dli_fbase : 0;
+    /* dli_fbase is the mapping's start; dlpi_addr is the load bias: equal for shared objects. */
+    nranges = 0;
+    dl_iterate_phdr(collect_range, &self_base);
+}
+
+static const code_range *code_range_of(uintptr_t pc)
+{
+    for (int i = 0; i < nranges; i++)
+        if (pc >= ranges[i].lo && pc < ranges[i].hi)
+            return &ranges[i];
+    return NULL;   /* generated code, or a library loaded since: not judged */
+}
+
+/* ---- the trap handler (runs in the accessing thread) -------------------- */
+
+static uint64_t read_word(const watch *w)
+{
+    switch (w->len) {
+    case 1: return *(volatile const uint8_t *)w->addr;
+    case 2: return *(volatile const uint16_t *)w->addr;
+    case 4: return *(volatile const uint32_t *)w->addr;
+    default: return *(volatile const uint64_t *)w->addr;
+    }
+}
+
+static bool pos_alive(const watch *w, int i)
+{
+    const cw_thread *t = w->thr[i];
+    return w->fd[i] >= 0 && t && !atomic_load(&w->deaf[i]) && atomic_load(&t->alive) && t->tid == w->tid[i];
+}
+
+static void disable_own(watch *w, unsigned pos)
+{
+    cw_wp_disable(w->fd[pos]);
+    atomic_store(&w->armed[pos], 0);
+}
+
+static void fill_access(race_access *a, uint32_t thread, bool write, uintptr_t pc)
+{
+    a->thread = thread;
+    a->write = write;
+    /* The unwinder starts in this handler; keep the interrupted frame and its callers. */
+    int n = cw_capture_pcs(pc, a->pcs, CW_MAX_FRAMES);
+    if (n <= 0 || a->pcs[0] != pc) {
+        a->pcs[0] = pc;
+        n = 1;
+    }
+    a->npcs = n;
+    a->nheld = 0;
+    const cw_thread *t = cw_tls_self;
+    if (!t)
+        return;
+    uint32_t nheld = t->nheld < CW_MAX_HELD ? t->nheld : CW_MAX_HELD;
+    for (uint32_t i = 0; i < nheld && a->nheld < MAX_HELD_COPY; i++)
+        a->held[a->nheld++] = (held_copy){ t->held[i].addr, t->held[i].stack, t->held[i].kind, t->held[i].read };
+}
+
+/* Reads a small /proc file of one of our threads (async-signal-safe). */
+static ssize_t read_task_file(pid_t tid, const char *name, char *buf, size_t size)
+{
+    char path[64];
+    int n = snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, name);
+    if (n <= 0 || (size_t)n >= sizeof path)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t len = read(fd, buf, size - 1);
+    close(fd);
+    if (len >= 0)
+        buf[len] = '\0';
+    return len;
+}
+
+/* A thread's scheduling counters (/proc/self/task/TID/schedstat): CPU time
+ * had (ns; updated at scheduler ticks) and how many times it got a CPU. */
+static bool task_sched(pid_t tid, uint64_t *run, uint64_t *slices)
+{
+    char buf[128];
+    if (read_task_file(tid, "schedstat", buf, sizeof buf) <= 0)
+        return false;
+    uint64_t v[3] = { 0, 0, 0 };
+    const char *p = buf;
+    for (int f = 0; f < 3; f++) {
+        while (*p == ' ')
+            p++;
+        while (*p >= '0' && *p <= '9')
+            v[f] = v[f] * 10 + (uint64_t)(*p++ - '0');
+    }
+    *run = v[0];
+    *slices = v[2];
+    return true;
+}
+
+/* Running or waiting for a CPU ('R' in /proc/self/task/TID/stat). */
+static bool task_runnable(pid_t tid)
+{
+    char buf[64];
+    if (read_task_file(tid, "stat", buf, sizeof buf) <= 0)
+        return false;
+    const char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' && paren[2] == 'R';
+}
+
+/* How often each thread gets a CPU, measured by the sampler now and then:
+ * a thread asleep but waking every millisecond or so (a poller) will run
+ * again within a pause; one asleep for long will not. */
+#define WAKE_TABLE 64
+static struct {
+    _Atomic pid_t tid;
+    _Atomic uint32_t period_us;        /* mean time between two runs; 0 = unknown */
+} wake_table[WAKE_TABLE];
+
+static uint32_t wake_period_us(pid_t tid)
+{
+    for (int i = 0; i < WAKE_TABLE; i++)
+        if (atomic_load(&wake_table[i].tid) == tid)
+            return atomic_load(&wake_table[i].period_us);
+    return 0;
+}
+
+#define TRACKED 8
+#define ENOUGH_CPU_NS (1 * MS)
+
+/* The pause: at least stall_min_ns, cut short when the other side shows
+ * up.  Longer (up to STALL_MAX_NS) while another watched thread has not yet
+ * had its chance to touch the word: it is runnable but has hardly had a CPU
+ * (a loaded machine), or it is asleep outside any lock wait but usually
+ * wakes up well within the maximum pause and has not woken since (a thread
+ * polling a flag).  A thread blocked in a lock, condition or join is not
+ * waited for: it moves only when another thread lets it. */
+static void pause_for_others(watch *w, unsigned pos, uint64_t t0)
+{
+    int idx[TRACKED];
+    uint64_t run0[TRACKED], slices0[TRACKED];
+    int k = 0, n = atomic_load(&w->npos);
+    for (int i = 0; i < n && k < TRACKED; i++)
+        if (i != (int)pos && pos_alive(w, i) && task_sched(w->tid[i], &run0[k], &slices0[k]))
+            idx[k++] = i;
+    for (;;) {
+        struct timespec ts = { 0, 100 * 1000 };
+        nanosleep(&ts, NULL);
+        if (atomic_load(&w->second_ready))
+            return;
+        uint64_t elapsed = now_ns() - t0;
+        if (elapsed >= STALL_MAX_NS)
+            return;
+        if (elapsed < atomic_load(&w->stall_min_ns))
+            continue;
+        bool waiting = false;
+        size_t len = 0;
+        for (int j = 0; j < k && !waiting; j++) {
+            const watch *cw = w;
+            pid_t tid = cw->tid[idx[j]];
+            uint64_t run, slices;
+            if (!task_sched(tid, &run, &slices))
+                continue;
+            bool runnable = task_runnable(tid);
+            uint32_t period = wake_period_us(tid);
+            const cw_thread *t = cw->thr[idx[j]];
+            bool lock_wait = t && atomic_load(&t->wait.addr) != 0;
+            if (runnable && run - run0[j] < ENOUGH_CPU_NS)
+                waiting = true;
+            else if (!runnable && !lock_wait && slices == slices0[j] && period &&
+                     period * 1000ull * 2 < STALL_MAX_NS)
+                waiting = true;
+            if (debug && len < sizeof w->dbg_others - 96)
+                len += (size_t)snprintf(w->dbg_others + len, sizeof w->dbg_others - len,
+                                        " [tid %d %s%s, ran %llu us, woke %llu times, wakes every %u us]", (int)tid,
+                                        runnable ? "runnable" : "asleep", lock_wait ? " in a lock wait" : "",
+                                        (unsigned long long)(run - run0[j]) / 1000,
+                                        (unsigned long long)(slices - slices0[j]), period);
+        }
+        if (!waiting)
+            return;
+    }
+}
+
+/* Sampler: refreshes wake_table for the live threads (every RATE_NS). */
+static void measure_wake_periods(const void *lv, uint64_t now);
+
+static bool add_pos(watch *w, unsigned slot, cw_thread *t, pid_t tid, uint32_t index, cw_wp_type type);
+static bool has_pos(const watch *w, pid_t tid, const cw_thread *t);
+
+typedef struct extend_ctx {
+    watch *w;
+    unsigned slot;
+} extend_ctx;
+
+static void extend_visit(cw_thread *t, void *arg)
+{
+    extend_ctx *x = arg;
+    x->w->dbg_ext_seen++;
+    if (t->tid && !has_pos(x->w, t->tid, t) && add_pos(x->w, x->slot, t, t->tid, t->index, CW_WP_ACCESS) &&
+        cw_wp_enable(x->w->fd[atomic_load(&x->w->npos) - 1]) == 0)
+        atomic_store(&x->w->armed[atomic_load(&x->w->npos) - 1], 1), x->w->dbg_ext_added++;
+}
+
+static void stall(watch *w, unsigned slot, unsigned pos, uintptr_t pc)
+{
+    atomic_store(&w->state, STALLING);
+    uint64_t t0 = now_ns();
+    w->value0 = read_word(w);
+    /* First of all (the other side may come any moment): every other
+     * thread's read or write of the word traps from now on. */
+    uint32_t gen = atomic_load(&w->gen);
+    int n = atomic_load(&w->npos);
+    w->dbg_watched = w->dbg_retargeted = 0;
+    for (int i = 0; i < n; i++) {
+        if (i == (int)pos || w->fd[i] < 0 || atomic_load(&w->deaf[i]))
+            continue;
+        w->dbg_watched++;
+        atomic_store(&w->type[i], CW_WP_ACCESS);
+        if (cw_wp_retarget(w->fd[i], w->addr, w->len, CW_WP_ACCESS, cookie_of(gen, slot, (unsigned)i)) == 0 &&
+            cw_wp_enable(w->fd[i]) == 0) {
+            atomic_store(&w->armed[i], 1);
+            w->dbg_retargeted++;
+        }
+    }
+    /* Threads started since the sampler armed this word are watched too. */
+    w->dbg_ext_seen = w->dbg_ext_added = 0;
+    w->dbg_ext_locked = 1;
+    if (!atomic_flag_test_and_set(&w->pos_lock)) {
+        w->dbg_ext_locked = 0;
+        extend_ctx x = { w, slot };
+        cw_thread_for_each(extend_visit, &x);
+        atomic_flag_clear(&w->pos_lock);
+    }
+    fill_access(&w->first, w->index[pos], true, pc);
+    n = atomic_load(&w->npos);
+    bool others = false;
+    for (int i = 0; i < n; i++)
+        others |= i != (int)pos && pos_alive(w, i);
+    if (!others && debug) {
+        size_t len = 0;
+        for (int i = 0; i < n && len < sizeof w->dbg_others - 96; i++)
+            len += (size_t)snprintf(w->dbg_others + len, sizeof w->dbg_others - len,
+                                    " [pos %d fd %d tid %d deaf %d alive %d]", i, w->fd[i], (int)w->tid[i],
+                                    (int)atomic_load(&w->deaf[i]), w->thr[i] ? atomic_load(&w->thr[i]->alive) : -1);
+    }
+    if (others)
+        pause_for_others(w, pos, t0);
+    atomic_store(&w->state, DONE);
+    for (int i = 0; i < n; i++)
+        if (w->fd[i] >= 0) {
+            cw_wp_disable(w->fd[i]);
+            atomic_store(&w->armed[i], 0);
+        }
+    atomic_store(&w->stall_ns, now_ns() - t0);
+    debugf("race: (handler) T%u paused %llu us on `%s`, %s; retargeted %d of %d;%s\n", w->index[pos],
+           (unsigned long long)(now_ns() - t0) / 1000, w->var < vars.n ? vars.v[w->var].name : "?",
+           atomic_load(&w->second_ready) ? "other side seen" : "nobody came", w->dbg_retargeted, w->dbg_watched,
+           w->dbg_others);
+    if (debug)
+        for (int i = 0; i < n; i++)
+            debugf("race:   pos %d handled %u count %llu\n", i, atomic_load(&w->handled[i]),
+                   (unsigned long long)cw_wp_count(w->fd[i]));
+    if (atomic_load(&w->second_ready)) {
+        /* Stay until the sampler has judged (and reported) the pair: the
+         * program could otherwise end before the finding is written.  Bounded:
+         * a sampler that does not answer is not waited for. */
+        atomic_store(&w->verdict_pending, 1);
+        wake_sampler();
+        for (int i = 0; i < 2000 && atomic_load(&w->verdict_pending); i++) {
+            struct timespec ts = { 0, 100 * 1000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+static void record_second(watch *w, unsigned pos, uintptr_t pc, bool write_trap)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&w->second_claimed, &expected, 1))
+        return;
+    /* A read traps on an access watchpoint too: the value tells (this
+     * thread's own event is disabled by now, so reading it does not trap). */
+    bool write = write_trap || read_word(w) != w->value0;
+    fill_access(&w->second, w->index[pos], write, pc);
+    atomic_store(&w->second_ready, 1);
+}
+
+static void on_trap(watch *w, unsigned slot, unsigned pos, bool late, const ucontext_t *uc)
+{
+    atomic_fetch_add(&w->handled[pos], 1);
+    if (late) {
+        /* The thread had SIGTRAP blocked: it has moved on since the access. */
+        disable_own(w, pos);
+        return;
+    }
+#if defined(__x86_64__)
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#else
+    uintptr_t pc = 0;
+    (void)uc;
+#endif
+    const code_range *cr = code_range_of(pc);
+    int state = atomic_load(&w->state);
+    bool write_trap = atomic_load(&w->type[pos]) == CW_WP_WRITE;
+    if (!cr || cr->runtime) {
+        if (cr && state == ARMED && write_trap)
+            atomic_store(&w->saw_runtime, 1);   /* the inside of a pthread object, or the like */
+        disable_own(w, pos);
+        return;
+    }
+    if (cw_access_was_atomic(pc, cr->lo, cr->hi)) {
+        if (state == ARMED)
+            atomic_store(&w->saw_atomic, 1);
+        disable_own(w, pos);
+        return;
+    }
+    uint32_t me = w->index[pos];
+    if (state == ARMED && write_trap) {
+        int level = atomic_load(&w->stall_level);
+        bool new_writer = !((atomic_load(&w->known_writers) >> (me & 63)) & 1);
+        if (level == STALL_ANY || (level == STALL_NEW_WRITER && new_writer)) {
+            int expected = -1;
+            if (atomic_compare_exchange_strong(&w->stall_pos, &expected, (int)pos)) {
+                stall(w, slot, pos, pc);
+                return;
+            }
+            /* Another thread wrote at the same moment and pauses: this write is the other side. */
+            for (int spin = 0; spin < 100000 && state == ARMED; spin++)
+                state = atomic_load(&w->state);
+        } else {
+            atomic_fetch_or(&w->probe_writers, 1ull << (me & 63));
+            disable_own(w, pos);
+            return;
+        }
+    }
+    disable_own(w, pos);
+    if (state == STALLING && atomic_load(&w->stall_pos) != (int)pos)
+        record_second(w, pos, pc, write_trap);
+}
+
+static void chain_sigtrap(int sig, siginfo_t *si, void *uc)
+{
+    if (old_trap.sa_flags & SA_SIGINFO) {
+        if (old_trap.sa_sigaction)
+            old_trap.sa_sigaction(sig, si, uc);
+        return;
+    }
+    if (old_trap.sa_handler == SIG_IGN)
+        return;
+    if (old_trap.sa_handler == SIG_DFL) {
+        /* What the program would have got: the default action. */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigaction(SIGTRAP, &dfl, NULL);
+        syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGTRAP);
+        return;
+    }
+    old_trap.sa_handler(sig);
+}
+
+static void sigtrap_handler(int sig, siginfo_t *si, void *uc)
+{
+    uint64_t cookie;
+    bool late;
+    if (!cw_wp_decode(si, &cookie, &late) || (cookie >> 48) != MAGIC) {
+        chain_sigtrap(sig, si, uc);
+        return;
+    }
+    int saved = errno;
+    atomic_fetch_add_explicit(&ntraps, 1, memory_order_relaxed);
+    unsigned slot = (unsigned)(cookie >> 8) & 0xff, pos = (unsigned)cookie & 0xff;
+    uint32_t gen = (uint32_t)(cookie >> 24) & 0xffffff;
+    /* The unwinder takes its own mutex: the shim must forward that call
+     * untouched (as it does for any call made from inside the shim). */
+    cw_thread *self = cw_tls_self;
+    if (self)
+        self->depth++;
+    if (slot < NSLOTS) {
+        watch *w = &watches[slot];
+        atomic_fetch_add(&w->inflight, 1);
+        if (atomic_load(&w->gen) == gen && pos < (unsigned)atomic_load(&w->npos))
+            on_trap(w, slot, pos, late, uc);
+        atomic_fetch_sub(&w->inflight, 1);
+    }
+    if (self)
+        self->depth--;
+    errno = saved;
+}
+
+static bool handler_is_ours(void)
+{
+    struct sigaction cur;
+    return sigaction(SIGTRAP, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+           cur.sa_sigaction == sigtrap_handler;
+}
+
+/* ---- slots (sampler thread) --------------------------------------------- */
+
+typedef struct live {
+    cw_thread *t[MAX_LIVE];
+    pid_t tid[MAX_LIVE];
+    uint32_t index[MAX_LIVE];
+    int n;
+    int total, blocked;        /* all threads, and those in an intercepted wait without timeout */
+} live;
+
+static void live_visit(cw_thread *t, void *arg)
+{
+    live *l = arg;
+    l->total++;
+    if (atomic_load(&t->wait.addr) && !(atomic_load(&t->wait.kind) & CW_WAIT_TIMED))
+        l->blocked++;
+    if (l->n < max_live) {
+        l->t[l->n] = t;
+        l->tid[l->n] = t->tid;
+        l->index[l->n] = t->index;
+        l->n++;
+    }
+}
+
+static void measure_wake_periods(const void *lv, uint64_t now)
+{
+    const live *l = lv;
+    static struct { pid_t tid; uint64_t slices, at_ns; } prev[WAKE_TABLE], cur[WAKE_TABLE];
+    static int nprev;
+    int ncur = 0;
+    for (int i = 0; i < l->n && ncur < WAKE_TABLE; i++) {
+        uint64_t run, slices;
+        if (!task_sched(l->tid[i], &run, &slices))
+            continue;
+        uint32_t period = 0;
+        for (int j = 0; j < nprev; j++)
+            if (prev[j].tid == l->tid[i] && slices > prev[j].slices) {
+                uint64_t us = (now - prev[j].at_ns) / 1000 / (slices - prev[j].slices);
+                period = us ? (us < UINT32_MAX ? (uint32_t)us : UINT32_MAX) : 1;
+            }
+        cur[ncur].tid = l->tid[i];
+        cur[ncur].slices = slices;
+        cur[ncur].at_ns = now;
+        atomic_store(&wake_table[ncur].period_us, period);
+        atomic_store(&wake_table[ncur].tid, l->tid[i]);
+        ncur++;
+    }
+    for (int j = ncur; j < WAKE_TABLE; j++)
+        atomic_store(&wake_table[j].tid, 0);
+    memcpy(prev, cur, sizeof cur);
+    nprev = ncur;
+}
+
+static void wait_idle(watch *w)
+{
+    while (atomic_load(&w->inflight) > 0)
+        sleep_ns(100 * 1000);
+}
+
+static void refuse(int err)
+{
+    atomic_store(&stopping, 1);
+    if (reported_refusal)
+        return;
+    reported_refusal = true;
+    char line[160];
+    int n = err == ENOSPC || err == EBUSY
+        ? snprintf(line, sizeof line, "concwatch: no debug register free here; data-race sampling off\n")
+        : snprintf(line, sizeof line, "concwatch: hardware watchpoints not permitted here (%s); data-race sampling off\n",
+                   strerror(err));
+    if (n > 0 && write(2, line, (size_t)n) < 0)
+        return;
+}
+
+static bool has_pos(const watch *w, pid_t tid, const cw_thread *t)
+{
+    int n = atomic_load(&w->npos);
+    for (int i = 0; i < n; i++)
+        if (w->fd[i] >= 0 && w->tid[i] == tid && w->thr[i] == t)
+            return true;
+    return false;
+}
+
+/* Watches the slot's word on one more thread; false when it cannot (the
+ * sampler is then stopped if the kernel refuses breakpoints altogether). */
+static bool add_pos(watch *w, unsigned slot, cw_thread *t, pid_t tid, uint32_t index, cw_wp_type type)
+{
+    int pos = atomic_load(&w->npos);
+    if (pos >= max_pos)
+        return false;
+    uint32_t gen = atomic_load(&w->gen);
+    int fd = cw_wp_open(tid, w->addr, w->len, type, cookie_of(gen, slot, (unsigned)pos));
+    if (fd < 0) {
+        int err = -fd;
+        if (type == CW_WP_WRITE && (err == EACCES || err == EPERM || err == ENOENT || err == ENODEV || err == EOPNOTSUPP ||
+            err == ENOSYS || (err == EINVAL && pos == 0)))
+            refuse(err);   /* (not from a paused thread's handler: CW_WP_ACCESS) */
+        return false;   /* ESRCH: the thread just ended; ENOSPC: its registers are taken */
+    }
+    w->fd[pos] = fd;
+    w->id[pos] = cw_wp_id(fd);
+    w->tid[pos] = tid;
+    w->index[pos] = index;
+    w->thr[pos] = t;
+    atomic_store(&w->type[pos], type);
+    atomic_store(&w->armed[pos], 0);
+    atomic_store(&w->handled[pos], 0);
+    atomic_store(&w->deaf[pos], 0);
+    atomic_store(&w->npos, pos + 1);
+    return true;
+}
+
+static void arm_all(watch *w)
+{
+    int n = atomic_load(&w->npos);
+    for (int i = 0; i < n; i++)
+        if (w->fd[i] >= 0 && !atomic_load(&w->armed[i]) && pos_alive(w, i)) {
+            atomic_store(&w->armed[i], 1);
+            cw_wp_enable(w->fd[i]);
+        }
+}
+
+static void reset_round(watch *w)
+{
+    atomic_store(&w->stall_pos, -1);
+    atomic_store(&w->second_claimed, 0);
+    atomic_store(&w->second_ready, 0);
+    atomic_store(&w->probe_writers, 0);
+    atomic_store(&w->saw_runtime, 0);
+    atomic_store(&w->saw_atomic, 0);
+    atomic_store(&w->stall_ns, 0);
+    atomic_store(&w->verdict_pending, 0);
+    w->first.npcs = w->second.npcs = 0;
+}
+
+static void teardown(watch *w)
+{
+    if (!atomic_load(&w->gen))
+        return;
+    atomic_store(&w->gen, 0);   /* handlers arriving from now on do nothing */
+    int n = atomic_load(&w->npos);
+    for (int i = 0; i < n; i++)
+        if (w->fd[i] >= 0)
+            cw_wp_disable(w->fd[i]);
+    wait_idle(w);
+    for (int i = 0; i < n; i++) {
+        cw_wp_close(w->fd[i], w->id[i]);
+        w->fd[i] = -1;
+    }
+    atomic_store(&w->npos, 0);
+    atomic_store(&w->state, IDLE);
+    if (w->var < vars.n)
+        vstate[w->var].assigned = false;
+}
+
+/* ---- policy ------------------------------------------------------------- */
+
+static uint64_t cost_ns;           /* pauses + the sampler's CPU + traps */
+static uint64_t start_ns;
+static uint64_t counted_traps;
+
+static bool budget_allows(uint64_t now, uint64_t extra)
+{
+    uint64_t allowed = ALLOWANCE_NS + (now - start_ns) / 100 * BUDGET_PERCENT;
+    return cost_ns + extra <= allowed;
+}
+
+/* A variable's first pause is longer: it is the one most likely to find
+ * something (the other side may be asleep for a moment). */
+static uint64_t stall_min_for(const var_state *vs)
+{
+    return vs->stalls == 0 && __builtin_popcountll(vs->writers) < 2 ? FIRST_STALL_FACTOR * stall_len_ns : stall_len_ns;
+}
+
+static int stall_level_for(const var_state *vs, uint64_t now)
+{
+    if (!budget_allows(now, stall_min_for(vs)))
+        return STALL_NEVER;
+    if (__builtin_popcountll(vs->writers) >= 2 || vs->stalls == 0)
+        return STALL_ANY;
+    /* Written by one thread so far: pause for a new writer, and now and then anyway. */
+    uint32_t shift = vs->stalls - 1 < 5 ? vs->stalls - 1 : 5;
+    return now - vs->last_stall_ns >= (RESTALL_NS << shift) ? STALL_ANY : STALL_NEW_WRITER;
+}
+
+static bool next_word(size_t v, uint64_t *word)
+{
+    const cw_race_var *c = &vars.v[v];
+    var_state *vs = &vstate[v];
+    for (uint64_t tries = 0; tries < c->nwords && tries < 4096; tries++) {
+        uint64_t k = (vs->cursor + tries) % c->nwords;
+        if (cw_race_word_skipped(c, k) || (k < 64 && ((vs->bad_words >> k) & 1)))
+            continue;
+        vs->cursor = k + 1;
+        *word = k;
+        return true;
+    }
+    return false;
+}
+
+static void retire(size_t v)
+{
+    if (!vstate[v].retired) {
+        vstate[v].retired = true;
+        nactive--;
+    }
+}
+
+/* The next variable to watch: written by two threads first, then never
+ * tried, then written by one, then never seen written; least recently first. */
+static bool choose_var(size_t *out, bool round_robin)
+{
+    bool found = false;
+    uint64_t best = UINT64_MAX;
+    for (size_t v = 0; v < vars.n; v++) {
+        var_state *vs = &vstate[v];
+        if (vs->retired || vs->assigned)
+            continue;
+        uint64_t cls = round_robin ? 0
+                     : __builtin_popcountll(vs->writers) >= 2 ? 0
+                     : vs->turns == 0 ? 1
+                     : vs->written ? 2 : 3;
+        uint64_t rank = (cls << 60) | (vs->last_turn_ns >> 4);
+        if (rank < best) {
+            best = rank;
+            *out = v;
+            found = true;
+        }
+    }
+    return found;
+}
+
+static void setup(watch *w, unsigned slot, size_t v, const live *l, uint64_t now)
+{
+    uint64_t word;
+    if (!next_word(v, &word)) {
+        retire(v);
+        return;
+    }
+    const cw_race_var *c = &vars.v[v];
+    var_state *vs = &vstate[v];
+    w->var = v;
+    w->word = word;
+    w->addr = cw_race_word_addr(c, word);
+    w->len = c->word_len;
+    w->since_ns = now;
+    atomic_store(&w->npos, 0);
+    atomic_store(&w->state, IDLE);
+    reset_round(w);
+    atomic_store(&w->stall_level, stall_level_for(vs, now));
+    atomic_store(&w->stall_min_ns, stall_min_for(vs));
+    atomic_store(&w->known_writers, vs->writers);
+    next_gen = (next_gen + 1) & 0xffffff;
+    if (!next_gen)
+        next_gen = 1;
+    atomic_store(&w->gen, next_gen);
+    debugf("race: slot %u <- `%s` word %llu (%u bytes at %#lx), stall level %d, %d threads\n", slot, c->name,
+           (unsigned long long)word, w->len, (unsigned long)w->addr, atomic_load(&w->stall_level), l->n);
+    vs->assigned = true;
+    vs->turns++;
+    vs->last_turn_ns = now;
+    for (int i = 0; i < l->n && !atomic_load(&stopping); i++)
+        add_pos(w, slot, l->t[i], l->tid[i], l->index[i], CW_WP_WRITE);
+    atomic_store(&w->state, ARMED);
+    arm_all(w);
+}
+
+/* ---- findings ----------------------------------------------------------- */
+
+static bool common_lock(const race_access *a, const race_access *b)
+{
+    for (int i = 0; i < a->nheld; i++)
+        for (int j = 0; j < b->nheld; j++)
+            if (a->held[i].addr == b->held[j].addr)
+                return true;
+    return false;
+}
+
+typedef struct lock_ids {
+    uintptr_t addr[2 * MAX_HELD_COPY];
+    int n;
+} lock_ids;
+
+static int lock_id(lock_ids *ids, uintptr_t addr)
+{
+    for (int i = 0; i < ids->n; i++)
+        if (ids->addr[i] == addr)
+            return i + 1;
+    ids->addr[ids->n] = addr;
+    return ++ids->n;
+}
+
+static void describe_held(const race_access *a, lock_ids *ids, char *buf, size_t size)
+{
+    if (a->nheld == 0) {
+        snprintf(buf, size, "holding no lock");
+        return;
+    }
+    size_t len = (size_t)snprintf(buf, size, "holding");
+    for (int i = 0; i < a->nheld && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s %s%s M%d", i ? "," : "",
+                                cw_lock_kind_name(a->held[i].kind), a->held[i].read ? " (read)" : "",
+                                lock_id(ids, a->held[i].addr));
+}
+
+static const char *display_path(const char *file)
+{
+    static char cwd[PATH_MAX];
+    if (!file || file[0] != '/' || !getcwd(cwd, sizeof cwd))
+        return file;
+    size_t n = strlen(cwd);
+    if (n > 1 && strncmp(file, cwd, n) == 0 && file[n] == '/')
+        return file + n + 1;
+    return file;
+}
+
+static void report(const cw_race_var *c, const watch *w)
+{
+    const race_access *a = &w->first, *b = &w->second;
+    char ta[16], tb[16];
+    cw_thread_label(a->thread, ta, sizeof ta);
+    cw_thread_label(b->thread, tb, sizeof tb);
+    char where[PATH_MAX + 64] = "";
+    if (c->decl_file)
+        snprintf(where, sizeof where, ", defined at %s:%d", display_path(c->decl_file), c->decl_line);
+    char part[64] = "";
+    if (c->nwords > 1)
+        snprintf(part, sizeof part, ", bytes %llu-%llu", (unsigned long long)(w->addr - c->addr),
+                 (unsigned long long)(w->addr - c->addr + w->len - 1));
+    cw_record r;
+    if (cw_record_begin(&r, "data-race",
+                        "data race on `%s` (%llu bytes%s%s): %s by %s and %s by %s at the same time, with no lock in common",
+                        c->name, (unsigned long long)c->size, part, where, a->write ? "written" : "read", ta,
+                        b->write ? "written" : "read", tb) != 0)
+        return;
+    lock_ids ids = { .n = 0 };
+    char held_a[256], held_b[256], role[512];
+    describe_held(a, &ids, held_a, sizeof held_a);
+    describe_held(b, &ids, held_b, sizeof held_b);
+    snprintf(role, sizeof role, "%s `%s` (%s)", a->write ? "writes" : "reads", c->name, held_a);
+    cw_record_stack_pcs(&r, ta, a->pcs, (size_t)a->npcs, 0, role);
+    snprintf(role, sizeof role, "%s `%s` at the same time (%s)", b->write ? "writes" : "reads", c->name, held_b);
+    cw_record_stack_pcs(&r, tb, b->pcs, (size_t)b->npcs, 0, role);
+    for (int k = 0; k < ids.n; k++) {
+        const race_access *who = NULL;
+        int h = -1;
+        for (int i = 0; i < a->nheld && h < 0; i++)
+            if (a->held[i].addr == ids.addr[k])
+                who = a, h = i;
+        for (int i = 0; i < b->nheld && h < 0; i++)
+            if (b->held[i].addr == ids.addr[k])
+                who = b, h = i;
+        char id[16], how[64];
+        snprintf(id, sizeof id, "M%d", k + 1);
+        snprintf(how, sizeof how, "taken by %s", who == a ? ta : tb);
+        cw_record_lock(&r, id, cw_lock_kind_name(who->held[h].kind), how, who->held[h].stack);
+    }
+    cw_record_note(&r, "found by sampling with a hardware watchpoint: %s was held still right after its %s "
+                       "and %s %s the variable meanwhile, so nothing ordered the two accesses",
+                   ta, a->write ? "write" : "read", tb, b->write ? "wrote" : "read");
+    cw_record_end(&r);
+}
+
+/* The round of a slot is over (a pause ended) or has news (probe traps):
+ * learn from it, and report a race. */
+static void conclude(watch *w, uint64_t now)
+{
+    var_state *vs = &vstate[w->var];
+    const cw_race_var *c = &vars.v[w->var];
+    uint64_t probes = atomic_exchange(&w->probe_writers, 0);
+    if (probes) {
+        vs->writers |= probes;
+        vs->written = true;
+    }
+    if (w->word < 64 && (atomic_exchange(&w->saw_runtime, 0) | atomic_exchange(&w->saw_atomic, 0)))
+        vs->bad_words |= 1ull << w->word;
+    if (probes)
+        debugf("race: `%s` word %llu probe writers %llx\n", c->name, (unsigned long long)w->word,
+               (unsigned long long)probes);
+    if (atomic_load(&w->state) != DONE)
+        return;
+    cost_ns += atomic_load(&w->stall_ns);
+    debugf("race: `%s` word %llu paused T%d for %llu us, second %s (%d of %d others watched)\n", c->name,
+           (unsigned long long)w->word, atomic_load(&w->stall_pos) >= 0 ? (int)w->first.thread : -1,
+           (unsigned long long)atomic_load(&w->stall_ns) / 1000, atomic_load(&w->second_ready) ? "seen" : "none",
+           w->dbg_retargeted, w->dbg_watched);
+    if (!atomic_load(&w->second_ready))
+        debugf("race:   others:%s; registry %d, added %d%s\n", w->dbg_others, w->dbg_ext_seen, w->dbg_ext_added,
+               w->dbg_ext_locked ? ", busy" : "");
+    if (atomic_load(&w->stall_pos) < 0)
+        return;
+    vs->written = true;
+    vs->writers |= 1ull << (w->first.thread & 63);
+    vs->last_stall_ns = now;
+    if (!atomic_load(&w->second_ready)) {
+        vs->stalls++;
+        return;
+    }
+    const race_access *b = &w->second;
+    if (b->write)
+        vs->writers |= 1ull << (b->thread & 63);
+    if (b->thread == w->first.thread || common_lock(&w->first, b))
+        return;
+    report(c, w);
+    retire(w->var);
+}
+
+/* Per tick: finish rounds, then keep each word armed (a new round, new
+ * threads added, ended ones dropped) or give its register to another. */
+static void service(watch *w, unsigned slot, const live *l, uint64_t now)
+{
+    if (!atomic_load(&w->gen))
+        return;
+    int state = atomic_load(&w->state);
+    if (state == STALLING)
+        return;
+    conclude(w, now);
+    atomic_store(&w->verdict_pending, 0);
+    if (state == DONE)
+        wait_idle(w);
+    var_state *vs = &vstate[w->var];
+    bool bad = w->word < 64 && ((vs->bad_words >> w->word) & 1);
+    bool keep = !vs->retired && !bad && !atomic_load(&stopping) &&
+                (nactive <= NSLOTS || (state != DONE && now - w->since_ns < TURN_NS));
+    if (!keep) {
+        teardown(w);
+        return;
+    }
+    if (state == DONE) {
+        /* A new round on the same word: back to write-only everywhere. */
+        uint32_t gen = atomic_load(&w->gen);
+        int n = atomic_load(&w->npos);
+        reset_round(w);
+        for (int i = 0; i < n; i++)
+            if (w->fd[i] >= 0 && atomic_load(&w->type[i]) != CW_WP_WRITE) {
+                cw_wp_retarget(w->fd[i], w->addr, w->len, CW_WP_WRITE, cookie_of(gen, slot, (unsigned)i));
+                atomic_store(&w->type[i], CW_WP_WRITE);
+            }
+    }
+    atomic_store(&w->stall_level, stall_level_for(vs, now));
+    atomic_store(&w->stall_min_ns, stall_min_for(vs));
+    atomic_store(&w->known_writers, vs->writers);
+    /* Events of threads that ended stay open (a handler may be using the
+     * fds) until the slot is rebuilt; threads that started get theirs. */
+    int n = atomic_load(&w->npos);
+    for (int i = 0; i < n; i++)
+        if (pos_alive(w, i) && cw_wp_count(w->fd[i]) > atomic_load(&w->handled[i]) + 4ull) {
+            /* Traps that never reach the handler: SIGTRAP is blocked in that thread. */
+            atomic_store(&w->deaf[i], 1);
+            cw_wp_disable(w->fd[i]);
+        }
+    while (atomic_flag_test_and_set(&w->pos_lock))
+        sleep_ns(10 * 1000);
+    bool full = false;
+    for (int i = 0; i < l->n; i++)
+        if (!has_pos(w, l->tid[i], l->t[i]) && !add_pos(w, slot, l->t[i], l->tid[i], l->index[i], CW_WP_WRITE)) {
+            full = atomic_load(&w->npos) >= max_pos;
+            break;
+        }
+    atomic_flag_clear(&w->pos_lock);
+    if (full) {
+        teardown(w);   /* full of ended threads: rebuilt at the next tick */
+        return;
+    }
+    int expected = DONE;
+    atomic_compare_exchange_strong(&w->state, &expected, ARMED);
+    arm_all(w);
+}
+
+/* ---- the sampler thread ------------------------------------------------- */
+
+static void *sampler_loop(void);
+
+static void *sampler_main(void *arg)
+{
+    (void)arg;
+    cw_tls_untracked = 1;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+
+    if (vstate)
+        return sampler_loop();   /* restarted after the program was all blocked */
+    uint64_t t_load = now_ns();
+    if (!cw_race_vars_load(&vars))
+        return NULL;
+    debugf("race: %zu candidate variables in %s (%s), loaded in %llu us\n", vars.n, vars.module,
+           vars.have_dwarf ? "with DWARF" : "no DWARF", (unsigned long long)(now_ns() - t_load) / 1000);
+    for (size_t v = 0; v < vars.n; v++)
+        debugf("race:   `%s` %llu bytes, %llu words of %u, skip %llx/%u, %s:%d\n", vars.v[v].name,
+               (unsigned long long)vars.v[v].size, (unsigned long long)vars.v[v].nwords, vars.v[v].word_len,
+               (unsigned long long)vars.v[v].skip, vars.v[v].skip_period,
+               vars.v[v].decl_file ? vars.v[v].decl_file : "?", vars.v[v].decl_line);
+    vstate = calloc(vars.n, sizeof *vstate);
+    if (!vstate)
+        return NULL;
+    nactive = vars.n;
+    for (size_t v = 0; v < vars.n; v++) {
+        uint64_t w;
+        if (!next_word(v, &w))
+            retire(v);
+        vstate[v].cursor = 0;
+    }
+    if (nactive == 0)
+        return NULL;
+    scan_code();
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = sigtrap_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    if (!handler_is_ours() && sigaction(SIGTRAP, &sa, &old_trap) != 0)
+        return NULL;   /* (already ours in a fork child: old_trap came along) */
+
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 8 / NSLOTS < MAX_LIVE)
+        max_live = (int)(rl.rlim_cur / 8 / NSLOTS);
+    if (max_live < 2)
+        return NULL;
+    max_pos = 2 * max_live < MAX_POS ? 2 * max_live : MAX_POS;
+    start_ns = now_ns();
+    return sampler_loop();
+}
+
+static void *sampler_loop(void)
+{
+    uint64_t interval = 0, last_rate_ns = 0;
+    int idle_ticks = 0;
+    while (!atomic_load(&stopping)) {
+        if (interval)
+            sampler_sleep(interval);
+        if (atomic_load(&stopping))
+            break;
+        if (!handler_is_ours())
+            break;   /* the program installed its own SIGTRAP handler */
+        uint64_t cpu0 = cpu_ns(), now = now_ns();
+        live l = { .n = 0 };
+        cw_thread_for_each(live_visit, &l);
+        if (now - last_rate_ns >= RATE_NS) {
+            measure_wake_periods(&l, now);
+            last_rate_ns = now;
+        }
+        /* Every thread blocked for good: the hang watcher must see no thread
+         * but its own running, so the sampler leaves (a later
+         * pthread_create starts it again). */
+        idle_ticks = l.total > 0 && l.blocked == l.total ? idle_ticks + 1 : 0;
+        if (idle_ticks >= 5) {
+            bool stalling = false;
+            for (unsigned s = 0; s < NSLOTS; s++)
+                stalling |= atomic_load(&watches[s].state) == STALLING;
+            if (!stalling) {
+                debugf("race: every thread is blocked: sampler leaves\n");
+                for (unsigned s = 0; s < NSLOTS; s++)
+                    teardown(&watches[s]);
+                atomic_store(&started, 0);
+                return NULL;
+            }
+        }
+        for (unsigned s = 0; s < NSLOTS; s++)
+            service(&watches[s], s, &l, now);
+        if (l.n >= 2) {
+            for (unsigned s = 0; s < NSLOTS && !atomic_load(&stopping); s++) {
+                size_t v;
+                if (!atomic_load(&watches[s].gen) && choose_var(&v, s == NSLOTS - 1 && nactive > NSLOTS))
+                    setup(&watches[s], s, v, &l, now);
+            }
+        }
+        uint64_t traps = atomic_load(&ntraps);
+        cost_ns += cpu_ns() - cpu0 + (traps - counted_traps) * TRAP_COST_NS;
+        counted_traps = traps;
+        if (nactive == 0)
+            break;
+        /* Over budget: wait until the run has paid for what was spent. */
+        now = now_ns();
+        interval = TICK_NS;
+        if (!budget_allows(now, 0)) {
+            uint64_t over = cost_ns - (ALLOWANCE_NS + (now - start_ns) / 100 * BUDGET_PERCENT);
+            interval = over * (100 / BUDGET_PERCENT);
+            if (interval > 500 * MS)
+                interval = 500 * MS;
+            if (interval < TICK_NS)
+                interval = TICK_NS;
+        }
+    }
+    for (unsigned s = 0; s < NSLOTS; s++)
+        teardown(&watches[s]);
+    return NULL;
+}
+
+/* ---- start, fork, exit -------------------------------------------------- */
+
+static void after_fork_child(void)
+{
+    /* The events watch the parent's threads: this copy of the fds must go
+     * (closing them does not disturb the parent's events), and the sampler
+     * thread did not survive the fork. */
+    for (unsigned s = 0; s < NSLOTS; s++) {
+        watch *w = &watches[s];
+        int n = atomic_load(&w->npos);
+        for (int i = 0; i < n && i < MAX_POS; i++)
+            if (w->fd[i] >= 0)
+                close(w->fd[i]);
+        memset(w, 0, sizeof *w);
+    }
+    vstate = NULL;
+    memset(&vars, 0, sizeof vars);
+    cost_ns = counted_traps = 0;
+    atomic_store(&ntraps, 0);
+    atomic_store(&stopping, 0);
+    atomic_store(&started, 0);
+}
+
+/* exit(): the program's atexit handlers and destructors run, no more pauses. */
+static void stop_at_exit(void)
+{
+    if (!atomic_load(&started))
+        return;
+    atomic_store(&stopping, 1);
+    for (unsigned s = 0; s < NSLOTS; s++) {
+        watch *w = &watches[s];
+        atomic_store(&w->stall_level, STALL_NEVER);
+        if (!atomic_load(&w->gen))
+            continue;
+        int n = atomic_load(&w->npos);
+        for (int i = 0; i < n; i++)
+            if (w->fd[i] >= 0)
+                cw_wp_disable(w->fd[i]);
+    }
+}
+
+void cw_race_sampler_start_once(cw_race_create_fn create)
+{
+    if (atomic_load_explicit(&started, memory_order_relaxed) || atomic_exchange(&started, 1))
+        return;
+    const char *env = getenv("CONCWATCH_RACES");
+    if (env && strcmp(env, "0") == 0)
+        return;
+    /* CPython: the interpreter's globals are not the program's, and it
+     * synchronises them in ways a watchpoint cannot see.  TSan reports races itself. */
+    if (dlsym(RTLD_DEFAULT, "Py_IsInitialized") || dlsym(RTLD_DEFAULT, "__tsan_init"))
+        return;
+    env = getenv("CONCWATCH_RACE_DEBUG");
+    debug = env && *env && strcmp(env, "0") != 0;
+    env = getenv("CONCWATCH_RACE_STALL_MS");
+    if (env && *env) {
+        double ms = strtod(env, NULL);
+        if (ms > 0 && ms < 1000)
+            stall_len_ns = (uint64_t)(ms * 1e6);
+    }
+    for (unsigned s = 0; s < NSLOTS; s++)
+        for (int i = 0; i < MAX_POS; i++)
+            watches[s].fd[i] = -1;
+    if (!atomic_exchange(&atfork_registered, 1)) {
+        pthread_atfork(NULL, NULL, after_fork_child);
+        atexit(stop_at_exit);
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 1024 * 1024);
+    pthread_t th;
+    if (create(&th, &attr, sampler_main, NULL) != 0)
+        atomic_store(&started, 0);
+    pthread_attr_destroy(&attr);
+}

@@ -1,0 +1,92 @@
+#define _GNU_SOURCE
+#include "watchpoints.h"
+
+#include <errno.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef TRAP_PERF
+#define TRAP_PERF 6
+#endif
+#define TRAP_PERF_FLAG_ASYNC_BIT 1u
+
+static void fill_attr(struct perf_event_attr *a, uintptr_t addr, unsigned len, cw_wp_type type, uint64_t cookie)
+{
+    memset(a, 0, sizeof *a);
+    a->type = PERF_TYPE_BREAKPOINT;
+    a->size = sizeof *a;
+    a->bp_type = type == CW_WP_WRITE ? HW_BREAKPOINT_W : HW_BREAKPOINT_RW;
+    a->bp_addr = addr;
+    a->bp_len = len;
+    a->sample_period = 1;
+    a->disabled = 1;
+    a->exclude_kernel = 1;   /* the program's own instructions only, not syscalls copying into it */
+    a->exclude_hv = 1;
+    a->sigtrap = 1;
+    a->remove_on_exec = 1;   /* required with sigtrap; exec'd images are not ours anyway */
+    a->sig_data = cookie;
+}
+
+int cw_wp_open(pid_t tid, uintptr_t addr, unsigned len, cw_wp_type type, uint64_t cookie)
+{
+    struct perf_event_attr a;
+    fill_attr(&a, addr, len, type, cookie);
+    long fd = syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+int cw_wp_retarget(int fd, uintptr_t addr, unsigned len, cw_wp_type type, uint64_t cookie)
+{
+    struct perf_event_attr a;
+    fill_attr(&a, addr, len, type, cookie);
+    return ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &a) == 0 ? 0 : -errno;
+}
+
+int cw_wp_enable(int fd) { return ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) == 0 ? 0 : -errno; }
+int cw_wp_disable(int fd) { return ioctl(fd, PERF_EVENT_IOC_DISABLE, 0) == 0 ? 0 : -errno; }
+
+uint64_t cw_wp_count(int fd)
+{
+    uint64_t v;
+    return read(fd, &v, sizeof v) == (ssize_t)sizeof v ? v : 0;
+}
+
+uint64_t cw_wp_id(int fd)
+{
+    uint64_t id = 0;
+    return ioctl(fd, PERF_EVENT_IOC_ID, &id) == 0 ? id : 0;
+}
+
+void cw_wp_close(int fd, uint64_t id)
+{
+    if (fd < 0 || !id || cw_wp_id(fd) != id)
+        return;
+    ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+    close(fd);
+}
+
+/* The perf fields of the SIGTRAP siginfo (Linux 5.13+); glibc 2.36 does not
+ * name them, so they are read at the kernel's layout: after si_addr, a
+ * long-sized data word then two 32-bit fields. */
+struct perf_sigfault {
+    void *addr;
+    unsigned long data;
+    uint32_t type;
+    uint32_t flags;
+};
+
+bool cw_wp_decode(const siginfo_t *si, uint64_t *cookie, bool *late)
+{
+    if (si->si_signo != SIGTRAP || si->si_code != TRAP_PERF)
+        return false;
+    const struct perf_sigfault *f = (const struct perf_sigfault *)&si->si_addr;
+    if (f->type != PERF_TYPE_BREAKPOINT)
+        return false;
+    *cookie = f->data;
+    *late = (f->flags & TRAP_PERF_FLAG_ASYNC_BIT) != 0;
+    return true;
+}
