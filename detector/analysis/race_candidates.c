@@ -45,19 +45,26 @@ static bool runtime_symbol(const char *name)
            strcmp(name, "__TMC_END__") == 0 || strcmp(name, "dtor_idx.0") == 0;
 }
 
-static void set_geometry(cw_race_var *v)
+/* Without a type: an object of a scalar's size is one scalar; anything else
+ * is watched a byte at a time. */
+static bool default_cells(cw_race_var *v)
 {
-    static const unsigned lens[] = { 8, 4, 2, 1 };
-    for (size_t i = 0; i < 4; i++) {
-        unsigned len = lens[i];
-        uint64_t first = (v->addr + len - 1) & ~(uint64_t)(len - 1);
-        if (first + len <= v->addr + v->size) {
-            v->word_len = len;
-            v->first_word = first;
-            v->nwords = (v->addr + v->size - first) / len;
-            return;
-        }
+    static cw_race_cell one_byte = { 0, 1 };
+    if ((v->size == 1 || v->size == 2 || v->size == 4 || v->size == 8) && v->addr % v->size == 0) {
+        v->cells = malloc(sizeof *v->cells);
+        if (!v->cells)
+            return false;
+        v->cells[0] = (cw_race_cell){ 0, (uint8_t)v->size };
+        v->ncells = 1;
+        v->period = 0;
+        v->nwords = 1;
+    } else {
+        v->cells = &one_byte;
+        v->ncells = 1;
+        v->period = 1;
+        v->nwords = v->size;
     }
+    return true;
 }
 
 static int by_addr(const void *a, const void *b)
@@ -119,8 +126,7 @@ static bool read_symbols(const image *im, uintptr_t bias, cw_race_vars *out, uin
         c->link_addr = s->st_value;
         c->addr = bias + s->st_value;
         c->size = s->st_size;
-        set_geometry(c);
-        if (c->name && c->nwords)
+        if (c->name && default_cells(c))
             n++;
     }
     /* Aliases (two names for one object): keep one, the larger. */
@@ -217,93 +223,159 @@ static bool member_offset(const dw_api *dw, Dwarf_Die *m, Dwarf_Word *off)
     return false;
 }
 
-/* Is the byte at `off` inside `type` part of a synchronisation object or an atomic? */
-static bool skip_byte(const dw_api *dw, Dwarf_Die *type, Dwarf_Word off, int depth)
+typedef struct cell_list {
+    cw_race_cell c[CW_RACE_MAX_CELLS];
+    unsigned n;
+    bool full;
+} cell_list;
+
+static void push_cell(cell_list *l, uint64_t off, unsigned len)
+{
+    if (l->n > 0 && off < (uint64_t)l->c[l->n - 1].off + l->c[l->n - 1].len)
+        return;   /* bitfields sharing a byte */
+    if (l->n == CW_RACE_MAX_CELLS || off > UINT32_MAX) {
+        l->full = true;
+        return;
+    }
+    l->c[l->n++] = (cw_race_cell){ (uint32_t)off, (uint8_t)len };
+}
+
+/* A scalar of `size` bytes at `off`: one cell, or several (long double,
+ * _Complex) of 8 bytes, or bytes. */
+static void push_scalar(cell_list *l, uint64_t off, uint64_t size)
+{
+    if (size == 1 || size == 2 || size == 4 || size == 8) {
+        push_cell(l, off, (unsigned)size);
+    } else if (size % 8 == 0) {
+        for (uint64_t i = 0; i < size && !l->full; i += 8)
+            push_cell(l, off + i, 8);
+    } else {
+        for (uint64_t i = 0; i < size && !l->full; i++)
+            push_cell(l, off + i, 1);
+    }
+}
+
+static bool has(const dw_api *dw, Dwarf_Die *die, unsigned name)
+{
+    Dwarf_Attribute a;
+    return dw->attr(die, name, &a) != NULL;
+}
+
+/* The scalars of `type` placed at `off`, in address order, without those
+ * inside synchronisation objects and atomics. */
+static void collect_cells(const dw_api *dw, Dwarf_Die *type, uint64_t off, cell_list *l, int depth)
 {
     Dwarf_Die cur = *type, next;
-    for (int guard = 0; guard < 64; guard++) {
+    for (int guard = 0; guard < 64 && !l->full; guard++) {
         switch (dw->tag(&cur)) {
         case DW_TAG_typedef:
-            if (sync_typedef(dw->diename(&cur)))
-                return true;
-            if (!type_of(dw, &cur, &next))
-                return false;
+            if (sync_typedef(dw->diename(&cur)) || !type_of(dw, &cur, &next))
+                return;
             cur = next;
             continue;
         case DW_TAG_const_type:
         case DW_TAG_volatile_type:
         case DW_TAG_restrict_type:
             if (!type_of(dw, &cur, &next))
-                return false;
+                return;
             cur = next;
             continue;
         case DW_TAG_atomic_type:
-            return true;
+            return;
         case DW_TAG_array_type: {
-            Dwarf_Word esize;
-            if (!type_of(dw, &cur, &next) || dw->aggregate_size(&next, &esize) != 0 || esize == 0)
-                return false;
-            off %= esize;
-            cur = next;
-            continue;
+            Dwarf_Word esize, total;
+            if (!type_of(dw, &cur, &next) || dw->aggregate_size(&next, &esize) != 0 || esize == 0 ||
+                dw->aggregate_size(&cur, &total) != 0 || depth >= MAX_DEPTH)
+                return;
+            for (Dwarf_Word i = 0; i < total / esize && !l->full; i++)
+                collect_cells(dw, &next, off + i * esize, l, depth + 1);
+            return;
         }
         case DW_TAG_structure_type:
         case DW_TAG_class_type:
         case DW_TAG_union_type: {
-            if (atomic_class(dw->diename(&cur)))
-                return true;
-            if (depth >= MAX_DEPTH)
-                return false;
-            Dwarf_Die m;
+            if (atomic_class(dw->diename(&cur)) || depth >= MAX_DEPTH)
+                return;
+            bool is_union = dw->tag(&cur) == DW_TAG_union_type;
+            Dwarf_Die m, biggest;
+            Dwarf_Word biggest_size = 0;
+            memset(&biggest, 0, sizeof biggest);
             if (dw->child(&cur, &m) != 0)
-                return false;
+                return;
             do {
                 int tag = dw->tag(&m);
-                if (tag != DW_TAG_member && tag != DW_TAG_inheritance)
+                if ((tag != DW_TAG_member && tag != DW_TAG_inheritance) || has(dw, &m, DW_AT_declaration))
                     continue;
                 Dwarf_Word moff, msize;
                 Dwarf_Die mtype;
                 if (!member_offset(dw, &m, &moff) || !type_of(dw, &m, &mtype) ||
                     dw->aggregate_size(&mtype, &msize) != 0)
                     continue;
-                if (off >= moff && off < moff + msize && skip_byte(dw, &mtype, off - moff, depth + 1))
-                    return true;
-            } while (dw->siblingof(&m, &m) == 0);
-            return false;
+                if (is_union) {
+                    /* Members overlap: the largest one stands for all. */
+                    if (msize > biggest_size) {
+                        biggest_size = msize;
+                        biggest = mtype;
+                    }
+                } else if (has(dw, &m, DW_AT_bit_size)) {
+                    /* A bitfield: the bytes of its storage unit. */
+                    for (Dwarf_Word i = 0; i < msize && !l->full; i++)
+                        push_cell(l, off + moff + i, 1);
+                } else {
+                    collect_cells(dw, &mtype, off + moff, l, depth + 1);
+                }
+            } while (!l->full && dw->siblingof(&m, &m) == 0);
+            if (is_union && biggest_size)
+                collect_cells(dw, &biggest, off, l, depth + 1);
+            return;
         }
-        default:
-            return false;
+        default: {
+            Dwarf_Word size;
+            if (dw->aggregate_size(&cur, &size) == 0 && size > 0)
+                push_scalar(l, off, size);
+            return;
+        }
         }
     }
-    return false;
 }
 
-static void classify_words(const dw_api *dw, cw_race_var *v, Dwarf_Die *type)
+/* The variable's cells from its type: an array's element cells repeat. */
+static void typed_cells(const dw_api *dw, cw_race_var *v, Dwarf_Die *type)
 {
-    uint64_t base = v->first_word - v->addr;
-    uint64_t n = v->nwords;
-    /* An array whose element is a whole number of words repeats its pattern. */
     Dwarf_Die t = *type, next;
-    while ((dw->tag(&t) == DW_TAG_typedef && !sync_typedef(dw->diename(&t))) ||
-           dw->tag(&t) == DW_TAG_const_type || dw->tag(&t) == DW_TAG_volatile_type) {
+    while ((dw->tag(&t) == DW_TAG_typedef && !sync_typedef(dw->diename(&t))) || dw->tag(&t) == DW_TAG_const_type ||
+           dw->tag(&t) == DW_TAG_volatile_type) {
         if (!type_of(dw, &t, &next))
-            break;
+            return;
         t = next;
     }
+    cell_list l = { .n = 0, .full = false };
+    uint64_t period = 0;
     Dwarf_Word esize;
     if (dw->tag(&t) == DW_TAG_array_type && type_of(dw, &t, &next) && dw->aggregate_size(&next, &esize) == 0 &&
-        esize && esize % v->word_len == 0 && esize / v->word_len <= 64 && base == 0 && n > 64) {
-        v->skip_period = (unsigned)(esize / v->word_len);
-        n = v->skip_period;
+        esize > 0 && v->size % esize == 0) {
+        collect_cells(dw, &next, 0, &l, 0);
+        if (!l.full)
+            period = esize;
     }
-    if (n > 64)
-        n = 64;
-    for (uint64_t k = 0; k < n; k++)
-        for (unsigned b = 0; b < v->word_len; b++)
-            if (skip_byte(dw, type, base + k * v->word_len + b, 0)) {
-                v->skip |= 1ull << k;
-                break;
-            }
+    if (!period) {
+        l = (cell_list){ .n = 0, .full = false };
+        collect_cells(dw, type, 0, &l, 0);
+    }
+    cw_race_cell *cells = malloc((l.n ? l.n : 1) * sizeof *cells);
+    if (!cells)
+        return;
+    for (unsigned i = 0; i < l.n; i++) {
+        cells[i] = l.c[i];
+        if ((v->addr + cells[i].off) % cells[i].len != 0)
+            cells[i].len = 1;   /* a packed scalar: its first byte */
+    }
+    if (v->period != 1 && v->cells)
+        free(v->cells);
+    v->cells = cells;
+    v->ncells = l.n;
+    v->period = period;
+    v->nwords = l.n == 0 ? 0 : period ? l.n * (v->size / period) : l.n;
 }
 
 static cw_race_var *find_var(cw_race_vars *vars, uint64_t link_addr)
@@ -338,7 +410,7 @@ static void visit_variable(const dw_api *dw, cw_race_vars *vars, Dwarf_Die *die)
     }
     Dwarf_Die type;
     if (type_of(dw, die, &type))
-        classify_words(dw, v, &type);
+        typed_cells(dw, v, &type);
 }
 
 static void read_dwarf(const char *path, cw_race_vars *vars)

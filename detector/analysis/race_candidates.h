@@ -9,15 +9,21 @@
  * copy-relocated library variable) and the C runtime's own (`completed.0`,
  * `__dso_handle`) are left out.
  *
- * When the executable has DWARF, libdw (opened privately with dlopen, like
- * libunwind, so none of its symbols enter the program's scope) adds the line
- * that defines each variable and its type, from which the words that are
- * synchronisation objects (pthread_mutex_t and the other pthread/semaphore
- * types, C11 mtx_t/cnd_t) or atomics (_Atomic, std::atomic) are marked: they
- * are never watched, since their accesses are synchronisation, not races.
+ * An object is watched one *cell* at a time: one scalar of it (a debug
+ * register covers 1, 2, 4 or 8 aligned bytes).  A watchpoint fires for any
+ * access that overlaps it, so a cell must never span two scalars: two
+ * threads writing neighbouring ints of an array would otherwise look like
+ * a race.  When the executable has DWARF, libdw (opened privately with
+ * dlopen, like libunwind, so none of its symbols enter the program's scope)
+ * gives each variable's type: the cells are its scalar members and
+ * elements (an array of structs repeats its element's cells), minus those
+ * inside synchronisation objects (pthread_mutex_t and the other
+ * pthread/semaphore types, C11 mtx_t/cnd_t) and atomics (_Atomic,
+ * std::atomic), which are synchronisation, not races.  DWARF also gives the
+ * line that defines the variable.  Without DWARF an object of 1, 2, 4 or 8
+ * bytes is taken as one scalar and a larger one is watched byte by byte
+ * (one byte can never span two scalars).
  *
- * A debug register watches 1, 2, 4 or 8 aligned bytes: an object is watched
- * one "word" at a time, the largest such size that fits in it.
  * Runs in the sampler thread only (it allocates).
  */
 #ifndef CW_RACE_CANDIDATES_H
@@ -27,18 +33,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CW_RACE_MAX_CELLS 64
+
+typedef struct cw_race_cell {
+    uint32_t off;              /* from the start of the object (or of its period) */
+    uint8_t len;               /* 1, 2, 4 or 8, and off + address aligned to it */
+} cw_race_cell;
+
 typedef struct cw_race_var {
     const char *name;
     uintptr_t addr;            /* run-time address */
     uint64_t link_addr;        /* address in the ELF image */
     uint64_t size;
-    unsigned word_len;         /* 1, 2, 4 or 8 */
-    uint64_t first_word;       /* run-time address of word 0 */
-    uint64_t nwords;
-    /* Words never to watch (sync objects, atomics), for words < 64, or with
-     * `skip_period` words > 0 for word k at bit k % skip_period (arrays). */
-    uint64_t skip;
-    unsigned skip_period;
+    cw_race_cell *cells;       /* of one period (or of the whole object when period is 0) */
+    unsigned ncells;
+    uint64_t period;           /* an array: its element size; its cells repeat every period bytes */
+    uint64_t nwords;           /* cells in all: ncells, times size / period for an array */
     const char *decl_file;     /* NULL when unknown */
     int decl_line;
 } cw_race_var;
@@ -53,16 +63,12 @@ typedef struct cw_race_vars {
 /* Loads the program's candidates; false when there is nothing to watch. */
 bool cw_race_vars_load(cw_race_vars *out);
 
-static inline bool cw_race_word_skipped(const cw_race_var *v, uint64_t k)
+/* Cell k of v (k < v->nwords). */
+static inline void cw_race_cell_at(const cw_race_var *v, uint64_t k, uintptr_t *addr, unsigned *len)
 {
-    if (v->skip_period)
-        return (v->skip >> (k % v->skip_period)) & 1;
-    return k < 64 && ((v->skip >> k) & 1);
-}
-
-static inline uintptr_t cw_race_word_addr(const cw_race_var *v, uint64_t k)
-{
-    return (uintptr_t)(v->first_word + k * v->word_len);
+    const cw_race_cell *c = &v->cells[k % v->ncells];
+    *addr = v->addr + (k / v->ncells) * v->period + c->off;
+    *len = c->len;
 }
 
 #endif

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/futex.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -28,21 +28,36 @@
 #include "watchpoints.h"
 #include "../stacks/stack_capture.h"
 
-#define NSLOTS 4                 /* x86 debug registers */
-#define MAX_POS 64               /* events per slot (threads, counting exited ones until the slot is rebuilt) */
+/*
+ * Vocabulary.  A *slot* is one watched word: on every watched thread a pair
+ * of debug registers (watchpoints.h) — an access watchpoint that traps, and
+ * a write counter that tells the handler whether the access was a write.
+ * A slot's *round* ends with one pause (or none); the sampler thread
+ * concludes it at its next *tick* (every 10 ms) or at once when a paused
+ * thread has seen the other side.  The handler runs in the accessing thread
+ * and only uses system calls, atomics and the unwinder (as the hang
+ * watcher's capture handler does).
+ */
+
+#define NSLOTS 2                 /* words watched at once: 4 x86 debug registers, 2 per word */
+#define MAX_POS 64               /* threads per slot, counting ended ones until the slot is rebuilt */
 #define MAX_LIVE 32              /* threads watched at once */
 #define MAX_HELD_COPY 8
 #define MS 1000000ull
 #define TICK_NS (10 * MS)
-#define TURN_NS (20 * MS)        /* a word's turn when there are more words than registers */
+#define TURN_NS (20 * MS)        /* a word's turn when there are more words than slots */
 #define RESTALL_NS (100 * MS)    /* first re-pause of a word only one thread writes */
 #define TRAP_COST_NS 25000ull    /* a trap and its signal, as measured in a VM */
-#define BUDGET_PERCENT 10
-#define ALLOWANCE_NS (50 * MS)
+#define BUDGET_PERCENT 10        /* of the run time, for pauses, traps and the sampler's CPU */
+#define ALLOWANCE_NS (50 * MS)   /* spent before the budget applies (the first pauses) */
 #define DEFAULT_STALL_NS (4 * MS)
+#define FIRST_STALL_FACTOR 2     /* a word's first pause is longer */
 #define STALL_MAX_NS (25 * MS)
-#define FIRST_STALL_FACTOR 2
+#define LINGER_NS 10000ull       /* a non-paused access waits this long for a writer trapping with it, */
+#define LINGER_PENDING_NS (2 * MS) /* or this long when another thread's trap is on its way */
+#define READ_TRAPS_PER_TICK 24   /* more read traps than this in a tick: the thread's reads are not watched */
 #define RATE_NS (20 * MS)        /* how often the threads' wake-up rates are measured */
+#define IDLE_TICKS 5             /* ticks with every thread blocked before the sampler leaves */
 #define MAGIC 0xC3A5ull
 
 enum { IDLE, ARMED, STALLING, DONE };
@@ -64,8 +79,6 @@ typedef struct race_access {
     held_copy held[MAX_HELD_COPY];
 } race_access;
 
-/* One debug register: a word watched on every thread, and the evidence of
- * the current round (a round ends with one pause). */
 typedef struct watch {
     _Atomic uint32_t gen;              /* cookie generation; 0 = slot free */
     _Atomic int state;
@@ -74,40 +87,41 @@ typedef struct watch {
     uint64_t word;
     uintptr_t addr;
     unsigned len;
-    uint64_t since_ns;                 /* when the word got this register */
+    uint64_t since_ns;                 /* when the word got this slot */
+    /* One position per watched thread. */
     _Atomic int npos;
     pid_t tid[MAX_POS];
     uint32_t index[MAX_POS];
     cw_thread *thr[MAX_POS];
-    int fd[MAX_POS];
-    uint64_t id[MAX_POS];
-    _Atomic uint8_t type[MAX_POS];     /* cw_wp_type now */
+    int fd[MAX_POS], wfd[MAX_POS];     /* access watchpoint (signals), write counter */
+    uint64_t id[MAX_POS], wid[MAX_POS];
+    _Atomic uint8_t type[MAX_POS];     /* the access watchpoint's cw_wp_type now */
     _Atomic uint8_t armed[MAX_POS];    /* enabled; a handler clears it when it disables its own */
-    _Atomic uint32_t handled[MAX_POS];
     _Atomic uint8_t deaf[MAX_POS];     /* SIGTRAP blocked there: not watched */
-    /* Policy for this round, set by the sampler. */
+    _Atomic uint32_t handled[MAX_POS];
+    _Atomic uint32_t tick_traps[MAX_POS];
+    uint64_t last_writes[MAX_POS];     /* the write counter as this thread's handler last read it */
+    atomic_flag pos_lock;              /* adding positions: the sampler, or a paused thread */
+    /* Policy of this round, set by the sampler. */
     _Atomic int stall_level;
-    _Atomic uint64_t stall_min_ns;     /* how long a pause lasts at least */
+    _Atomic uint64_t stall_min_ns;
     _Atomic uint64_t known_writers;    /* thread indices mod 64 */
     /* Evidence. */
     _Atomic int stall_pos;             /* who pauses, -1 nobody yet */
-    uint64_t value0;                   /* the word right after the paused write */
     race_access first;
     _Atomic int second_claimed, second_ready;
     race_access second;
-    _Atomic uint64_t probe_writers;
+    _Atomic uint64_t probe_writers;    /* writes seen without a pause */
     _Atomic int saw_runtime, saw_atomic;
     _Atomic uint64_t stall_ns;
     _Atomic int verdict_pending;       /* the paused thread waits for the sampler's conclusion */
-    atomic_flag pos_lock;              /* adding positions: the sampler, or a paused thread */
-    int dbg_watched, dbg_retargeted, dbg_ext_seen, dbg_ext_added, dbg_ext_locked;   /* for CONCWATCH_RACE_DEBUG */
-    char dbg_others[512];
+    char why[512];                     /* CONCWATCH_RACE_DEBUG: how the pause went */
 } watch;
 
 /* What the sampler learnt about a variable. */
 typedef struct var_state {
     uint64_t writers;
-    uint64_t bad_words;                /* words < 64 written by the C library or atomically */
+    uint64_t bad_words;                /* words < 64 written by the C library, or atomically */
     uint64_t cursor;
     uint32_t stalls;                   /* pauses that saw nobody else */
     uint32_t turns;
@@ -145,7 +159,7 @@ __attribute__((format(printf, 1, 2))) static void debugf(const char *fmt, ...)
 {
     if (!debug)
         return;
-    char line[512];
+    char line[768];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(line, sizeof line, fmt, ap);
@@ -227,11 +241,12 @@ static int collect_range(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+/* Executable segments of everything loaded now (dli_fbase of a shared
+ * object is its load bias, as dlpi_addr). */
 static void scan_code(void)
 {
     Dl_info self;
     uintptr_t self_base = dladdr((void *)scan_code, &self) ? (uintptr_t)self.dli_fbase : 0;
-    /* dli_fbase is the mapping's start; dlpi_addr is the load bias: equal for shared objects. */
     nranges = 0;
     dl_iterate_phdr(collect_range, &self_base);
 }
@@ -244,51 +259,8 @@ static const code_range *code_range_of(uintptr_t pc)
     return NULL;   /* generated code, or a library loaded since: not judged */
 }
 
-/* ---- the trap handler (runs in the accessing thread) -------------------- */
+/* ---- threads' scheduling, from /proc (async-signal-safe) ---------------- */
 
-static uint64_t read_word(const watch *w)
-{
-    switch (w->len) {
-    case 1: return *(volatile const uint8_t *)w->addr;
-    case 2: return *(volatile const uint16_t *)w->addr;
-    case 4: return *(volatile const uint32_t *)w->addr;
-    default: return *(volatile const uint64_t *)w->addr;
-    }
-}
-
-static bool pos_alive(const watch *w, int i)
-{
-    const cw_thread *t = w->thr[i];
-    return w->fd[i] >= 0 && t && !atomic_load(&w->deaf[i]) && atomic_load(&t->alive) && t->tid == w->tid[i];
-}
-
-static void disable_own(watch *w, unsigned pos)
-{
-    cw_wp_disable(w->fd[pos]);
-    atomic_store(&w->armed[pos], 0);
-}
-
-static void fill_access(race_access *a, uint32_t thread, bool write, uintptr_t pc)
-{
-    a->thread = thread;
-    a->write = write;
-    /* The unwinder starts in this handler; keep the interrupted frame and its callers. */
-    int n = cw_capture_pcs(pc, a->pcs, CW_MAX_FRAMES);
-    if (n <= 0 || a->pcs[0] != pc) {
-        a->pcs[0] = pc;
-        n = 1;
-    }
-    a->npcs = n;
-    a->nheld = 0;
-    const cw_thread *t = cw_tls_self;
-    if (!t)
-        return;
-    uint32_t nheld = t->nheld < CW_MAX_HELD ? t->nheld : CW_MAX_HELD;
-    for (uint32_t i = 0; i < nheld && a->nheld < MAX_HELD_COPY; i++)
-        a->held[a->nheld++] = (held_copy){ t->held[i].addr, t->held[i].stack, t->held[i].kind, t->held[i].read };
-}
-
-/* Reads a small /proc file of one of our threads (async-signal-safe). */
 static ssize_t read_task_file(pid_t tid, const char *name, char *buf, size_t size)
 {
     char path[64];
@@ -305,8 +277,8 @@ static ssize_t read_task_file(pid_t tid, const char *name, char *buf, size_t siz
     return len;
 }
 
-/* A thread's scheduling counters (/proc/self/task/TID/schedstat): CPU time
- * had (ns; updated at scheduler ticks) and how many times it got a CPU. */
+/* CPU time had (ns; the kernel updates it at scheduler ticks) and how many
+ * times the thread got a CPU. */
 static bool task_sched(pid_t tid, uint64_t *run, uint64_t *slices)
 {
     char buf[128];
@@ -325,7 +297,7 @@ static bool task_sched(pid_t tid, uint64_t *run, uint64_t *slices)
     return true;
 }
 
-/* Running or waiting for a CPU ('R' in /proc/self/task/TID/stat). */
+/* Running or waiting for a CPU ('R'). */
 static bool task_runnable(pid_t tid)
 {
     char buf[64];
@@ -350,6 +322,68 @@ static uint32_t wake_period_us(pid_t tid)
         if (atomic_load(&wake_table[i].tid) == tid)
             return atomic_load(&wake_table[i].period_us);
     return 0;
+}
+
+/* ---- the trap handler (runs in the accessing thread) -------------------- */
+
+static bool pos_alive(const watch *w, int i)
+{
+    const cw_thread *t = w->thr[i];
+    return w->fd[i] >= 0 && t && !atomic_load(&w->deaf[i]) && atomic_load(&t->alive) && t->tid == w->tid[i];
+}
+
+static void disable_own(watch *w, unsigned pos)
+{
+    cw_wp_disable(w->fd[pos]);
+    atomic_store(&w->armed[pos], 0);
+}
+
+static bool set_type(watch *w, unsigned slot, int i, cw_wp_type type)
+{
+    if (atomic_load(&w->type[i]) == type)
+        return true;
+    atomic_store(&w->type[i], (uint8_t)type);
+    return cw_wp_retarget(w->fd[i], w->addr, w->len, type, cookie_of(atomic_load(&w->gen), slot, (unsigned)i)) == 0;
+}
+
+static void fill_access(race_access *a, uint32_t thread, bool write, uintptr_t pc)
+{
+    a->thread = thread;
+    a->write = write;
+    /* The unwinder starts in this handler; keep the interrupted frame and its callers. */
+    int n = cw_capture_pcs(pc, a->pcs, CW_MAX_FRAMES);
+    if (n <= 0 || a->pcs[0] != pc) {
+        a->pcs[0] = pc;
+        n = 1;
+    }
+    a->npcs = n;
+    a->nheld = 0;
+    const cw_thread *t = cw_tls_self;
+    if (!t)
+        return;
+    uint32_t nheld = t->nheld < CW_MAX_HELD ? t->nheld : CW_MAX_HELD;
+    for (uint32_t i = 0; i < nheld && a->nheld < MAX_HELD_COPY; i++)
+        a->held[a->nheld++] = (held_copy){ t->held[i].addr, t->held[i].stack, t->held[i].kind, t->held[i].read };
+}
+
+static bool add_pos(watch *w, unsigned slot, cw_thread *t, pid_t tid, uint32_t index, bool in_handler);
+static bool has_pos(const watch *w, pid_t tid, const cw_thread *t);
+
+typedef struct extend_ctx {
+    watch *w;
+    unsigned slot;
+    int added;
+} extend_ctx;
+
+static void extend_visit(cw_thread *t, void *arg)
+{
+    extend_ctx *x = arg;
+    if (!t->tid || has_pos(x->w, t->tid, t) || !add_pos(x->w, x->slot, t, t->tid, t->index, true))
+        return;
+    int pos = atomic_load(&x->w->npos) - 1;
+    if (cw_wp_enable(x->w->fd[pos]) == 0)
+        atomic_store(&x->w->armed[pos], 1);
+    x->added++;
 }
 
 #define TRACKED 8
@@ -383,25 +417,23 @@ static void pause_for_others(watch *w, unsigned pos, uint64_t t0)
         bool waiting = false;
         size_t len = 0;
         for (int j = 0; j < k && !waiting; j++) {
-            const watch *cw = w;
-            pid_t tid = cw->tid[idx[j]];
+            pid_t tid = w->tid[idx[j]];
             uint64_t run, slices;
             if (!task_sched(tid, &run, &slices))
                 continue;
             bool runnable = task_runnable(tid);
             uint32_t period = wake_period_us(tid);
-            const cw_thread *t = cw->thr[idx[j]];
+            const cw_thread *t = w->thr[idx[j]];
             bool lock_wait = t && atomic_load(&t->wait.addr) != 0;
             if (runnable && run - run0[j] < ENOUGH_CPU_NS)
                 waiting = true;
-            else if (!runnable && !lock_wait && slices == slices0[j] && period &&
-                     period * 1000ull * 2 < STALL_MAX_NS)
+            else if (!runnable && !lock_wait && slices == slices0[j] && period && period * 1000ull * 2 < STALL_MAX_NS)
                 waiting = true;
-            if (debug && len < sizeof w->dbg_others - 96)
-                len += (size_t)snprintf(w->dbg_others + len, sizeof w->dbg_others - len,
-                                        " [tid %d %s%s, ran %llu us, woke %llu times, wakes every %u us]", (int)tid,
-                                        runnable ? "runnable" : "asleep", lock_wait ? " in a lock wait" : "",
-                                        (unsigned long long)(run - run0[j]) / 1000,
+            if (debug && len < sizeof w->why - 128)
+                len += (size_t)snprintf(w->why + len, sizeof w->why - len,
+                                        " [T%u %s%s, ran %llu us, woke %llu times, wakes every %u us]",
+                                        w->index[idx[j]], runnable ? "runnable" : "asleep",
+                                        lock_wait ? " in a lock wait" : "", (unsigned long long)(run - run0[j]) / 1000,
                                         (unsigned long long)(slices - slices0[j]), period);
         }
         if (!waiting)
@@ -409,53 +441,20 @@ static void pause_for_others(watch *w, unsigned pos, uint64_t t0)
     }
 }
 
-/* Sampler: refreshes wake_table for the live threads (every RATE_NS). */
-static void measure_wake_periods(const void *lv, uint64_t now);
-
-static bool add_pos(watch *w, unsigned slot, cw_thread *t, pid_t tid, uint32_t index, cw_wp_type type);
-static bool has_pos(const watch *w, pid_t tid, const cw_thread *t);
-
-typedef struct extend_ctx {
-    watch *w;
-    unsigned slot;
-} extend_ctx;
-
-static void extend_visit(cw_thread *t, void *arg)
-{
-    extend_ctx *x = arg;
-    x->w->dbg_ext_seen++;
-    if (t->tid && !has_pos(x->w, t->tid, t) && add_pos(x->w, x->slot, t, t->tid, t->index, CW_WP_ACCESS) &&
-        cw_wp_enable(x->w->fd[atomic_load(&x->w->npos) - 1]) == 0)
-        atomic_store(&x->w->armed[atomic_load(&x->w->npos) - 1], 1), x->w->dbg_ext_added++;
-}
-
 static void stall(watch *w, unsigned slot, unsigned pos, uintptr_t pc)
 {
     atomic_store(&w->state, STALLING);
     uint64_t t0 = now_ns();
-    w->value0 = read_word(w);
     /* First of all (the other side may come any moment): every other
      * thread's read or write of the word traps from now on. */
-    uint32_t gen = atomic_load(&w->gen);
     int n = atomic_load(&w->npos);
-    w->dbg_watched = w->dbg_retargeted = 0;
-    for (int i = 0; i < n; i++) {
-        if (i == (int)pos || w->fd[i] < 0 || atomic_load(&w->deaf[i]))
-            continue;
-        w->dbg_watched++;
-        atomic_store(&w->type[i], CW_WP_ACCESS);
-        if (cw_wp_retarget(w->fd[i], w->addr, w->len, CW_WP_ACCESS, cookie_of(gen, slot, (unsigned)i)) == 0 &&
-            cw_wp_enable(w->fd[i]) == 0) {
+    for (int i = 0; i < n; i++)
+        if (i != (int)pos && w->fd[i] >= 0 && !atomic_load(&w->deaf[i]) && set_type(w, slot, i, CW_WP_ACCESS) &&
+            cw_wp_enable(w->fd[i]) == 0)
             atomic_store(&w->armed[i], 1);
-            w->dbg_retargeted++;
-        }
-    }
-    /* Threads started since the sampler armed this word are watched too. */
-    w->dbg_ext_seen = w->dbg_ext_added = 0;
-    w->dbg_ext_locked = 1;
+    /* So do threads started since the sampler armed the word. */
+    extend_ctx x = { w, slot, 0 };
     if (!atomic_flag_test_and_set(&w->pos_lock)) {
-        w->dbg_ext_locked = 0;
-        extend_ctx x = { w, slot };
         cw_thread_for_each(extend_visit, &x);
         atomic_flag_clear(&w->pos_lock);
     }
@@ -464,15 +463,22 @@ static void stall(watch *w, unsigned slot, unsigned pos, uintptr_t pc)
     bool others = false;
     for (int i = 0; i < n; i++)
         others |= i != (int)pos && pos_alive(w, i);
-    if (!others && debug) {
-        size_t len = 0;
-        for (int i = 0; i < n && len < sizeof w->dbg_others - 96; i++)
-            len += (size_t)snprintf(w->dbg_others + len, sizeof w->dbg_others - len,
-                                    " [pos %d fd %d tid %d deaf %d alive %d]", i, w->fd[i], (int)w->tid[i],
-                                    (int)atomic_load(&w->deaf[i]), w->thr[i] ? atomic_load(&w->thr[i]->alive) : -1);
-    }
+    w->why[0] = '\0';
     if (others)
         pause_for_others(w, pos, t0);
+    else if (debug) {
+        size_t len = 0;
+        for (int i = 0; i < n && len < sizeof w->why - 160; i++) {
+            uint64_t acc = 0, wr = 0;
+            cw_wp_counts(w->fd[i], &acc, &wr);
+            len += (size_t)snprintf(w->why + len, sizeof w->why - len,
+                                    " [pos %d T%u alive %d deaf %d type %d armed %d handled %u tick %u accesses %llu writes %llu]",
+                                    i, w->index[i], w->thr[i] ? atomic_load(&w->thr[i]->alive) : -1,
+                                    atomic_load(&w->deaf[i]), atomic_load(&w->type[i]), atomic_load(&w->armed[i]),
+                                    atomic_load(&w->handled[i]), atomic_load(&w->tick_traps[i]),
+                                    (unsigned long long)acc, (unsigned long long)wr);
+        }
+    }
     atomic_store(&w->state, DONE);
     for (int i = 0; i < n; i++)
         if (w->fd[i] >= 0) {
@@ -480,14 +486,10 @@ static void stall(watch *w, unsigned slot, unsigned pos, uintptr_t pc)
             atomic_store(&w->armed[i], 0);
         }
     atomic_store(&w->stall_ns, now_ns() - t0);
-    debugf("race: (handler) T%u paused %llu us on `%s`, %s; retargeted %d of %d;%s\n", w->index[pos],
-           (unsigned long long)(now_ns() - t0) / 1000, w->var < vars.n ? vars.v[w->var].name : "?",
-           atomic_load(&w->second_ready) ? "other side seen" : "nobody came", w->dbg_retargeted, w->dbg_watched,
-           w->dbg_others);
-    if (debug)
-        for (int i = 0; i < n; i++)
-            debugf("race:   pos %d handled %u count %llu\n", i, atomic_load(&w->handled[i]),
-                   (unsigned long long)cw_wp_count(w->fd[i]));
+    debugf("race: T%u paused %llu us after writing `%s`: %s (%d threads added)%s%s\n", w->index[pos],
+           (unsigned long long)(now_ns() - t0) / 1000, vars.v[w->var].name,
+           atomic_load(&w->second_ready) ? "the other side came" : others ? "nobody came" : "no other thread",
+           x.added, w->why[0] ? ";" : "", w->why);
     if (atomic_load(&w->second_ready)) {
         /* Stay until the sampler has judged (and reported) the pair: the
          * program could otherwise end before the finding is written.  Bounded:
@@ -501,49 +503,95 @@ static void stall(watch *w, unsigned slot, unsigned pos, uintptr_t pc)
     }
 }
 
-static void record_second(watch *w, unsigned pos, uintptr_t pc, bool write_trap)
+/* Another watched thread has trapped and its handler has not run yet (its
+ * event counted the access; the kernel counts in the debug exception,
+ * before the signal). */
+static bool trap_pending_elsewhere(watch *w, unsigned pos)
+{
+    int n = atomic_load(&w->npos), checked = 0;
+    for (int i = 0; i < n && checked < TRACKED; i++) {
+        if (i == (int)pos || !pos_alive(w, i))
+            continue;
+        checked++;
+        uint64_t accesses, writes;
+        if (cw_wp_counts(w->fd[i], &accesses, &writes) && accesses > atomic_load(&w->handled[i]))
+            return true;
+    }
+    return false;
+}
+
+/* A trap that does not pause: did a writer trap at the same moment?  Both
+ * threads are then still right after their accesses, a pair as good as one
+ * in a pause.  Waits a few microseconds for the writer's handler to say so,
+ * longer (up to LINGER_PENDING_NS) while another thread's trap is known to
+ * be on its way (its thread may be waiting for a CPU).  Returns the state. */
+static int linger(watch *w, unsigned pos)
+{
+    int state;
+    uint64_t t0 = now_ns();
+    while ((state = atomic_load(&w->state)) == ARMED && now_ns() - t0 < LINGER_NS)
+        __builtin_ia32_pause();
+    while (state == ARMED && now_ns() - t0 < LINGER_PENDING_NS && trap_pending_elsewhere(w, pos)) {
+        struct timespec ts = { 0, 20 * 1000 };
+        nanosleep(&ts, NULL);
+        state = atomic_load(&w->state);
+    }
+    return state;
+}
+
+static void record_second(watch *w, unsigned pos, uintptr_t pc, bool write)
 {
     int expected = 0;
     if (!atomic_compare_exchange_strong(&w->second_claimed, &expected, 1))
         return;
-    /* A read traps on an access watchpoint too: the value tells (this
-     * thread's own event is disabled by now, so reading it does not trap). */
-    bool write = write_trap || read_word(w) != w->value0;
     fill_access(&w->second, w->index[pos], write, pc);
     atomic_store(&w->second_ready, 1);
 }
 
+/*
+ * A trap: the thread has just made the access and runs nothing more until
+ * this returns.  In a round (ARMED) every thread's accesses trap: a write
+ * pauses its thread when the policy allows; anything else waits a few
+ * microseconds for a writer pausing at the same moment (two threads woken by
+ * one timer tick), then the thread stays watched (writes only, once it has
+ * trapped often in this tick).  While a writer is paused (STALLING), any
+ * access of another thread is the other side of a race.
+ */
 static void on_trap(watch *w, unsigned slot, unsigned pos, bool late, const ucontext_t *uc)
 {
     atomic_fetch_add(&w->handled[pos], 1);
-    if (late) {
-        /* The thread had SIGTRAP blocked: it has moved on since the access. */
-        disable_own(w, pos);
-        return;
-    }
+    disable_own(w, pos);
+    if (late)
+        return;   /* the thread had SIGTRAP blocked: it has moved on since the access */
 #if defined(__x86_64__)
     uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 #else
     uintptr_t pc = 0;
     (void)uc;
 #endif
+    uint64_t accesses, writes;
+    bool write;
+    if (cw_wp_counts(w->fd[pos], &accesses, &writes)) {
+        write = writes != w->last_writes[pos];
+        w->last_writes[pos] = writes;
+    } else {
+        write = atomic_load(&w->type[pos]) == CW_WP_WRITE;
+    }
     const code_range *cr = code_range_of(pc);
     int state = atomic_load(&w->state);
-    bool write_trap = atomic_load(&w->type[pos]) == CW_WP_WRITE;
     if (!cr || cr->runtime) {
-        if (cr && state == ARMED && write_trap)
+        if (cr && state == ARMED && write)
             atomic_store(&w->saw_runtime, 1);   /* the inside of a pthread object, or the like */
-        disable_own(w, pos);
         return;
     }
     if (cw_access_was_atomic(pc, cr->lo, cr->hi)) {
         if (state == ARMED)
             atomic_store(&w->saw_atomic, 1);
-        disable_own(w, pos);
         return;
     }
     uint32_t me = w->index[pos];
-    if (state == ARMED && write_trap) {
+    bool probe = false;
+    if (state == ARMED && write) {
         int level = atomic_load(&w->stall_level);
         bool new_writer = !((atomic_load(&w->known_writers) >> (me & 63)) & 1);
         if (level == STALL_ANY || (level == STALL_NEW_WRITER && new_writer)) {
@@ -552,18 +600,24 @@ static void on_trap(watch *w, unsigned slot, unsigned pos, bool late, const ucon
                 stall(w, slot, pos, pc);
                 return;
             }
-            /* Another thread wrote at the same moment and pauses: this write is the other side. */
-            for (int spin = 0; spin < 100000 && state == ARMED; spin++)
-                state = atomic_load(&w->state);
         } else {
             atomic_fetch_or(&w->probe_writers, 1ull << (me & 63));
-            disable_own(w, pos);
-            return;
+            probe = true;
         }
     }
-    disable_own(w, pos);
+    if (state == ARMED)
+        state = linger(w, pos);
+    if (state == ARMED) {
+        /* Keep watching this thread (a writer that was not paused is left
+         * alone until the next tick: it may write in a loop). */
+        if (!probe && (atomic_fetch_add(&w->tick_traps[pos], 1) < READ_TRAPS_PER_TICK ||
+                       set_type(w, slot, (int)pos, CW_WP_WRITE)) &&
+            cw_wp_enable(w->fd[pos]) == 0)
+            atomic_store(&w->armed[pos], 1);
+        return;
+    }
     if (state == STALLING && atomic_load(&w->stall_pos) != (int)pos)
-        record_second(w, pos, pc, write_trap);
+        record_second(w, pos, pc, write);
 }
 
 static void chain_sigtrap(int sig, siginfo_t *si, void *uc)
@@ -619,8 +673,7 @@ static void sigtrap_handler(int sig, siginfo_t *si, void *uc)
 static bool handler_is_ours(void)
 {
     struct sigaction cur;
-    return sigaction(SIGTRAP, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
-           cur.sa_sigaction == sigtrap_handler;
+    return sigaction(SIGTRAP, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == sigtrap_handler;
 }
 
 /* ---- slots (sampler thread) --------------------------------------------- */
@@ -647,9 +700,8 @@ static void live_visit(cw_thread *t, void *arg)
     }
 }
 
-static void measure_wake_periods(const void *lv, uint64_t now)
+static void measure_wake_periods(const live *l, uint64_t now)
 {
-    const live *l = lv;
     static struct { pid_t tid; uint64_t slices, at_ns; } prev[WAKE_TABLE], cur[WAKE_TABLE];
     static int nprev;
     int ncur = 0;
@@ -689,10 +741,8 @@ static void refuse(int err)
         return;
     reported_refusal = true;
     char line[160];
-    int n = err == ENOSPC || err == EBUSY
-        ? snprintf(line, sizeof line, "concwatch: no debug register free here; data-race sampling off\n")
-        : snprintf(line, sizeof line, "concwatch: hardware watchpoints not permitted here (%s); data-race sampling off\n",
-                   strerror(err));
+    int n = snprintf(line, sizeof line, "concwatch: hardware watchpoints not permitted here (%s); data-race sampling off\n",
+                     strerror(err));
     if (n > 0 && write(2, line, (size_t)n) < 0)
         return;
 }
@@ -706,30 +756,39 @@ static bool has_pos(const watch *w, pid_t tid, const cw_thread *t)
     return false;
 }
 
-/* Watches the slot's word on one more thread; false when it cannot (the
- * sampler is then stopped if the kernel refuses breakpoints altogether). */
-static bool add_pos(watch *w, unsigned slot, cw_thread *t, pid_t tid, uint32_t index, cw_wp_type type)
+/* Watches the slot's word on one more thread (disabled; the caller enables).
+ * False when it cannot: the thread ended, its debug registers are taken
+ * (a debugger), the slot is full; the sampler stops altogether when the
+ * kernel refuses breakpoints. */
+static bool add_pos(watch *w, unsigned slot, cw_thread *t, pid_t tid, uint32_t index, bool in_handler)
 {
     int pos = atomic_load(&w->npos);
     if (pos >= max_pos)
         return false;
     uint32_t gen = atomic_load(&w->gen);
-    int fd = cw_wp_open(tid, w->addr, w->len, type, cookie_of(gen, slot, (unsigned)pos));
-    if (fd < 0) {
-        int err = -fd;
-        if (type == CW_WP_WRITE && (err == EACCES || err == EPERM || err == ENOENT || err == ENODEV || err == EOPNOTSUPP ||
-            err == ENOSYS || (err == EINVAL && pos == 0)))
-            refuse(err);   /* (not from a paused thread's handler: CW_WP_ACCESS) */
-        return false;   /* ESRCH: the thread just ended; ENOSPC: its registers are taken */
+    int fd = cw_wp_open(tid, w->addr, w->len, CW_WP_ACCESS, cookie_of(gen, slot, (unsigned)pos));
+    int wfd = fd >= 0 ? cw_wp_open_write_counter(tid, w->addr, w->len, fd) : fd;
+    if (fd < 0 || wfd < 0) {
+        int err = fd < 0 ? -fd : -wfd;
+        if (fd >= 0)
+            close(fd);
+        if (!in_handler && (err == EACCES || err == EPERM || err == ENOENT || err == ENODEV || err == EOPNOTSUPP ||
+                            err == ENOSYS || (err == EINVAL && pos == 0)))
+            refuse(err);
+        return false;
     }
     w->fd[pos] = fd;
+    w->wfd[pos] = wfd;
     w->id[pos] = cw_wp_id(fd);
+    w->wid[pos] = cw_wp_id(wfd);
     w->tid[pos] = tid;
     w->index[pos] = index;
     w->thr[pos] = t;
-    atomic_store(&w->type[pos], type);
+    w->last_writes[pos] = 0;
+    atomic_store(&w->type[pos], CW_WP_ACCESS);
     atomic_store(&w->armed[pos], 0);
     atomic_store(&w->handled[pos], 0);
+    atomic_store(&w->tick_traps[pos], 0);
     atomic_store(&w->deaf[pos], 0);
     atomic_store(&w->npos, pos + 1);
     return true;
@@ -769,8 +828,9 @@ static void teardown(watch *w)
             cw_wp_disable(w->fd[i]);
     wait_idle(w);
     for (int i = 0; i < n; i++) {
+        cw_wp_close(w->wfd[i], w->wid[i]);
         cw_wp_close(w->fd[i], w->id[i]);
-        w->fd[i] = -1;
+        w->fd[i] = w->wfd[i] = -1;
     }
     atomic_store(&w->npos, 0);
     atomic_store(&w->state, IDLE);
@@ -784,26 +844,25 @@ static uint64_t cost_ns;           /* pauses + the sampler's CPU + traps */
 static uint64_t start_ns;
 static uint64_t counted_traps;
 
-static bool budget_allows(uint64_t now, uint64_t extra)
+static uint64_t allowed_ns(uint64_t now)
 {
-    uint64_t allowed = ALLOWANCE_NS + (now - start_ns) / 100 * BUDGET_PERCENT;
-    return cost_ns + extra <= allowed;
+    return ALLOWANCE_NS + (now - start_ns) / 100 * BUDGET_PERCENT;
 }
 
-/* A variable's first pause is longer: it is the one most likely to find
- * something (the other side may be asleep for a moment). */
 static uint64_t stall_min_for(const var_state *vs)
 {
     return vs->stalls == 0 && __builtin_popcountll(vs->writers) < 2 ? FIRST_STALL_FACTOR * stall_len_ns : stall_len_ns;
 }
 
+/* Pause at every write of a word written by two threads or never paused
+ * yet; for a word only one thread writes, at a new writer's write and now
+ * and then (after 100 ms, 200 ms, ... 3.2 s); never beyond the budget. */
 static int stall_level_for(const var_state *vs, uint64_t now)
 {
-    if (!budget_allows(now, stall_min_for(vs)))
+    if (cost_ns + stall_min_for(vs) > allowed_ns(now))
         return STALL_NEVER;
     if (__builtin_popcountll(vs->writers) >= 2 || vs->stalls == 0)
         return STALL_ANY;
-    /* Written by one thread so far: pause for a new writer, and now and then anyway. */
     uint32_t shift = vs->stalls - 1 < 5 ? vs->stalls - 1 : 5;
     return now - vs->last_stall_ns >= (RESTALL_NS << shift) ? STALL_ANY : STALL_NEW_WRITER;
 }
@@ -814,7 +873,7 @@ static bool next_word(size_t v, uint64_t *word)
     var_state *vs = &vstate[v];
     for (uint64_t tries = 0; tries < c->nwords && tries < 4096; tries++) {
         uint64_t k = (vs->cursor + tries) % c->nwords;
-        if (cw_race_word_skipped(c, k) || (k < 64 && ((vs->bad_words >> k) & 1)))
+        if (k < 64 && ((vs->bad_words >> k) & 1))
             continue;
         vs->cursor = k + 1;
         *word = k;
@@ -832,7 +891,9 @@ static void retire(size_t v)
 }
 
 /* The next variable to watch: written by two threads first, then never
- * tried, then written by one, then never seen written; least recently first. */
+ * tried, then written by one, then never seen written; least recently
+ * first.  `round_robin`: least recently, whatever it is (so that a few busy
+ * variables cannot keep the others from ever being watched). */
 static bool choose_var(size_t *out, bool round_robin)
 {
     bool found = false;
@@ -866,8 +927,7 @@ static void setup(watch *w, unsigned slot, size_t v, const live *l, uint64_t now
     var_state *vs = &vstate[v];
     w->var = v;
     w->word = word;
-    w->addr = cw_race_word_addr(c, word);
-    w->len = c->word_len;
+    cw_race_cell_at(c, word, &w->addr, &w->len);
     w->since_ns = now;
     atomic_store(&w->npos, 0);
     atomic_store(&w->state, IDLE);
@@ -879,13 +939,13 @@ static void setup(watch *w, unsigned slot, size_t v, const live *l, uint64_t now
     if (!next_gen)
         next_gen = 1;
     atomic_store(&w->gen, next_gen);
-    debugf("race: slot %u <- `%s` word %llu (%u bytes at %#lx), stall level %d, %d threads\n", slot, c->name,
+    debugf("race: slot %u <- `%s` word %llu (%u bytes at %#lx), pause level %d, %d threads\n", slot, c->name,
            (unsigned long long)word, w->len, (unsigned long)w->addr, atomic_load(&w->stall_level), l->n);
     vs->assigned = true;
     vs->turns++;
     vs->last_turn_ns = now;
     for (int i = 0; i < l->n && !atomic_load(&stopping); i++)
-        add_pos(w, slot, l->t[i], l->tid[i], l->index[i], CW_WP_WRITE);
+        add_pos(w, slot, l->t[i], l->tid[i], l->index[i], false);
     atomic_store(&w->state, ARMED);
     arm_all(w);
 }
@@ -928,6 +988,8 @@ static void describe_held(const race_access *a, lock_ids *ids, char *buf, size_t
                                 lock_id(ids, a->held[i].addr));
 }
 
+/* The definition's file as the symbolizer shows frames: relative to the
+ * current directory when under it. */
 static const char *display_path(const char *file)
 {
     static char cwd[PATH_MAX];
@@ -949,7 +1011,7 @@ static void report(const cw_race_var *c, const watch *w)
     if (c->decl_file)
         snprintf(where, sizeof where, ", defined at %s:%d", display_path(c->decl_file), c->decl_line);
     char part[64] = "";
-    if (c->nwords > 1)
+    if (c->nwords > 1 || w->len != c->size)
         snprintf(part, sizeof part, ", bytes %llu-%llu", (unsigned long long)(w->addr - c->addr),
                  (unsigned long long)(w->addr - c->addr + w->len - 1));
     cw_record r;
@@ -967,14 +1029,16 @@ static void report(const cw_race_var *c, const watch *w)
     snprintf(role, sizeof role, "%s `%s` at the same time (%s)", b->write ? "writes" : "reads", c->name, held_b);
     cw_record_stack_pcs(&r, tb, b->pcs, (size_t)b->npcs, 0, role);
     for (int k = 0; k < ids.n; k++) {
-        const race_access *who = NULL;
+        const race_access *who = a;
         int h = -1;
         for (int i = 0; i < a->nheld && h < 0; i++)
             if (a->held[i].addr == ids.addr[k])
-                who = a, h = i;
+                h = i;
         for (int i = 0; i < b->nheld && h < 0; i++)
             if (b->held[i].addr == ids.addr[k])
                 who = b, h = i;
+        if (h < 0)
+            continue;
         char id[16], how[64];
         snprintf(id, sizeof id, "M%d", k + 1);
         snprintf(how, sizeof how, "taken by %s", who == a ? ta : tb);
@@ -986,8 +1050,8 @@ static void report(const cw_race_var *c, const watch *w)
     cw_record_end(&r);
 }
 
-/* The round of a slot is over (a pause ended) or has news (probe traps):
- * learn from it, and report a race. */
+/* Learns from the slot's round (a pause that ended, or writes seen
+ * without one) and reports a race. */
 static void conclude(watch *w, uint64_t now)
 {
     var_state *vs = &vstate[w->var];
@@ -997,21 +1061,14 @@ static void conclude(watch *w, uint64_t now)
         vs->writers |= probes;
         vs->written = true;
     }
-    if (w->word < 64 && (atomic_exchange(&w->saw_runtime, 0) | atomic_exchange(&w->saw_atomic, 0)))
+    if ((atomic_exchange(&w->saw_runtime, 0) | atomic_exchange(&w->saw_atomic, 0)) && w->word < 64) {
+        debugf("race: `%s` word %llu is written by the C library or atomically: not watched again\n", c->name,
+               (unsigned long long)w->word);
         vs->bad_words |= 1ull << w->word;
-    if (probes)
-        debugf("race: `%s` word %llu probe writers %llx\n", c->name, (unsigned long long)w->word,
-               (unsigned long long)probes);
+    }
     if (atomic_load(&w->state) != DONE)
         return;
     cost_ns += atomic_load(&w->stall_ns);
-    debugf("race: `%s` word %llu paused T%d for %llu us, second %s (%d of %d others watched)\n", c->name,
-           (unsigned long long)w->word, atomic_load(&w->stall_pos) >= 0 ? (int)w->first.thread : -1,
-           (unsigned long long)atomic_load(&w->stall_ns) / 1000, atomic_load(&w->second_ready) ? "seen" : "none",
-           w->dbg_retargeted, w->dbg_watched);
-    if (!atomic_load(&w->second_ready))
-        debugf("race:   others:%s; registry %d, added %d%s\n", w->dbg_others, w->dbg_ext_seen, w->dbg_ext_added,
-               w->dbg_ext_locked ? ", busy" : "");
     if (atomic_load(&w->stall_pos) < 0)
         return;
     vs->written = true;
@@ -1030,8 +1087,8 @@ static void conclude(watch *w, uint64_t now)
     retire(w->var);
 }
 
-/* Per tick: finish rounds, then keep each word armed (a new round, new
- * threads added, ended ones dropped) or give its register to another. */
+/* Per tick: finish the slot's round, then keep its word watched (a new
+ * round, new threads added) or free the slot for another word. */
 static void service(watch *w, unsigned slot, const live *l, uint64_t now)
 {
     if (!atomic_load(&w->gen))
@@ -1040,7 +1097,7 @@ static void service(watch *w, unsigned slot, const live *l, uint64_t now)
     if (state == STALLING)
         return;
     conclude(w, now);
-    atomic_store(&w->verdict_pending, 0);
+    atomic_store(&w->verdict_pending, 0);   /* the paused thread may go */
     if (state == DONE)
         wait_idle(w);
     var_state *vs = &vstate[w->var];
@@ -1051,40 +1108,41 @@ static void service(watch *w, unsigned slot, const live *l, uint64_t now)
         teardown(w);
         return;
     }
-    if (state == DONE) {
-        /* A new round on the same word: back to write-only everywhere. */
-        uint32_t gen = atomic_load(&w->gen);
-        int n = atomic_load(&w->npos);
+    if (state == DONE)
         reset_round(w);
-        for (int i = 0; i < n; i++)
-            if (w->fd[i] >= 0 && atomic_load(&w->type[i]) != CW_WP_WRITE) {
-                cw_wp_retarget(w->fd[i], w->addr, w->len, CW_WP_WRITE, cookie_of(gen, slot, (unsigned)i));
-                atomic_store(&w->type[i], CW_WP_WRITE);
-            }
-    }
     atomic_store(&w->stall_level, stall_level_for(vs, now));
     atomic_store(&w->stall_min_ns, stall_min_for(vs));
     atomic_store(&w->known_writers, vs->writers);
-    /* Events of threads that ended stay open (a handler may be using the
-     * fds) until the slot is rebuilt; threads that started get theirs. */
+    /* Every thread's reads are watched again this tick. */
     int n = atomic_load(&w->npos);
-    for (int i = 0; i < n; i++)
-        if (pos_alive(w, i) && cw_wp_count(w->fd[i]) > atomic_load(&w->handled[i]) + 4ull) {
-            /* Traps that never reach the handler: SIGTRAP is blocked in that thread. */
+    for (int i = 0; i < n; i++) {
+        atomic_store(&w->tick_traps[i], 0);
+        if (pos_alive(w, i) && atomic_load(&w->type[i]) != CW_WP_ACCESS) {
+            atomic_store(&w->armed[i], 0);
+            set_type(w, slot, i, CW_WP_ACCESS);
+        }
+        /* Traps that never reach the handler: SIGTRAP is blocked in that thread. */
+        uint64_t accesses, writes;
+        if (pos_alive(w, i) && cw_wp_counts(w->fd[i], &accesses, &writes) &&
+            accesses > atomic_load(&w->handled[i]) + 4ull) {
             atomic_store(&w->deaf[i], 1);
             cw_wp_disable(w->fd[i]);
         }
+    }
+    /* Threads that started get their watchpoints; those of threads that
+     * ended stay open (a handler may be using the fds) until the slot is
+     * rebuilt. */
     while (atomic_flag_test_and_set(&w->pos_lock))
         sleep_ns(10 * 1000);
     bool full = false;
     for (int i = 0; i < l->n; i++)
-        if (!has_pos(w, l->tid[i], l->t[i]) && !add_pos(w, slot, l->t[i], l->tid[i], l->index[i], CW_WP_WRITE)) {
+        if (!has_pos(w, l->tid[i], l->t[i]) && !add_pos(w, slot, l->t[i], l->tid[i], l->index[i], false)) {
             full = atomic_load(&w->npos) >= max_pos;
             break;
         }
     atomic_flag_clear(&w->pos_lock);
     if (full) {
-        teardown(w);   /* full of ended threads: rebuilt at the next tick */
+        teardown(w);   /* rebuilt at the next tick */
         return;
     }
     int expected = DONE;
@@ -1094,7 +1152,63 @@ static void service(watch *w, unsigned slot, const live *l, uint64_t now)
 
 /* ---- the sampler thread ------------------------------------------------- */
 
-static void *sampler_loop(void);
+static void *sampler_loop(void)
+{
+    uint64_t interval = 0, last_rate_ns = 0;
+    int idle_ticks = 0;
+    while (!atomic_load(&stopping)) {
+        if (interval)
+            sampler_sleep(interval);
+        if (atomic_load(&stopping) || !handler_is_ours())
+            break;   /* exit, or the program installed its own SIGTRAP handler */
+        uint64_t cpu0 = cpu_ns(), now = now_ns();
+        live l = { .n = 0 };
+        cw_thread_for_each(live_visit, &l);
+        if (now - last_rate_ns >= RATE_NS) {
+            measure_wake_periods(&l, now);
+            last_rate_ns = now;
+        }
+        /* Every thread blocked for good: the hang watcher must see no thread
+         * but its own running, so the sampler leaves (a later pthread_create
+         * starts it again). */
+        idle_ticks = l.total > 0 && l.blocked == l.total ? idle_ticks + 1 : 0;
+        if (idle_ticks >= IDLE_TICKS) {
+            bool stalling = false;
+            for (unsigned s = 0; s < NSLOTS; s++)
+                stalling |= atomic_load(&watches[s].state) == STALLING;
+            if (!stalling) {
+                debugf("race: every thread is blocked: the sampler leaves\n");
+                for (unsigned s = 0; s < NSLOTS; s++)
+                    teardown(&watches[s]);
+                atomic_store(&started, 0);
+                return NULL;
+            }
+        }
+        for (unsigned s = 0; s < NSLOTS; s++)
+            service(&watches[s], s, &l, now);
+        if (l.n >= 2)
+            for (unsigned s = 0; s < NSLOTS && !atomic_load(&stopping); s++) {
+                size_t v;
+                if (!atomic_load(&watches[s].gen) && choose_var(&v, s == NSLOTS - 1 && nactive > NSLOTS))
+                    setup(&watches[s], s, v, &l, now);
+            }
+        uint64_t traps = atomic_load(&ntraps);
+        cost_ns += cpu_ns() - cpu0 + (traps - counted_traps) * TRAP_COST_NS;
+        counted_traps = traps;
+        if (nactive == 0)
+            break;
+        /* Over budget: wait until the run has paid for what was spent. */
+        now = now_ns();
+        interval = TICK_NS;
+        if (cost_ns > allowed_ns(now)) {
+            interval = (cost_ns - allowed_ns(now)) * (100 / BUDGET_PERCENT);
+            interval = interval > 500 * MS ? 500 * MS : interval < TICK_NS ? TICK_NS : interval;
+        }
+    }
+    for (unsigned s = 0; s < NSLOTS; s++)
+        teardown(&watches[s]);
+    return NULL;
+}
 
 static void *sampler_main(void *arg)
 {
@@ -1103,22 +1217,23 @@ static void *sampler_main(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
-
     if (vstate)
-        return sampler_loop();   /* restarted after the program was all blocked */
+        return sampler_loop();   /* started again after the program was all blocked */
+
     uint64_t t_load = now_ns();
     if (!cw_race_vars_load(&vars))
         return NULL;
-    debugf("race: %zu candidate variables in %s (%s), loaded in %llu us\n", vars.n, vars.module,
+    debugf("race: %zu candidate variables in %s (%s), read in %llu us\n", vars.n, vars.module,
            vars.have_dwarf ? "with DWARF" : "no DWARF", (unsigned long long)(now_ns() - t_load) / 1000);
     for (size_t v = 0; v < vars.n; v++)
-        debugf("race:   `%s` %llu bytes, %llu words of %u, skip %llx/%u, %s:%d\n", vars.v[v].name,
-               (unsigned long long)vars.v[v].size, (unsigned long long)vars.v[v].nwords, vars.v[v].word_len,
-               (unsigned long long)vars.v[v].skip, vars.v[v].skip_period,
-               vars.v[v].decl_file ? vars.v[v].decl_file : "?", vars.v[v].decl_line);
-    vstate = calloc(vars.n, sizeof *vstate);
-    if (!vstate)
+        debugf("race:   `%s` %llu bytes, %llu cells (%u per %llu bytes), %s:%d\n", vars.v[v].name,
+               (unsigned long long)vars.v[v].size, (unsigned long long)vars.v[v].nwords, vars.v[v].ncells,
+               (unsigned long long)vars.v[v].period, vars.v[v].decl_file ? vars.v[v].decl_file : "?",
+               vars.v[v].decl_line);
+    var_state *vs = calloc(vars.n, sizeof *vs);
+    if (!vs)
         return NULL;
+    vstate = vs;
     nactive = vars.n;
     for (size_t v = 0; v < vars.n; v++) {
         uint64_t w;
@@ -1135,82 +1250,20 @@ static void *sampler_main(void *arg)
     sa.sa_sigaction = sigtrap_handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&sa.sa_mask);
+    /* (Already ours in a fork child: old_trap came along.) */
     if (!handler_is_ours() && sigaction(SIGTRAP, &sa, &old_trap) != 0)
-        return NULL;   /* (already ours in a fork child: old_trap came along) */
+        return NULL;
 
+    /* Our fds live in the program's fd table: at most an eighth of its limit. */
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 8 / NSLOTS < MAX_LIVE)
-        max_live = (int)(rl.rlim_cur / 8 / NSLOTS);
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur / 8 / (2 * NSLOTS) < MAX_LIVE)
+        max_live = (int)(rl.rlim_cur / 8 / (2 * NSLOTS));
     if (max_live < 2)
         return NULL;
     max_pos = 2 * max_live < MAX_POS ? 2 * max_live : MAX_POS;
     start_ns = now_ns();
     return sampler_loop();
-}
-
-static void *sampler_loop(void)
-{
-    uint64_t interval = 0, last_rate_ns = 0;
-    int idle_ticks = 0;
-    while (!atomic_load(&stopping)) {
-        if (interval)
-            sampler_sleep(interval);
-        if (atomic_load(&stopping))
-            break;
-        if (!handler_is_ours())
-            break;   /* the program installed its own SIGTRAP handler */
-        uint64_t cpu0 = cpu_ns(), now = now_ns();
-        live l = { .n = 0 };
-        cw_thread_for_each(live_visit, &l);
-        if (now - last_rate_ns >= RATE_NS) {
-            measure_wake_periods(&l, now);
-            last_rate_ns = now;
-        }
-        /* Every thread blocked for good: the hang watcher must see no thread
-         * but its own running, so the sampler leaves (a later
-         * pthread_create starts it again). */
-        idle_ticks = l.total > 0 && l.blocked == l.total ? idle_ticks + 1 : 0;
-        if (idle_ticks >= 5) {
-            bool stalling = false;
-            for (unsigned s = 0; s < NSLOTS; s++)
-                stalling |= atomic_load(&watches[s].state) == STALLING;
-            if (!stalling) {
-                debugf("race: every thread is blocked: sampler leaves\n");
-                for (unsigned s = 0; s < NSLOTS; s++)
-                    teardown(&watches[s]);
-                atomic_store(&started, 0);
-                return NULL;
-            }
-        }
-        for (unsigned s = 0; s < NSLOTS; s++)
-            service(&watches[s], s, &l, now);
-        if (l.n >= 2) {
-            for (unsigned s = 0; s < NSLOTS && !atomic_load(&stopping); s++) {
-                size_t v;
-                if (!atomic_load(&watches[s].gen) && choose_var(&v, s == NSLOTS - 1 && nactive > NSLOTS))
-                    setup(&watches[s], s, v, &l, now);
-            }
-        }
-        uint64_t traps = atomic_load(&ntraps);
-        cost_ns += cpu_ns() - cpu0 + (traps - counted_traps) * TRAP_COST_NS;
-        counted_traps = traps;
-        if (nactive == 0)
-            break;
-        /* Over budget: wait until the run has paid for what was spent. */
-        now = now_ns();
-        interval = TICK_NS;
-        if (!budget_allows(now, 0)) {
-            uint64_t over = cost_ns - (ALLOWANCE_NS + (now - start_ns) / 100 * BUDGET_PERCENT);
-            interval = over * (100 / BUDGET_PERCENT);
-            if (interval > 500 * MS)
-                interval = 500 * MS;
-            if (interval < TICK_NS)
-                interval = TICK_NS;
-        }
-    }
-    for (unsigned s = 0; s < NSLOTS; s++)
-        teardown(&watches[s]);
-    return NULL;
 }
 
 /* ---- start, fork, exit -------------------------------------------------- */
@@ -1223,10 +1276,18 @@ static void after_fork_child(void)
     for (unsigned s = 0; s < NSLOTS; s++) {
         watch *w = &watches[s];
         int n = atomic_load(&w->npos);
-        for (int i = 0; i < n && i < MAX_POS; i++)
+        for (int i = 0; i < n && i < MAX_POS; i++) {
+            if (w->wfd[i] >= 0)
+                close(w->wfd[i]);
             if (w->fd[i] >= 0)
                 close(w->fd[i]);
-        memset(w, 0, sizeof *w);
+            w->fd[i] = w->wfd[i] = -1;
+        }
+        atomic_store(&w->npos, 0);
+        atomic_store(&w->gen, 0);
+        atomic_store(&w->state, IDLE);
+        atomic_store(&w->inflight, 0);
+        atomic_flag_clear(&w->pos_lock);
     }
     vstate = NULL;
     memset(&vars, 0, sizeof vars);
@@ -1273,10 +1334,10 @@ void cw_race_sampler_start_once(cw_race_create_fn create)
         if (ms > 0 && ms < 1000)
             stall_len_ns = (uint64_t)(ms * 1e6);
     }
-    for (unsigned s = 0; s < NSLOTS; s++)
-        for (int i = 0; i < MAX_POS; i++)
-            watches[s].fd[i] = -1;
     if (!atomic_exchange(&atfork_registered, 1)) {
+        for (unsigned s = 0; s < NSLOTS; s++)
+            for (int i = 0; i < MAX_POS; i++)
+                watches[s].fd[i] = watches[s].wfd[i] = -1;
         pthread_atfork(NULL, NULL, after_fork_child);
         atexit(stop_at_exit);
     }

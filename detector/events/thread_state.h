@@ -25,8 +25,8 @@
 
 #define CW_MAX_HELD 64
 #define CW_SITE_CACHE 256
-#define CW_EDGE_CACHE 256
-#define CW_NESTED_CACHE 64
+#define CW_EDGE_CACHE 1024
+#define CW_NESTED_CACHE 1024
 #define CW_WAIT_TIMED 0x100u   /* in cw_wait.kind: the wait gives up by itself */
 
 typedef struct cw_held_lock {

@@ -14,7 +14,7 @@
 #endif
 #define TRAP_PERF_FLAG_ASYNC_BIT 1u
 
-static void fill_attr(struct perf_event_attr *a, uintptr_t addr, unsigned len, cw_wp_type type, uint64_t cookie)
+static void fill_common(struct perf_event_attr *a, uintptr_t addr, unsigned len, cw_wp_type type)
 {
     memset(a, 0, sizeof *a);
     a->type = PERF_TYPE_BREAKPOINT;
@@ -22,13 +22,27 @@ static void fill_attr(struct perf_event_attr *a, uintptr_t addr, unsigned len, c
     a->bp_type = type == CW_WP_WRITE ? HW_BREAKPOINT_W : HW_BREAKPOINT_RW;
     a->bp_addr = addr;
     a->bp_len = len;
-    a->sample_period = 1;
-    a->disabled = 1;
     a->exclude_kernel = 1;   /* the program's own instructions only, not syscalls copying into it */
     a->exclude_hv = 1;
-    a->sigtrap = 1;
     a->remove_on_exec = 1;   /* required with sigtrap; exec'd images are not ours anyway */
+}
+
+static void fill_attr(struct perf_event_attr *a, uintptr_t addr, unsigned len, cw_wp_type type, uint64_t cookie)
+{
+    fill_common(a, addr, len, type);
+    a->sample_period = 1;
+    a->disabled = 1;
+    a->sigtrap = 1;
     a->sig_data = cookie;
+    a->read_format = PERF_FORMAT_GROUP;
+}
+
+int cw_wp_open_write_counter(pid_t tid, uintptr_t addr, unsigned len, int leader)
+{
+    struct perf_event_attr a;
+    fill_common(&a, addr, len, CW_WP_WRITE);   /* counting only: no period, no signal; on with its leader */
+    long fd = syscall(SYS_perf_event_open, &a, tid, -1, leader, PERF_FLAG_FD_CLOEXEC);
+    return fd < 0 ? -errno : (int)fd;
 }
 
 int cw_wp_open(pid_t tid, uintptr_t addr, unsigned len, cw_wp_type type, uint64_t cookie)
@@ -49,10 +63,15 @@ int cw_wp_retarget(int fd, uintptr_t addr, unsigned len, cw_wp_type type, uint64
 int cw_wp_enable(int fd) { return ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) == 0 ? 0 : -errno; }
 int cw_wp_disable(int fd) { return ioctl(fd, PERF_EVENT_IOC_DISABLE, 0) == 0 ? 0 : -errno; }
 
-uint64_t cw_wp_count(int fd)
+bool cw_wp_counts(int leader, uint64_t *accesses, uint64_t *writes)
 {
-    uint64_t v;
-    return read(fd, &v, sizeof v) == (ssize_t)sizeof v ? v : 0;
+    uint64_t v[3] = { 0, 0, 0 };   /* PERF_FORMAT_GROUP: nr, then one value per member */
+    ssize_t n = read(leader, v, sizeof v);
+    if (n < (ssize_t)(2 * sizeof(uint64_t)))
+        return false;
+    *accesses = v[1];
+    *writes = v[0] >= 2 && n >= (ssize_t)sizeof v ? v[2] : 0;
+    return true;
 }
 
 uint64_t cw_wp_id(int fd)

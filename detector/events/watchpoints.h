@@ -13,6 +13,14 @@
  * blocked, the signal arrives later flagged "async" and must be ignored
  * (the thread has moved on since).
  *
+ * An access watchpoint does not tell a read from a write (the debug status
+ * register only says which register matched): a second, counting-only
+ * write watchpoint on the same word in the same perf group does.  Both
+ * count in the same debug exception, before the signal is delivered, so
+ * the handler reads the group (one read(2)) and sees whether the write
+ * count moved.  Disabling the signalling event (the group leader) stops
+ * both.  A pair takes two of the thread's debug registers.
+ *
  * Events are opened disabled, enabled by the caller, and always disabled
  * before close: a copy of the fd that survives somewhere (a fork child that
  * did not close it) then holds a harmless disabled event.
@@ -31,15 +39,20 @@ typedef enum cw_wp_type {
     CW_WP_ACCESS,     /* traps on reads and writes */
 } cw_wp_type;
 
-/* A watchpoint on [addr, addr+len) of thread tid; returns the fd or -errno.
- * len is 1, 2, 4 or 8 and addr a multiple of it. */
+/* A signalling watchpoint on [addr, addr+len) of thread tid, leader of its
+ * group; returns the fd or -errno.  len is 1, 2, 4 or 8 and addr a multiple
+ * of it. */
 int cw_wp_open(pid_t tid, uintptr_t addr, unsigned len, cw_wp_type type, uint64_t cookie);
-/* Changes an open event's word, type or cookie in place (no reopen). */
+/* The counting write watchpoint on the same word, in leader's group. */
+int cw_wp_open_write_counter(pid_t tid, uintptr_t addr, unsigned len, int leader);
+/* Changes a leader's type in place (no reopen; the cookie must be the one
+ * it was opened with). */
 int cw_wp_retarget(int fd, uintptr_t addr, unsigned len, cw_wp_type type, uint64_t cookie);
 int cw_wp_enable(int fd);
 int cw_wp_disable(int fd);
-/* How many times the event fired (0 on error). */
-uint64_t cw_wp_count(int fd);
+/* From the leader: how many accesses trapped and how many of them were
+ * writes (the counter's count; 0 without one).  False on error. */
+bool cw_wp_counts(int leader, uint64_t *accesses, uint64_t *writes);
 /* The kernel's id of the event behind fd, 0 if fd is not a perf event. */
 uint64_t cw_wp_id(int fd);
 /* Disables and closes fd, but only if it still is the event `id` (the
