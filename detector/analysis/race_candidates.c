@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "race_candidates.h"
 
+#include "access_insn.h"
+
 #include <dlfcn.h>
 #include <elf.h>
 #include <elfutils/libdw.h>
@@ -402,6 +404,13 @@ static void visit_variable(const dw_api *dw, cw_race_vars *vars, Dwarf_Die *die)
     cw_race_var *v = find_var(vars, ops[0].number);
     if (!v || v->decl_file)
         return;
+    /* The name as written (a static local's symbol is `calls.0`). */
+    const char *name = dw->diename(die);
+    if (name && strcmp(name, v->name) != 0) {
+        char *copy = strdup(name);
+        if (copy)
+            v->name = copy;
+    }
     const char *file = dw->decl_file(die);
     int line = 0;
     if (file && dw->decl_line(die, &line) == 0) {
@@ -455,6 +464,64 @@ static void read_dwarf(const char *path, cw_race_vars *vars)
     close(fd);
 }
 
+/* ---- variables some code accesses atomically --------------------------- */
+
+typedef struct atomic_scan {
+    cw_race_vars *vars;
+    unsigned dropped;
+} atomic_scan;
+
+/* A hand-made lock or an atomic counter: the cells it overlaps are
+ * synchronisation, whatever their type says. */
+static void drop_atomic_target(uint64_t target, unsigned size, void *arg)
+{
+    atomic_scan *scan = arg;
+    cw_race_vars *vars = scan->vars;
+    size_t lo = 0, hi = vars->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (vars->v[mid].link_addr + vars->v[mid].size <= target)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == vars->n || vars->v[lo].link_addr > target)
+        return;
+    cw_race_var *v = &vars->v[lo];
+    if (v->nwords == 0)
+        return;
+    if (v->period == 1) {
+        v->nwords = 0;   /* watched bytewise (no type): the whole object goes */
+        scan->dropped++;
+        return;
+    }
+    uint64_t off = target - v->link_addr, end = off + size;
+    if (v->period) {
+        off %= v->period;
+        end = off + size;
+    }
+    unsigned kept = 0;
+    for (unsigned i = 0; i < v->ncells; i++) {
+        uint64_t a = v->cells[i].off, b = a + v->cells[i].len;
+        if (b <= off || a >= end)
+            v->cells[kept++] = v->cells[i];
+        else
+            scan->dropped++;
+    }
+    v->ncells = kept;
+    v->nwords = kept == 0 ? 0 : v->period ? kept * (v->size / v->period) : kept;
+}
+
+static void scan_atomic_accesses(const image *im, cw_race_vars *vars)
+{
+    atomic_scan scan = { vars, 0 };
+    for (size_t i = 0; i < im->nsh; i++) {
+        const Elf64_Shdr *sh = &im->sh[i];
+        if (sh->sh_type == SHT_PROGBITS && (sh->sh_flags & SHF_EXECINSTR) && sh->sh_offset + sh->sh_size <= im->size)
+            cw_insn_scan_atomic_targets(im->base + sh->sh_offset, sh->sh_size, sh->sh_addr, drop_atomic_target, &scan);
+    }
+}
+
 /* ---- loading ------------------------------------------------------------ */
 
 bool cw_race_vars_load(cw_race_vars *out)
@@ -496,8 +563,10 @@ bool cw_race_vars_load(cw_race_vars *out)
         }
         ok = read_symbols(&im, bias, out, &debug_info);
     }
-    munmap(map, (size_t)st.st_size);
     if (ok && debug_info > 0 && debug_info <= MAX_DEBUG_INFO)
         read_dwarf(path, out);
+    if (ok)
+        scan_atomic_accesses(&im, out);
+    munmap(map, (size_t)st.st_size);
     return ok;
 }

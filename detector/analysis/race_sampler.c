@@ -54,7 +54,7 @@
 #define FIRST_STALL_FACTOR 2     /* a word's first pause is longer */
 #define STALL_MAX_NS (25 * MS)
 #define LINGER_NS 10000ull       /* a non-paused access waits this long for a writer trapping with it, */
-#define LINGER_PENDING_NS (2 * MS) /* or this long when another thread's trap is on its way */
+#define LINGER_PENDING_NS (10 * MS) /* or this long when another thread's trap is on its way */
 #define READ_TRAPS_PER_TICK 24   /* more read traps than this in a tick: the thread's reads are not watched */
 #define RATE_NS (20 * MS)        /* how often the threads' wake-up rates are measured */
 #define IDLE_TICKS 5             /* ticks with every thread blocked before the sampler leaves */
@@ -202,6 +202,13 @@ static void wake_sampler(void)
     syscall(SYS_futex, &wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 static uint64_t cookie_of(uint32_t gen, unsigned slot, unsigned pos)
 {
     return MAGIC << 48 | (uint64_t)(gen & 0xffffff) << 24 | (uint64_t)slot << 8 | pos;
@@ -263,10 +270,20 @@ static const code_range *code_range_of(uintptr_t pc)
 
 static ssize_t read_task_file(pid_t tid, const char *name, char *buf, size_t size)
 {
-    char path[64];
-    int n = snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, name);
-    if (n <= 0 || (size_t)n >= sizeof path)
+    /* "/proc/self/task/<tid>/<name>", without stdio (this runs in handlers). */
+    char path[64], digits[16];
+    size_t at = 0, nd = 0;
+    for (unsigned v = (unsigned)tid; nd == 0 || v; v /= 10)
+        digits[nd++] = (char)('0' + v % 10);
+    const char *prefix = "/proc/self/task/";
+    if (strlen(prefix) + nd + 1 + strlen(name) + 1 > sizeof path)
         return -1;
+    memcpy(path, prefix, strlen(prefix));
+    at = strlen(prefix);
+    while (nd)
+        path[at++] = digits[--nd];
+    path[at++] = '/';
+    memcpy(path + at, name, strlen(name) + 1);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -466,35 +483,24 @@ static void stall(watch *w, unsigned slot, unsigned pos, uintptr_t pc)
     w->why[0] = '\0';
     if (others)
         pause_for_others(w, pos, t0);
-    else if (debug) {
-        size_t len = 0;
-        for (int i = 0; i < n && len < sizeof w->why - 160; i++) {
-            uint64_t acc = 0, wr = 0;
-            cw_wp_counts(w->fd[i], &acc, &wr);
-            len += (size_t)snprintf(w->why + len, sizeof w->why - len,
-                                    " [pos %d T%u alive %d deaf %d type %d armed %d handled %u tick %u accesses %llu writes %llu]",
-                                    i, w->index[i], w->thr[i] ? atomic_load(&w->thr[i]->alive) : -1,
-                                    atomic_load(&w->deaf[i]), atomic_load(&w->type[i]), atomic_load(&w->armed[i]),
-                                    atomic_load(&w->handled[i]), atomic_load(&w->tick_traps[i]),
-                                    (unsigned long long)acc, (unsigned long long)wr);
-        }
-    }
+    /* With a pair, stay until the sampler has judged (and reported) it: the
+     * program could otherwise end before the finding is written.  Bounded:
+     * a sampler that does not answer is not waited for. */
+    bool pair = atomic_load(&w->second_ready);
+    if (pair)
+        atomic_store(&w->verdict_pending, 1);
+    atomic_store(&w->stall_ns, now_ns() - t0);
     atomic_store(&w->state, DONE);
     for (int i = 0; i < n; i++)
         if (w->fd[i] >= 0) {
             cw_wp_disable(w->fd[i]);
             atomic_store(&w->armed[i], 0);
         }
-    atomic_store(&w->stall_ns, now_ns() - t0);
     debugf("race: T%u paused %llu us after writing `%s`: %s (%d threads added)%s%s\n", w->index[pos],
            (unsigned long long)(now_ns() - t0) / 1000, vars.v[w->var].name,
-           atomic_load(&w->second_ready) ? "the other side came" : others ? "nobody came" : "no other thread",
-           x.added, w->why[0] ? ";" : "", w->why);
-    if (atomic_load(&w->second_ready)) {
-        /* Stay until the sampler has judged (and reported) the pair: the
-         * program could otherwise end before the finding is written.  Bounded:
-         * a sampler that does not answer is not waited for. */
-        atomic_store(&w->verdict_pending, 1);
+           pair ? "the other side came" : others ? "nobody came" : "no other thread", x.added, w->why[0] ? ";" : "",
+           w->why);
+    if (pair) {
         wake_sampler();
         for (int i = 0; i < 2000 && atomic_load(&w->verdict_pending); i++) {
             struct timespec ts = { 0, 100 * 1000 };
@@ -503,9 +509,9 @@ static void stall(watch *w, unsigned slot, unsigned pos, uintptr_t pc)
     }
 }
 
-/* Another watched thread has trapped and its handler has not run yet (its
- * event counted the access; the kernel counts in the debug exception,
- * before the signal). */
+/* Another watched thread has trapped and its handler has not decided yet
+ * (its event counted the access: the kernel counts in the debug exception,
+ * before the signal; `handled` counts decided traps). */
 static bool trap_pending_elsewhere(watch *w, unsigned pos)
 {
     int n = atomic_load(&w->npos), checked = 0;
@@ -530,7 +536,7 @@ static int linger(watch *w, unsigned pos)
     int state;
     uint64_t t0 = now_ns();
     while ((state = atomic_load(&w->state)) == ARMED && now_ns() - t0 < LINGER_NS)
-        __builtin_ia32_pause();
+        cpu_relax();
     while (state == ARMED && now_ns() - t0 < LINGER_PENDING_NS && trap_pending_elsewhere(w, pos)) {
         struct timespec ts = { 0, 20 * 1000 };
         nanosleep(&ts, NULL);
@@ -557,9 +563,8 @@ static void record_second(watch *w, unsigned pos, uintptr_t pc, bool write)
  * trapped often in this tick).  While a writer is paused (STALLING), any
  * access of another thread is the other side of a race.
  */
-static void on_trap(watch *w, unsigned slot, unsigned pos, bool late, const ucontext_t *uc)
+static void handle_trap(watch *w, unsigned slot, unsigned pos, bool late, const ucontext_t *uc)
 {
-    atomic_fetch_add(&w->handled[pos], 1);
     disable_own(w, pos);
     if (late)
         return;   /* the thread had SIGTRAP blocked: it has moved on since the access */
@@ -585,8 +590,11 @@ static void on_trap(watch *w, unsigned slot, unsigned pos, bool late, const ucon
         return;
     }
     if (cw_access_was_atomic(pc, cr->lo, cr->hi)) {
-        if (state == ARMED)
-            atomic_store(&w->saw_atomic, 1);
+        /* A word some thread accesses atomically is a synchronisation
+         * variable (a hand-made lock, a flag): its plain accesses may be
+         * release stores and acquire loads, which a watchpoint cannot tell
+         * from plain ones.  Not watched any more. */
+        atomic_store(&w->saw_atomic, 1);
         return;
     }
     uint32_t me = w->index[pos];
@@ -618,6 +626,14 @@ static void on_trap(watch *w, unsigned slot, unsigned pos, bool late, const ucon
     }
     if (state == STALLING && atomic_load(&w->stall_pos) != (int)pos)
         record_second(w, pos, pc, write);
+}
+
+/* `handled` counts traps whose handler has decided what they are: while a
+ * thread's access count is ahead of it, its trap is on its way (linger). */
+static void on_trap(watch *w, unsigned slot, unsigned pos, bool late, const ucontext_t *uc)
+{
+    handle_trap(w, slot, pos, late, uc);
+    atomic_fetch_add(&w->handled[pos], 1);
 }
 
 static void chain_sigtrap(int sig, siginfo_t *si, void *uc)
@@ -827,6 +843,7 @@ static void teardown(watch *w)
         if (w->fd[i] >= 0)
             cw_wp_disable(w->fd[i]);
     wait_idle(w);
+    n = atomic_load(&w->npos);   /* a paused thread may have added some */
     for (int i = 0; i < n; i++) {
         cw_wp_close(w->wfd[i], w->wid[i]);
         cw_wp_close(w->fd[i], w->id[i]);
@@ -1061,10 +1078,14 @@ static void conclude(watch *w, uint64_t now)
         vs->writers |= probes;
         vs->written = true;
     }
-    if ((atomic_exchange(&w->saw_runtime, 0) | atomic_exchange(&w->saw_atomic, 0)) && w->word < 64) {
-        debugf("race: `%s` word %llu is written by the C library or atomically: not watched again\n", c->name,
-               (unsigned long long)w->word);
-        vs->bad_words |= 1ull << w->word;
+    bool sync_word = atomic_exchange(&w->saw_runtime, 0) | atomic_exchange(&w->saw_atomic, 0);
+    if (sync_word) {
+        debugf("race: `%s` word %llu is written by the C library or accessed atomically: not watched again\n",
+               c->name, (unsigned long long)w->word);
+        if (w->word < 64)
+            vs->bad_words |= 1ull << w->word;
+        else
+            retire(w->var);
     }
     if (atomic_load(&w->state) != DONE)
         return;
@@ -1081,7 +1102,7 @@ static void conclude(watch *w, uint64_t now)
     const race_access *b = &w->second;
     if (b->write)
         vs->writers |= 1ull << (b->thread & 63);
-    if (b->thread == w->first.thread || common_lock(&w->first, b))
+    if (b->thread == w->first.thread || common_lock(&w->first, b) || sync_word)
         return;
     report(c, w);
     retire(w->var);
