@@ -55,7 +55,7 @@
 #define STALL_MAX_NS (25 * MS)
 #define LINGER_NS 10000ull       /* a non-paused access waits this long for a writer trapping with it, */
 #define LINGER_PENDING_NS (10 * MS) /* or this long when another thread's trap is on its way */
-#define READ_TRAPS_PER_TICK 24   /* more read traps than this in a tick: the thread's reads are not watched */
+#define MIN_READ_GAP_NS (200 * 1000ull) /* reads closer than this: the thread's reads are not watched this tick */
 #define RATE_NS (20 * MS)        /* how often the threads' wake-up rates are measured */
 #define IDLE_TICKS 5             /* ticks with every thread blocked before the sampler leaves */
 #define MAGIC 0xC3A5ull
@@ -99,7 +99,8 @@ typedef struct watch {
     _Atomic uint8_t armed[MAX_POS];    /* enabled; a handler clears it when it disables its own */
     _Atomic uint8_t deaf[MAX_POS];     /* SIGTRAP blocked there: not watched */
     _Atomic uint32_t handled[MAX_POS];
-    _Atomic uint32_t tick_traps[MAX_POS];
+    uint64_t last_read_ns[MAX_POS];    /* this thread's last trap that did not pause */
+    _Atomic uint8_t deciding[MAX_POS]; /* a write trapped, its handler has not decided to pause or not */
     uint64_t last_writes[MAX_POS];     /* the write counter as this thread's handler last read it */
     atomic_flag pos_lock;              /* adding positions: the sampler, or a paused thread */
     /* Policy of this round, set by the sampler. */
@@ -116,6 +117,8 @@ typedef struct watch {
     _Atomic uint64_t stall_ns;
     _Atomic int verdict_pending;       /* the paused thread waits for the sampler's conclusion */
     char why[512];                     /* CONCWATCH_RACE_DEBUG: how the pause went */
+    struct { uint64_t t; int pos, state, write, what; } tr[64];   /* TRACE */
+    _Atomic int ntr;
 } watch;
 
 /* What the sampler learnt about a variable. */
@@ -406,6 +409,16 @@ static void extend_visit(cw_thread *t, void *arg)
 #define TRACKED 8
 #define ENOUGH_CPU_NS (1 * MS)
 
+/* The other side has come and records its stack (a first unwind through a
+ * library can take milliseconds): the pair is complete when it is done. */
+static void wait_for_second(watch *w)
+{
+    for (int i = 0; i < 1000 && atomic_load(&w->second_claimed) && !atomic_load(&w->second_ready); i++) {
+        struct timespec ts = { 0, 100 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* The pause: at least stall_min_ns, cut short when the other side shows
  * up.  Longer (up to STALL_MAX_NS) while another watched thread has not yet
  * had its chance to touch the word: it is runnable but has hardly had a CPU
@@ -424,7 +437,7 @@ static void pause_for_others(watch *w, unsigned pos, uint64_t t0)
     for (;;) {
         struct timespec ts = { 0, 100 * 1000 };
         nanosleep(&ts, NULL);
-        if (atomic_load(&w->second_ready))
+        if (atomic_load(&w->second_claimed))
             return;
         uint64_t elapsed = now_ns() - t0;
         if (elapsed >= STALL_MAX_NS)
@@ -461,6 +474,8 @@ static void pause_for_others(watch *w, unsigned pos, uint64_t t0)
 static void stall(watch *w, unsigned slot, unsigned pos, uintptr_t pc)
 {
     atomic_store(&w->state, STALLING);
+    atomic_store(&w->deciding[pos], 0);
+    atomic_fetch_add(&w->handled[pos], 1);
     uint64_t t0 = now_ns();
     /* First of all (the other side may come any moment): every other
      * thread's read or write of the word traps from now on. */
@@ -483,6 +498,13 @@ static void stall(watch *w, unsigned slot, unsigned pos, uintptr_t pc)
     w->why[0] = '\0';
     if (others)
         pause_for_others(w, pos, t0);
+    wait_for_second(w);
+    if (debug && !atomic_load(&w->second_ready)) {
+        int nt = atomic_load(&w->ntr);
+        for (int i = nt - 12 < 0 ? 0 : nt - 12; i < nt; i++)
+            debugf("race:   trace pos %d state %d write %d what %d at %lld us\n", w->tr[i & 63].pos, w->tr[i & 63].state,
+                   w->tr[i & 63].write, w->tr[i & 63].what, (long long)(w->tr[i & 63].t - t0) / 1000);
+    }
     /* With a pair, stay until the sampler has judged (and reported) it: the
      * program could otherwise end before the finding is written.  Bounded:
      * a sampler that does not answer is not waited for. */
@@ -509,10 +531,11 @@ static void stall(watch *w, unsigned slot, unsigned pos, uintptr_t pc)
     }
 }
 
-/* Another watched thread has trapped and its handler has not decided yet
- * (its event counted the access: the kernel counts in the debug exception,
- * before the signal; `handled` counts decided traps). */
-static bool trap_pending_elsewhere(watch *w, unsigned pos)
+/* Another watched thread has written the word and its handler has not yet
+ * decided whether it pauses: its events counted the write (the kernel
+ * counts in the debug exception, before the signal) and `handled`, which
+ * counts decided traps, is behind. */
+static bool write_pending_elsewhere(watch *w, unsigned pos)
 {
     int n = atomic_load(&w->npos), checked = 0;
     for (int i = 0; i < n && checked < TRACKED; i++) {
@@ -520,7 +543,9 @@ static bool trap_pending_elsewhere(watch *w, unsigned pos)
             continue;
         checked++;
         uint64_t accesses, writes;
-        if (cw_wp_counts(w->fd[i], &accesses, &writes) && accesses > atomic_load(&w->handled[i]))
+        if (atomic_load(&w->deciding[i]) ||
+            (cw_wp_counts(w->fd[i], &accesses, &writes) && accesses > atomic_load(&w->handled[i]) &&
+             writes > w->last_writes[i]))
             return true;
     }
     return false;
@@ -529,15 +554,15 @@ static bool trap_pending_elsewhere(watch *w, unsigned pos)
 /* A trap that does not pause: did a writer trap at the same moment?  Both
  * threads are then still right after their accesses, a pair as good as one
  * in a pause.  Waits a few microseconds for the writer's handler to say so,
- * longer (up to LINGER_PENDING_NS) while another thread's trap is known to
- * be on its way (its thread may be waiting for a CPU).  Returns the state. */
+ * longer (up to LINGER_PENDING_NS) while another thread's write is known to
+ * have trapped (its thread may be waiting for a CPU).  Returns the state. */
 static int linger(watch *w, unsigned pos)
 {
     int state;
     uint64_t t0 = now_ns();
     while ((state = atomic_load(&w->state)) == ARMED && now_ns() - t0 < LINGER_NS)
         cpu_relax();
-    while (state == ARMED && now_ns() - t0 < LINGER_PENDING_NS && trap_pending_elsewhere(w, pos)) {
+    while (state == ARMED && now_ns() - t0 < LINGER_PENDING_NS && write_pending_elsewhere(w, pos)) {
         struct timespec ts = { 0, 20 * 1000 };
         nanosleep(&ts, NULL);
         state = atomic_load(&w->state);
@@ -563,11 +588,28 @@ static void record_second(watch *w, unsigned pos, uintptr_t pc, bool write)
  * trapped often in this tick).  While a writer is paused (STALLING), any
  * access of another thread is the other side of a race.
  */
+/* This trap will not pause its thread: others need not wait for it. */
+static void decided(watch *w, unsigned pos)
+{
+    atomic_store(&w->deciding[pos], 0);
+    atomic_fetch_add(&w->handled[pos], 1);
+}
+
+static void trace(watch *w, unsigned pos, int state, int write, int what)
+{
+    if (!debug)
+        return;
+    int i = atomic_fetch_add(&w->ntr, 1) & 63;
+    w->tr[i].t = now_ns(); w->tr[i].pos = (int)pos; w->tr[i].state = state; w->tr[i].write = write; w->tr[i].what = what;
+}
+
 static void handle_trap(watch *w, unsigned slot, unsigned pos, bool late, const ucontext_t *uc)
 {
     disable_own(w, pos);
-    if (late)
+    if (late) {
+        decided(w, pos);
         return;   /* the thread had SIGTRAP blocked: it has moved on since the access */
+    }
 #if defined(__x86_64__)
     uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 #else
@@ -578,6 +620,8 @@ static void handle_trap(watch *w, unsigned slot, unsigned pos, bool late, const 
     bool write;
     if (cw_wp_counts(w->fd[pos], &accesses, &writes)) {
         write = writes != w->last_writes[pos];
+        if (write)
+            atomic_store(&w->deciding[pos], 1);
         w->last_writes[pos] = writes;
     } else {
         write = atomic_load(&w->type[pos]) == CW_WP_WRITE;
@@ -587,6 +631,7 @@ static void handle_trap(watch *w, unsigned slot, unsigned pos, bool late, const 
     if (!cr || cr->runtime) {
         if (cr && state == ARMED && write)
             atomic_store(&w->saw_runtime, 1);   /* the inside of a pthread object, or the like */
+        decided(w, pos);
         return;
     }
     if (cw_access_was_atomic(pc, cr->lo, cr->hi)) {
@@ -595,6 +640,7 @@ static void handle_trap(watch *w, unsigned slot, unsigned pos, bool late, const 
          * release stores and acquire loads, which a watchpoint cannot tell
          * from plain ones.  Not watched any more. */
         atomic_store(&w->saw_atomic, 1);
+        decided(w, pos);
         return;
     }
     uint32_t me = w->index[pos];
@@ -613,27 +659,31 @@ static void handle_trap(watch *w, unsigned slot, unsigned pos, bool late, const 
             probe = true;
         }
     }
+    decided(w, pos);
+    trace(w, pos, state, write, 1);
     if (state == ARMED)
         state = linger(w, pos);
+    trace(w, pos, state, write, 2);
     if (state == ARMED) {
-        /* Keep watching this thread (a writer that was not paused is left
-         * alone until the next tick: it may write in a loop). */
-        if (!probe && (atomic_fetch_add(&w->tick_traps[pos], 1) < READ_TRAPS_PER_TICK ||
-                       set_type(w, slot, (int)pos, CW_WP_WRITE)) &&
-            cw_wp_enable(w->fd[pos]) == 0)
+        /* Keep watching this thread: its reads too while they are rare (a
+         * thread polling a flag), only its writes for the rest of the tick
+         * once they come fast; a writer that was not paused is left alone
+         * until the next tick (it may write in a loop). */
+        uint64_t now = now_ns();
+        bool rare = now - w->last_read_ns[pos] >= MIN_READ_GAP_NS;
+        w->last_read_ns[pos] = now;
+        if (!probe && (rare || set_type(w, slot, (int)pos, CW_WP_WRITE)) && cw_wp_enable(w->fd[pos]) == 0)
             atomic_store(&w->armed[pos], 1);
         return;
     }
     if (state == STALLING && atomic_load(&w->stall_pos) != (int)pos)
         record_second(w, pos, pc, write);
+    trace(w, pos, state, write, 3);
 }
 
-/* `handled` counts traps whose handler has decided what they are: while a
- * thread's access count is ahead of it, its trap is on its way (linger). */
 static void on_trap(watch *w, unsigned slot, unsigned pos, bool late, const ucontext_t *uc)
 {
     handle_trap(w, slot, pos, late, uc);
-    atomic_fetch_add(&w->handled[pos], 1);
 }
 
 static void chain_sigtrap(int sig, siginfo_t *si, void *uc)
@@ -804,8 +854,9 @@ static bool add_pos(watch *w, unsigned slot, cw_thread *t, pid_t tid, uint32_t i
     atomic_store(&w->type[pos], CW_WP_ACCESS);
     atomic_store(&w->armed[pos], 0);
     atomic_store(&w->handled[pos], 0);
-    atomic_store(&w->tick_traps[pos], 0);
+    w->last_read_ns[pos] = 0;
     atomic_store(&w->deaf[pos], 0);
+    atomic_store(&w->deciding[pos], 0);
     atomic_store(&w->npos, pos + 1);
     return true;
 }
@@ -1102,8 +1153,11 @@ static void conclude(watch *w, uint64_t now)
     const race_access *b = &w->second;
     if (b->write)
         vs->writers |= 1ull << (b->thread & 63);
-    if (b->thread == w->first.thread || common_lock(&w->first, b) || sync_word)
+    if (b->thread == w->first.thread || common_lock(&w->first, b) || sync_word) {
+        debugf("race: `%s`: the pair is no race (%s)\n", c->name,
+               sync_word ? "a synchronisation word" : b->thread == w->first.thread ? "one thread" : "a lock in common");
         return;
+    }
     report(c, w);
     retire(w->var);
 }
@@ -1137,7 +1191,6 @@ static void service(watch *w, unsigned slot, const live *l, uint64_t now)
     /* Every thread's reads are watched again this tick. */
     int n = atomic_load(&w->npos);
     for (int i = 0; i < n; i++) {
-        atomic_store(&w->tick_traps[i], 0);
         if (pos_alive(w, i) && atomic_load(&w->type[i]) != CW_WP_ACCESS) {
             atomic_store(&w->armed[i], 0);
             set_type(w, slot, i, CW_WP_ACCESS);
