@@ -29,7 +29,8 @@
 #include "../stacks/stack_capture.h"
 
 /*
- * Vocabulary.  A *slot* is one watched word: on every watched thread a pair
+ * Vocabulary.  A *slot* is one watched cell (a "word" below: a scalar of a
+ * variable, race_candidates.h): on every watched thread a pair
  * of debug registers (watchpoints.h) — an access watchpoint that traps, and
  * a write counter that tells the handler whether the access was a write.
  * A slot's *round* ends with one pause (or none); the sampler thread
@@ -48,15 +49,19 @@
 #define TURN_NS (20 * MS)        /* a word's turn when there are more words than slots */
 #define RESTALL_NS (100 * MS)    /* first re-pause of a word only one thread writes */
 #define TRAP_COST_NS 25000ull    /* a trap and its signal, as measured in a VM */
-#define BUDGET_PERCENT 10        /* of the run time, for pauses, traps and the sampler's CPU */
-#define ALLOWANCE_NS (50 * MS)   /* spent before the budget applies (the first pauses) */
+#define SWITCH_COST_NS 1500ull   /* per watchpoint, each time a watched thread gets a CPU (VM; measured 0.8 us
+                                    for the debug register, 0.25 us for perf's bookkeeping, doubled for safety) */
+#define BUDGET_PERCENT 5         /* of the run time, for pauses, traps and the sampler's CPU */
+#define ALLOWANCE_NS (20 * MS)   /* spent before that budget applies */
+#define FIRST_BUDGET_PERCENT 10  /* of the run time, for each variable's first pause */
+#define FIRST_ALLOWANCE_NS (40 * MS)
 #define DEFAULT_STALL_NS (4 * MS)
-#define FIRST_STALL_FACTOR 2     /* a word's first pause is longer */
-#define STALL_MAX_NS (25 * MS)
+#define STALL_MAX_NS (50 * MS)
 #define LINGER_NS 10000ull       /* a non-paused access waits this long for a writer trapping with it, */
 #define LINGER_PENDING_NS (10 * MS) /* or this long when another thread's trap is on its way */
 #define MIN_READ_GAP_NS (200 * 1000ull) /* reads closer than this: the thread's reads are not watched this tick */
 #define RATE_NS (20 * MS)        /* how often the threads' wake-up rates are measured */
+#define LONG_BREAK_NS (100 * MS) /* over budget for this long: the watchpoints are closed, not disabled */
 #define IDLE_TICKS 5             /* ticks with every thread blocked before the sampler leaves */
 #define MAGIC 0xC3A5ull
 
@@ -80,7 +85,8 @@ typedef struct race_access {
 } race_access;
 
 typedef struct watch {
-    _Atomic uint32_t gen;              /* cookie generation; 0 = slot free */
+    _Atomic uint32_t gen;              /* cookie generation; 0 = slot free (no events) */
+    _Atomic int parked;                /* no word, events kept (disabled) for the next one */
     _Atomic int state;
     _Atomic int inflight;              /* handlers inside this slot */
     size_t var;
@@ -101,11 +107,11 @@ typedef struct watch {
     _Atomic uint32_t handled[MAX_POS];
     uint64_t last_read_ns[MAX_POS];    /* this thread's last trap that did not pause */
     _Atomic uint8_t deciding[MAX_POS]; /* a write trapped, its handler has not decided to pause or not */
+    _Atomic uint8_t busy[MAX_POS];     /* this thread is in the handler for this slot */
     uint64_t last_writes[MAX_POS];     /* the write counter as this thread's handler last read it */
     atomic_flag pos_lock;              /* adding positions: the sampler, or a paused thread */
     /* Policy of this round, set by the sampler. */
     _Atomic int stall_level;
-    _Atomic uint64_t stall_min_ns;
     _Atomic uint64_t known_writers;    /* thread indices mod 64 */
     /* Evidence. */
     _Atomic int stall_pos;             /* who pauses, -1 nobody yet */
@@ -117,8 +123,6 @@ typedef struct watch {
     _Atomic uint64_t stall_ns;
     _Atomic int verdict_pending;       /* the paused thread waits for the sampler's conclusion */
     char why[512];                     /* CONCWATCH_RACE_DEBUG: how the pause went */
-    struct { uint64_t t; int pos, state, write, what; } tr[64];   /* TRACE */
-    _Atomic int ntr;
 } watch;
 
 /* What the sampler learnt about a variable. */
@@ -142,11 +146,13 @@ typedef struct code_range {
 static atomic_int started;
 static atomic_int atfork_registered;
 static atomic_int stopping;
+static atomic_int suspended;           /* over budget: every watchpoint off for a while */
 static watch watches[NSLOTS];
 static code_range ranges[MAX_RANGES];
 static int nranges;
 static struct sigaction old_trap;
 static uint64_t stall_len_ns = DEFAULT_STALL_NS;
+static uint64_t budget_permille = BUDGET_PERCENT * 10;
 static atomic_ullong ntraps;
 static _Atomic uint32_t wake_word;     /* futex: a paused thread has evidence for the sampler */
 static uint32_t next_gen;
@@ -156,6 +162,7 @@ static size_t nactive;                 /* variables not retired */
 static int max_live = MAX_LIVE;
 static int max_pos = MAX_POS;
 static bool reported_refusal;
+static uint64_t started_ns;            /* when the first pthread_create started the sampler */
 static bool debug;                     /* CONCWATCH_RACE_DEBUG=1: the sampler's decisions on stderr */
 
 __attribute__((format(printf, 1, 2))) static void debugf(const char *fmt, ...)
@@ -409,6 +416,21 @@ static void extend_visit(cw_thread *t, void *arg)
 #define TRACKED 8
 #define ENOUGH_CPU_NS (1 * MS)
 
+/* The thread is in one of our trap handlers (perf's system calls can keep it
+ * there for milliseconds on a loaded machine): it runs the program again
+ * soon, and may touch the word then. */
+static bool thread_in_handler(pid_t tid)
+{
+    for (unsigned s = 0; s < NSLOTS; s++) {
+        watch *w = &watches[s];
+        int n = atomic_load(&w->npos);
+        for (int i = 0; i < n; i++)
+            if (w->tid[i] == tid && atomic_load(&w->busy[i]))
+                return true;
+    }
+    return false;
+}
+
 /* The other side has come and records its stack (a first unwind through a
  * library can take milliseconds): the pair is complete when it is done. */
 static void wait_for_second(watch *w)
@@ -419,7 +441,7 @@ static void wait_for_second(watch *w)
     }
 }
 
-/* The pause: at least stall_min_ns, cut short when the other side shows
+/* The pause: at least stall_len_ns, cut short when the other side shows
  * up.  Longer (up to STALL_MAX_NS) while another watched thread has not yet
  * had its chance to touch the word: it is runnable but has hardly had a CPU
  * (a loaded machine), or it is asleep outside any lock wait but usually
@@ -442,7 +464,7 @@ static void pause_for_others(watch *w, unsigned pos, uint64_t t0)
         uint64_t elapsed = now_ns() - t0;
         if (elapsed >= STALL_MAX_NS)
             return;
-        if (elapsed < atomic_load(&w->stall_min_ns))
+        if (elapsed < stall_len_ns)
             continue;
         bool waiting = false;
         size_t len = 0;
@@ -455,7 +477,9 @@ static void pause_for_others(watch *w, unsigned pos, uint64_t t0)
             uint32_t period = wake_period_us(tid);
             const cw_thread *t = w->thr[idx[j]];
             bool lock_wait = t && atomic_load(&t->wait.addr) != 0;
-            if (runnable && run - run0[j] < ENOUGH_CPU_NS)
+            if (thread_in_handler(tid))
+                waiting = true;
+            else if (runnable && run - run0[j] < ENOUGH_CPU_NS)
                 waiting = true;
             else if (!runnable && !lock_wait && slices == slices0[j] && period && period * 1000ull * 2 < STALL_MAX_NS)
                 waiting = true;
@@ -499,12 +523,6 @@ static void stall(watch *w, unsigned slot, unsigned pos, uintptr_t pc)
     if (others)
         pause_for_others(w, pos, t0);
     wait_for_second(w);
-    if (debug && !atomic_load(&w->second_ready)) {
-        int nt = atomic_load(&w->ntr);
-        for (int i = nt - 12 < 0 ? 0 : nt - 12; i < nt; i++)
-            debugf("race:   trace pos %d state %d write %d what %d at %lld us\n", w->tr[i & 63].pos, w->tr[i & 63].state,
-                   w->tr[i & 63].write, w->tr[i & 63].what, (long long)(w->tr[i & 63].t - t0) / 1000);
-    }
     /* With a pair, stay until the sampler has judged (and reported) it: the
      * program could otherwise end before the finding is written.  Bounded:
      * a sampler that does not answer is not waited for. */
@@ -567,7 +585,8 @@ static int linger(watch *w, unsigned pos)
         nanosleep(&ts, NULL);
         state = atomic_load(&w->state);
     }
-    return state;
+    /* Read again: a writer that decided to pause made it STALLING first. */
+    return atomic_load(&w->state);
 }
 
 static void record_second(watch *w, unsigned pos, uintptr_t pc, bool write)
@@ -593,14 +612,6 @@ static void decided(watch *w, unsigned pos)
 {
     atomic_store(&w->deciding[pos], 0);
     atomic_fetch_add(&w->handled[pos], 1);
-}
-
-static void trace(watch *w, unsigned pos, int state, int write, int what)
-{
-    if (!debug)
-        return;
-    int i = atomic_fetch_add(&w->ntr, 1) & 63;
-    w->tr[i].t = now_ns(); w->tr[i].pos = (int)pos; w->tr[i].state = state; w->tr[i].write = write; w->tr[i].what = what;
 }
 
 static void handle_trap(watch *w, unsigned slot, unsigned pos, bool late, const ucontext_t *uc)
@@ -660,10 +671,8 @@ static void handle_trap(watch *w, unsigned slot, unsigned pos, bool late, const 
         }
     }
     decided(w, pos);
-    trace(w, pos, state, write, 1);
     if (state == ARMED)
         state = linger(w, pos);
-    trace(w, pos, state, write, 2);
     if (state == ARMED) {
         /* Keep watching this thread: its reads too while they are rare (a
          * thread polling a flag), only its writes for the rest of the tick
@@ -672,18 +681,20 @@ static void handle_trap(watch *w, unsigned slot, unsigned pos, bool late, const 
         uint64_t now = now_ns();
         bool rare = now - w->last_read_ns[pos] >= MIN_READ_GAP_NS;
         w->last_read_ns[pos] = now;
-        if (!probe && (rare || set_type(w, slot, (int)pos, CW_WP_WRITE)) && cw_wp_enable(w->fd[pos]) == 0)
+        if (!probe && !atomic_load(&suspended) && (rare || set_type(w, slot, (int)pos, CW_WP_WRITE)) &&
+            cw_wp_enable(w->fd[pos]) == 0)
             atomic_store(&w->armed[pos], 1);
         return;
     }
     if (state == STALLING && atomic_load(&w->stall_pos) != (int)pos)
         record_second(w, pos, pc, write);
-    trace(w, pos, state, write, 3);
 }
 
 static void on_trap(watch *w, unsigned slot, unsigned pos, bool late, const ucontext_t *uc)
 {
+    atomic_store(&w->busy[pos], 1);
     handle_trap(w, slot, pos, late, uc);
+    atomic_store(&w->busy[pos], 0);
 }
 
 static void chain_sigtrap(int sig, siginfo_t *si, void *uc)
@@ -766,11 +777,15 @@ static void live_visit(cw_thread *t, void *arg)
     }
 }
 
-static void measure_wake_periods(const live *l, uint64_t now)
+/* Also returns how many times the threads got a CPU since the last call:
+ * each switch to a thread that has watchpoints loads its debug registers,
+ * which costs (a VM exit in a virtual machine). */
+static uint64_t measure_wake_periods(const live *l, uint64_t now)
 {
     static struct { pid_t tid; uint64_t slices, at_ns; } prev[WAKE_TABLE], cur[WAKE_TABLE];
     static int nprev;
     int ncur = 0;
+    uint64_t switches = 0;
     for (int i = 0; i < l->n && ncur < WAKE_TABLE; i++) {
         uint64_t run, slices;
         if (!task_sched(l->tid[i], &run, &slices))
@@ -780,6 +795,7 @@ static void measure_wake_periods(const live *l, uint64_t now)
             if (prev[j].tid == l->tid[i] && slices > prev[j].slices) {
                 uint64_t us = (now - prev[j].at_ns) / 1000 / (slices - prev[j].slices);
                 period = us ? (us < UINT32_MAX ? (uint32_t)us : UINT32_MAX) : 1;
+                switches += slices - prev[j].slices;
             }
         cur[ncur].tid = l->tid[i];
         cur[ncur].slices = slices;
@@ -792,6 +808,7 @@ static void measure_wake_periods(const live *l, uint64_t now)
         atomic_store(&wake_table[j].tid, 0);
     memcpy(prev, cur, sizeof cur);
     nprev = ncur;
+    return switches;
 }
 
 static void wait_idle(watch *w)
@@ -857,12 +874,15 @@ static bool add_pos(watch *w, unsigned slot, cw_thread *t, pid_t tid, uint32_t i
     w->last_read_ns[pos] = 0;
     atomic_store(&w->deaf[pos], 0);
     atomic_store(&w->deciding[pos], 0);
+    atomic_store(&w->busy[pos], 0);
     atomic_store(&w->npos, pos + 1);
     return true;
 }
 
 static void arm_all(watch *w)
 {
+    if (atomic_load(&suspended))
+        return;
     int n = atomic_load(&w->npos);
     for (int i = 0; i < n; i++)
         if (w->fd[i] >= 0 && !atomic_load(&w->armed[i]) && pos_alive(w, i)) {
@@ -902,24 +922,49 @@ static void teardown(watch *w)
     }
     atomic_store(&w->npos, 0);
     atomic_store(&w->state, IDLE);
+    atomic_store(&w->parked, 0);
     if (w->var < vars.n)
         vstate[w->var].assigned = false;
+}
+
+/* The slot's word gives way to another: its events stay open (disabled),
+ * to be moved to the next word (cheaper than closing and opening them). */
+static void park(watch *w)
+{
+    if (!atomic_load(&w->gen) || atomic_load(&w->parked))
+        return;
+    atomic_store(&w->state, IDLE);
+    int n = atomic_load(&w->npos);
+    for (int i = 0; i < n; i++)
+        if (w->fd[i] >= 0) {
+            cw_wp_disable(w->fd[i]);
+            atomic_store(&w->armed[i], 0);
+        }
+    wait_idle(w);
+    if (w->var < vars.n)
+        vstate[w->var].assigned = false;
+    atomic_store(&w->parked, 1);
 }
 
 /* ---- policy ------------------------------------------------------------- */
 
 static uint64_t cost_ns;           /* pauses + the sampler's CPU + traps */
+static uint64_t first_cost_ns;     /* variables' first pauses */
+static uint64_t total_stall_ns, switch_cost_ns, cpu_cost_ns;
 static uint64_t start_ns;
 static uint64_t counted_traps;
+static uint64_t tick_count;
 
 static uint64_t allowed_ns(uint64_t now)
 {
-    return ALLOWANCE_NS + (now - start_ns) / 100 * BUDGET_PERCENT;
+    return ALLOWANCE_NS + (now - start_ns) / 1000 * budget_permille;
 }
 
-static uint64_t stall_min_for(const var_state *vs)
+/* A variable's first pause is the one most likely to find a race (a flag
+ * written once): it has a budget of its own. */
+static bool first_pause(const var_state *vs)
 {
-    return vs->stalls == 0 && __builtin_popcountll(vs->writers) < 2 ? FIRST_STALL_FACTOR * stall_len_ns : stall_len_ns;
+    return vs->stalls == 0 && __builtin_popcountll(vs->writers) < 2;
 }
 
 /* Pause at every write of a word written by two threads or never paused
@@ -927,7 +972,10 @@ static uint64_t stall_min_for(const var_state *vs)
  * and then (after 100 ms, 200 ms, ... 3.2 s); never beyond the budget. */
 static int stall_level_for(const var_state *vs, uint64_t now)
 {
-    if (cost_ns + stall_min_for(vs) > allowed_ns(now))
+    if (first_pause(vs))
+        return first_cost_ns + stall_len_ns <= FIRST_ALLOWANCE_NS + (now - start_ns) / 100 * FIRST_BUDGET_PERCENT
+                   ? STALL_ANY : STALL_NEVER;
+    if (cost_ns + stall_len_ns > allowed_ns(now))
         return STALL_NEVER;
     if (__builtin_popcountll(vs->writers) >= 2 || vs->stalls == 0)
         return STALL_ANY;
@@ -993,27 +1041,56 @@ static void setup(watch *w, unsigned slot, size_t v, const live *l, uint64_t now
     }
     const cw_race_var *c = &vars.v[v];
     var_state *vs = &vstate[v];
+    bool reuse = atomic_load(&w->gen) && atomic_load(&w->parked);
     w->var = v;
     w->word = word;
     cw_race_cell_at(c, word, &w->addr, &w->len);
     w->since_ns = now;
-    atomic_store(&w->npos, 0);
     atomic_store(&w->state, IDLE);
     reset_round(w);
     atomic_store(&w->stall_level, stall_level_for(vs, now));
-    atomic_store(&w->stall_min_ns, stall_min_for(vs));
     atomic_store(&w->known_writers, vs->writers);
-    next_gen = (next_gen + 1) & 0xffffff;
-    if (!next_gen)
-        next_gen = 1;
-    atomic_store(&w->gen, next_gen);
-    debugf("race: slot %u <- `%s` word %llu (%u bytes at %#lx), pause level %d, %d threads\n", slot, c->name,
-           (unsigned long long)word, w->len, (unsigned long)w->addr, atomic_load(&w->stall_level), l->n);
+    if (reuse) {
+        /* The parked events move to the new word (no handler can be
+         * running: they were disabled and the slot idle since); those of
+         * threads that ended are closed. */
+        int n = atomic_load(&w->npos);
+        for (int i = 0; i < n; i++) {
+            if (w->fd[i] < 0)
+                continue;
+            atomic_store(&w->type[i], CW_WP_ACCESS);
+            if (!pos_alive(w, i) ||
+                cw_wp_retarget(w->fd[i], w->addr, w->len, CW_WP_ACCESS, cookie_of(atomic_load(&w->gen), slot, (unsigned)i)) != 0 ||
+                cw_wp_retarget_counter(w->wfd[i], w->addr, w->len) != 0 || cw_wp_reset(w->fd[i]) != 0) {
+                cw_wp_close(w->wfd[i], w->wid[i]);
+                cw_wp_close(w->fd[i], w->id[i]);
+                w->fd[i] = w->wfd[i] = -1;
+                continue;
+            }
+            w->last_writes[i] = 0;
+            w->last_read_ns[i] = 0;
+            atomic_store(&w->handled[i], 0);
+            atomic_store(&w->deciding[i], 0);
+            atomic_store(&w->armed[i], 0);
+        }
+        atomic_store(&w->parked, 0);
+    } else {
+        atomic_store(&w->npos, 0);
+        next_gen = (next_gen + 1) & 0xffffff;
+        if (!next_gen)
+            next_gen = 1;
+        atomic_store(&w->gen, next_gen);
+    }
+    debugf("race: slot %u <- `%s` word %llu (%u bytes at %#lx), pause level %d, %d threads, %llu us after start\n",
+           slot, c->name, (unsigned long long)word, w->len, (unsigned long)w->addr, atomic_load(&w->stall_level), l->n,
+           (unsigned long long)(now - started_ns) / 1000);
     vs->assigned = true;
     vs->turns++;
     vs->last_turn_ns = now;
     for (int i = 0; i < l->n && !atomic_load(&stopping); i++)
-        add_pos(w, slot, l->t[i], l->tid[i], l->index[i], false);
+        if (!has_pos(w, l->tid[i], l->t[i]) && !add_pos(w, slot, l->t[i], l->tid[i], l->index[i], false) &&
+            atomic_load(&w->npos) >= max_pos)
+            break;
     atomic_store(&w->state, ARMED);
     arm_all(w);
 }
@@ -1140,7 +1217,11 @@ static void conclude(watch *w, uint64_t now)
     }
     if (atomic_load(&w->state) != DONE)
         return;
-    cost_ns += atomic_load(&w->stall_ns);
+    total_stall_ns += atomic_load(&w->stall_ns);
+    if (first_pause(vs))
+        first_cost_ns += atomic_load(&w->stall_ns);
+    else
+        cost_ns += atomic_load(&w->stall_ns);
     if (atomic_load(&w->stall_pos) < 0)
         return;
     vs->written = true;
@@ -1166,7 +1247,7 @@ static void conclude(watch *w, uint64_t now)
  * round, new threads added) or free the slot for another word. */
 static void service(watch *w, unsigned slot, const live *l, uint64_t now)
 {
-    if (!atomic_load(&w->gen))
+    if (!atomic_load(&w->gen) || atomic_load(&w->parked))
         return;
     int state = atomic_load(&w->state);
     if (state == STALLING)
@@ -1180,13 +1261,12 @@ static void service(watch *w, unsigned slot, const live *l, uint64_t now)
     bool keep = !vs->retired && !bad && !atomic_load(&stopping) &&
                 (nactive <= NSLOTS || (state != DONE && now - w->since_ns < TURN_NS));
     if (!keep) {
-        teardown(w);
+        park(w);
         return;
     }
     if (state == DONE)
         reset_round(w);
     atomic_store(&w->stall_level, stall_level_for(vs, now));
-    atomic_store(&w->stall_min_ns, stall_min_for(vs));
     atomic_store(&w->known_writers, vs->writers);
     /* Every thread's reads are watched again this tick. */
     int n = atomic_load(&w->npos);
@@ -1195,9 +1275,10 @@ static void service(watch *w, unsigned slot, const live *l, uint64_t now)
             atomic_store(&w->armed[i], 0);
             set_type(w, slot, i, CW_WP_ACCESS);
         }
-        /* Traps that never reach the handler: SIGTRAP is blocked in that thread. */
+        /* Traps that never reach the handler: SIGTRAP is blocked in that
+         * thread (checked every tenth tick: a read(2) per thread). */
         uint64_t accesses, writes;
-        if (pos_alive(w, i) && cw_wp_counts(w->fd[i], &accesses, &writes) &&
+        if (tick_count % 10 == 0 && pos_alive(w, i) && cw_wp_counts(w->fd[i], &accesses, &writes) &&
             accesses > atomic_load(&w->handled[i]) + 4ull) {
             atomic_store(&w->deaf[i], 1);
             cw_wp_disable(w->fd[i]);
@@ -1236,10 +1317,20 @@ static void *sampler_loop(void)
         if (atomic_load(&stopping) || !handler_is_ours())
             break;   /* exit, or the program installed its own SIGTRAP handler */
         uint64_t cpu0 = cpu_ns(), now = now_ns();
+        tick_count++;
         live l = { .n = 0 };
         cw_thread_for_each(live_visit, &l);
         if (now - last_rate_ns >= RATE_NS) {
-            measure_wake_periods(&l, now);
+            uint64_t switches = measure_wake_periods(&l, now);
+            /* The watchpoints' share of those switches (only while armed). */
+            int armed_slots = 0;
+            for (unsigned s = 0; s < NSLOTS; s++)
+                armed_slots += atomic_load(&watches[s].gen) != 0 && !atomic_load(&watches[s].parked);
+            if (!atomic_load(&suspended))
+            {
+                cost_ns += switches * (uint64_t)armed_slots * 2 * SWITCH_COST_NS;
+                switch_cost_ns += switches * (uint64_t)armed_slots * 2 * SWITCH_COST_NS;
+            }
             last_rate_ns = now;
         }
         /* Every thread blocked for good: the hang watcher must see no thread
@@ -1260,28 +1351,62 @@ static void *sampler_loop(void)
         }
         for (unsigned s = 0; s < NSLOTS; s++)
             service(&watches[s], s, &l, now);
-        if (l.n >= 2)
+        if (l.n >= 2 && !atomic_load(&suspended))
             for (unsigned s = 0; s < NSLOTS && !atomic_load(&stopping); s++) {
                 size_t v;
-                if (!atomic_load(&watches[s].gen) && choose_var(&v, s == NSLOTS - 1 && nactive > NSLOTS))
+                if (atomic_load(&watches[s].gen) && !atomic_load(&watches[s].parked))
+                    continue;
+                if (choose_var(&v, s == NSLOTS - 1 && nactive > NSLOTS))
                     setup(&watches[s], s, v, &l, now);
+                else
+                    teardown(&watches[s]);   /* nothing to watch there: no events kept */
             }
         uint64_t traps = atomic_load(&ntraps);
         cost_ns += cpu_ns() - cpu0 + (traps - counted_traps) * TRAP_COST_NS;
+        cpu_cost_ns += cpu_ns() - cpu0;
         counted_traps = traps;
         if (nactive == 0)
             break;
-        /* Over budget: wait until the run has paid for what was spent. */
+        /* Over budget: the watchpoints go off until the run has paid for
+         * what was spent. */
         now = now_ns();
         interval = TICK_NS;
         if (cost_ns > allowed_ns(now)) {
-            interval = (cost_ns - allowed_ns(now)) * (100 / BUDGET_PERCENT);
+            interval = (cost_ns - allowed_ns(now)) * 1000 / (budget_permille ? budget_permille : 1);
             interval = interval > 500 * MS ? 500 * MS : interval < TICK_NS ? TICK_NS : interval;
+            /* Disabled for a short break (reopening costs); closed for a
+             * long one: a thread with perf events, even disabled ones,
+             * still pays a little at each context switch. */
+            bool stalling = false;
+            for (unsigned s = 0; s < NSLOTS; s++)
+                stalling |= atomic_load(&watches[s].state) == STALLING;
+            if (!stalling) {
+                if (!atomic_exchange(&suspended, 1))
+                    debugf("race: over budget: watchpoints off for %llu ms\n", (unsigned long long)interval / MS);
+                for (unsigned s = 0; s < NSLOTS; s++)
+                    if (interval >= LONG_BREAK_NS)
+                        teardown(&watches[s]);
+                    else
+                        park(&watches[s]);
+            }
+        } else {
+            atomic_store(&suspended, 0);
         }
     }
     for (unsigned s = 0; s < NSLOTS; s++)
         teardown(&watches[s]);
     return NULL;
+}
+
+/* CONCWATCH_RACE_DEBUG: what the sampling cost, at exit. */
+static void debug_summary(void)
+{
+    debugf("race: %llu traps, pauses %llu us (first ones %llu us), charged %llu us (switches %llu, sampler cpu %llu) "
+           "in %llu us\n",
+           (unsigned long long)atomic_load(&ntraps), (unsigned long long)total_stall_ns / 1000,
+           (unsigned long long)first_cost_ns / 1000, (unsigned long long)cost_ns / 1000,
+           (unsigned long long)switch_cost_ns / 1000, (unsigned long long)cpu_cost_ns / 1000,
+           (unsigned long long)(now_ns() - start_ns) / 1000);
 }
 
 static void *sampler_main(void *arg)
@@ -1365,7 +1490,8 @@ static void after_fork_child(void)
     }
     vstate = NULL;
     memset(&vars, 0, sizeof vars);
-    cost_ns = counted_traps = 0;
+    cost_ns = first_cost_ns = counted_traps = 0;
+    atomic_store(&suspended, 0);
     atomic_store(&ntraps, 0);
     atomic_store(&stopping, 0);
     atomic_store(&started, 0);
@@ -1376,6 +1502,8 @@ static void stop_at_exit(void)
 {
     if (!atomic_load(&started))
         return;
+    if (debug && vstate)
+        debug_summary();
     atomic_store(&stopping, 1);
     for (unsigned s = 0; s < NSLOTS; s++) {
         watch *w = &watches[s];
@@ -1400,8 +1528,15 @@ void cw_race_sampler_start_once(cw_race_create_fn create)
      * synchronises them in ways a watchpoint cannot see.  TSan reports races itself. */
     if (dlsym(RTLD_DEFAULT, "Py_IsInitialized") || dlsym(RTLD_DEFAULT, "__tsan_init"))
         return;
+    started_ns = now_ns();
     env = getenv("CONCWATCH_RACE_DEBUG");
     debug = env && *env && strcmp(env, "0") != 0;
+    env = getenv("CONCWATCH_RACE_BUDGET");
+    if (env && *env) {
+        double percent = strtod(env, NULL);
+        if (percent >= 0 && percent <= 100)
+            budget_permille = (uint64_t)(percent * 10);
+    }
     env = getenv("CONCWATCH_RACE_STALL_MS");
     if (env && *env) {
         double ms = strtod(env, NULL);

@@ -2,38 +2,60 @@
  * Data races in unmodified binaries, found by sampling with hardware
  * watchpoints (DataCollider, OSDI 2010; Linux KCSAN) — issue 5.
  *
- * A thread of the shim (not of the program) puts the debug registers (four
- * on x86) on words of the program's global and static variables
- * (race_candidates.h), one perf breakpoint per program thread and word
- * (watchpoints.h), write-only at first.  When a thread's write traps, the
- * thread is held still inside the SIGTRAP handler, right after its write,
- * for a few milliseconds, while the same word is watched for reads and
- * writes on every other thread.  If another thread touches the word during
- * that pause, the two accesses were truly simultaneous: no lock can protect
- * both (the held thread would own it and the other would be blocked), and no
- * happens-before is possible (the held thread executes nothing after its
- * write: no unlock, post, signal or exit).  That is a `data-race` finding,
- * with both stacks (unwound from the signal contexts), naming the variable,
- * its size and defining line, and the locks each side held (the shim's
- * locksets: a lock common to both is taken as proof of the contrary and the
- * pair is dropped).  Not races: atomic instructions (LOCK-prefixed, XCHG,
- * seq_cst stores), variables of atomic or pthread types, and accesses made
- * inside the C library or the shim (the inside of pthread objects).
- * One finding per variable.
+ * What is watched: one scalar ("cell") at a time of the program's global and
+ * static variables (race_candidates.h), two at a time on x86: per watched
+ * thread and cell, an access watchpoint that traps and a counting write
+ * watchpoint that tells the trap a read from a write (watchpoints.h).  A
+ * thread of the shim (not of the program) arms them on every thread the shim
+ * knows (at most 32) and keeps them armed while there are no more
+ * candidates than registers, else rotates (variables written by two threads
+ * first, then never tried ones, least recently watched first).
  *
- * Which words are watched: every variable when there are no more words than
- * registers (then they stay armed all the time), else a rotation that
- * prefers words written by two threads, then words never tried.  Pausing is
- * what costs: a thread is held only at a word's first write, for words
- * written by two threads or more, and now and then for others; the pauses,
- * the sampler's own CPU and the traps are kept within a budget of about 5%
- * of the run time (after a 10 ms allowance), so a program is slowed by a few
- * percent at most.
+ * How a race is seen: a trap arrives in the accessing thread right after its
+ * access, before it runs another instruction.  At a write, the thread is
+ * held still inside the SIGTRAP handler for a few milliseconds (the pause)
+ * while every other thread's reads and writes of the cell trap.  If another
+ * thread touches the cell during the pause, the two accesses were truly
+ * simultaneous: no lock can protect both (the paused thread would own it and
+ * the other would be blocked) and no happens-before is possible (the paused
+ * thread executes nothing after its write: no unlock, post, signal or exit;
+ * nor does the other thread after its access, until its handler returns).
+ * The same holds for two threads whose traps are in flight at the same
+ * moment, so a read that traps waits a few microseconds for a writer
+ * trapping with it (two threads woken by one timer tick).  The pair becomes
+ * a `data-race` finding — the variable's name, size and defining line, both
+ * stacks (unwound from the signal contexts, "writes `x` (holding mutex M1)"),
+ * the locks each side held — written by the sampler thread while the paused
+ * thread waits, so that it exists even if the program ends right after.
+ * One finding per variable.  Not a race: accesses by atomic instructions
+ * (LOCK, XCHG, seq_cst stores; and a word any code accesses atomically is
+ * dropped, as are _Atomic/std::atomic and pthread types), accesses from
+ * inside the C library, loader or shim (the inside of pthread objects), and
+ * a pair whose locksets (the shim's) share a lock.
  *
- * Off when perf_event_open refuses breakpoints (one line on stderr says so),
- * with CONCWATCH_RACES=0, in CPython (the interpreter's variables are not the
- * program's) and in -fsanitize=thread builds (TSan reports races itself).
- * Knobs for tests: CONCWATCH_RACE_STALL_MS (pause, default 4).
+ * How long a pause lasts: 4 ms (CONCWATCH_RACE_STALL_MS), up to 50 ms while
+ * another watched thread has not had its chance yet: runnable but starved
+ * of CPU, asleep but waking every millisecond or so (a thread polling a
+ * flag), or inside one of these handlers; cut short when the other side
+ * comes.  When: at every write of a variable never paused on before or
+ * written by two threads, at a new writer's write, and now and then.
+ *
+ * What it costs, and the budget that bounds it: pauses, traps (~25 us each
+ * in a VM), the sampler's CPU, and the debug registers themselves (each
+ * context switch of a watched thread reloads them: ~1.5 us per watchpoint in
+ * a VM).  First pauses of variables may take 10% of the run time (after a
+ * 40 ms allowance), everything else 5% (CONCWATCH_RACE_BUDGET, after 20 ms);
+ * over budget, the watchpoints are closed until the run has paid for them.
+ * A thread's reads are watched only while they are rare (200 us apart);
+ * a hot writer that is not paused is left alone until the next tick.
+ *
+ * Off: with CONCWATCH_RACES=0; when perf_event_open refuses breakpoints (one
+ * line on stderr says so); in CPython (the interpreter's variables are not
+ * the program's) and in -fsanitize=thread builds (TSan reports races
+ * itself); while every thread of the program is blocked (the sampler thread
+ * leaves so that the hang watcher sees no thread running; the next
+ * pthread_create brings it back); in a fork child until it creates a thread;
+ * from exit() on.  CONCWATCH_RACE_DEBUG=1 prints its decisions on stderr.
  */
 #ifndef CW_RACE_SAMPLER_H
 #define CW_RACE_SAMPLER_H

@@ -60,6 +60,15 @@ int cw_wp_retarget(int fd, uintptr_t addr, unsigned len, cw_wp_type type, uint64
     return ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &a) == 0 ? 0 : -errno;
 }
 
+int cw_wp_retarget_counter(int fd, uintptr_t addr, unsigned len)
+{
+    struct perf_event_attr a;
+    fill_common(&a, addr, len, CW_WP_WRITE);
+    return ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &a) == 0 ? 0 : -errno;
+}
+
+int cw_wp_reset(int leader) { return ioctl(leader, PERF_EVENT_IOC_RESET, PERF_IOC_FLAG_GROUP) == 0 ? 0 : -errno; }
+
 int cw_wp_enable(int fd) { return ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) == 0 ? 0 : -errno; }
 int cw_wp_disable(int fd) { return ioctl(fd, PERF_EVENT_IOC_DISABLE, 0) == 0 ? 0 : -errno; }
 

@@ -48,6 +48,10 @@ int cw_wp_open_write_counter(pid_t tid, uintptr_t addr, unsigned len, int leader
 /* Changes a leader's type in place (no reopen; the cookie must be the one
  * it was opened with). */
 int cw_wp_retarget(int fd, uintptr_t addr, unsigned len, cw_wp_type type, uint64_t cookie);
+/* Moves a write counter to another word. */
+int cw_wp_retarget_counter(int fd, uintptr_t addr, unsigned len);
+/* Zeroes the counts of a leader and its group. */
+int cw_wp_reset(int leader);
 int cw_wp_enable(int fd);
 int cw_wp_disable(int fd);
 /* From the leader: how many accesses trapped and how many of them were
