@@ -21,8 +21,9 @@ REPS=${REPS:-5}          # native, concwatch, tsan
 VG_REPS=${VG_REPS:-3}    # helgrind, drd
 VG_TIMEOUT=${VG_TIMEOUT:-90}  # seconds per valgrind run before it counts as skipped
 
+RACE_EXE=$BUILD/samples/counter_race
 for f in "$CONCWATCH" "$BIN/uncontended_pairs" "$BIN/uncontended_pairs_tsan" \
-         "$BIN/edge_scaling" "$BIN/gen_corpus"; do
+         "$BIN/edge_scaling" "$BIN/gen_corpus" "$RACE_EXE" "${RACE_EXE}_tsan"; do
     if [ ! -x "$f" ]; then
         echo "run.sh: $f missing: build first (cmake --build $BUILD)" >&2
         exit 2
@@ -59,6 +60,14 @@ REAL_VG_MB=${REAL_VG_MB:-10}
 REAL_THREADS=4
 REAL_SKIP=""      # reason, when workload 5 cannot run
 
+# Data races (issue 5): samples/counter_race (one thread deposits, one
+# withdraws, no lock) at its default size and 10x longer: rounds, TSan rounds,
+# valgrind rounds (TSan and valgrind run fewer rounds; their time is scaled up).
+RACE_RUNS=(
+    "10000000  10000000 1000000"
+    "100000000 10000000 1000000"
+)
+
 EDGE_SIZES=${EDGE_SIZES:-"1000 100000 1000000"}
 EDGE_REPS=${EDGE_REPS:-3}
 
@@ -86,6 +95,8 @@ run_timed() {
 
 # Per "WORKLOAD.TOOL": the times and RSSes of its runs so far, and its status
 # ("ok", "exit_N" or "timeout"; after a failure the tool is not run again).
+# OK_RC: one more exit status that is not a failure (66 in the data-race
+# section, where the tools are expected to report).
 declare -A TIMES RSSES RUNST
 
 # rep NAME TOOL I CMD...: one timed run of CMD, appended to NAME.TOOL's results.
@@ -95,7 +106,7 @@ rep() {
     read -r t rss rc <<<"$(run_timed "$LOGS/$key.$i.log" "$@")"
     TIMES[$key]+=" $t"
     RSSES[$key]+=" $rss"
-    if [ "$rc" != 0 ]; then
+    if [ "$rc" != 0 ] && [ "$rc" != "${OK_RC:-0}" ]; then
         RUNST[$key]=exit_$rc
         [ "$rc" = 124 ] && RUNST[$key]=timeout
     fi
@@ -322,6 +333,69 @@ echo
 echo "median wall time; 'vs native' = median / native median; peak RSS = median of /usr/bin/time %M"
 echo "(for concwatch: the largest of launcher and program).  Logs: $LOGS"
 
+# ---- data races ----------------------------------------------------------------
+# found NAME TOOL PATTERN: "race reported in K/N runs" from NAME.TOOL's logs.
+found() {
+    local name=$1 tool=$2 pattern=$3 n=0 k=0 log
+    for log in "$LOGS/$name.$tool".*.log; do
+        [ -e "$log" ] || continue
+        n=$((n + 1))
+        grep -q -- "$pattern" "$log" && k=$((k + 1))
+    done
+    echo "race reported in $k/$n runs"
+}
+
+echo
+echo "## Data races: the counter race, sampled with hardware watchpoints"
+echo
+echo "samples/counter_race ROUNDS: one thread deposits 1, another withdraws 1, ROUNDS times each,"
+echo "no lock.  concwatch samples it with watchpoints (no recompile); concwatch-norace is the same"
+echo "run with the sampler off (CONCWATCH_RACES=0), so concwatch / concwatch-norace is what the"
+echo "sampling costs, report step included; shim-only is how much the sampling slows the program"
+echo "itself; tsan is the -fsanitize=thread build.  The lock-heavy program is ordered_pairs above"
+echo "(its concwatch and concwatch-norace rows: no finding, so no report step)."
+
+echo
+echo "| workload | tool | count | median | min-max (s) | vs native | peak RSS | note |"
+echo "|---|---|---|---|---|---|---|---|"
+OK_RC=66
+SHIM=$BUILD/bin/libconcwatch.so
+RACE_DIR=$LOGS/race_findings
+SHIM_ONLY_NOTE="the program's own run with sampling on: the shim preloaded without the launcher, whose report step (symbolizing the finding) is left out"
+declare -a RACE_NAMES=()
+for spec in "${RACE_RUNS[@]}"; do
+    read -r rounds tsan_rounds vg_rounds <<<"$spec"
+    name=counter_race_$rounds
+    RACE_NAMES+=("$name")
+    for ((i = 1; i <= REPS; i++)); do
+        rep "$name" native "$i" "$RACE_EXE" "$rounds"
+        rep "$name" concwatch "$i" "$CONCWATCH" -q "$RACE_EXE" "$rounds"
+        rep "$name" concwatch-norace "$i" env CONCWATCH_RACES=0 "$CONCWATCH" -q "$RACE_EXE" "$rounds"
+        rm -rf "$RACE_DIR" && mkdir -p "$RACE_DIR"
+        rep "$name" shim-only "$i" env LD_PRELOAD="$SHIM" CONCWATCH_REPORT_DIR="$RACE_DIR" "$RACE_EXE" "$rounds"
+        rep "$name" tsan "$i" env $TSAN_ENV "${RACE_EXE}_tsan" "$tsan_rounds"
+    done
+    rm -rf "$RACE_DIR"
+    show "$name" native "$rounds" "" "" 1
+    native=${MED[$name.native]}
+    show "$name" concwatch "$rounds" "$native" "$(found "$name" concwatch 'concwatch: data-race')" 1
+    show "$name" concwatch-norace "$rounds" "$native" "$NORACE_NOTE" 1
+    show "$name" shim-only "$rounds" "$native" "$SHIM_ONLY_NOTE" 1
+    scale=$(( rounds / tsan_rounds ))
+    note="$(found "$name" tsan 'ThreadSanitizer: data race')"
+    [ "$scale" != 1 ] && note="$note; measured at $tsan_rounds rounds, time x$scale"
+    show "$name" tsan "$rounds" "$native" "$note" "$scale"
+    if [ "$HAVE_VALGRIND" = 1 ]; then
+        scale=$(( rounds / vg_rounds ))
+        for ((i = 1; i <= VG_REPS; i++)); do
+            rep "$name" helgrind "$i" timeout "$VG_TIMEOUT" valgrind -q --tool=helgrind "$RACE_EXE" "$vg_rounds"
+        done
+        show "$name" helgrind "$rounds" "$native" \
+            "$(found "$name" helgrind 'Possible data race'); measured at $vg_rounds rounds, time x$scale" "$scale"
+    fi
+done
+OK_RC=0
+
 # ---- edge cost against graph size ----------------------------------------------
 # edge_measure TOOL N: run edge_scaling EDGE_REPS times; prints the medians
 # "new_ns known_ns rss_kb status".
@@ -449,6 +523,34 @@ if [ -n "${EDGE_COST[1000]:-}" ] && [ -n "${EDGE_COST[1000000]:-}" ]; then
 else
     echo "verdict: edge cost against graph size: NOT MEASURED"
 fi
+echo '```'
+echo
+echo "## Verdicts (issue 5: the sampling must not slow a program more than 1.5x)"
+echo
+echo '```'
+for w in "${RACE_NAMES[@]}"; do
+    if ok "$w.shim-only" "$w.native"; then
+        r=$(ratio "${MED[$w.shim-only]}" "${MED[$w.native]}")
+        judge "$w: the program under the shim with sampling on runs ${r}x native (median ${MED[$w.shim-only]} s vs ${MED[$w.native]} s; best runs: $(ratio "${MIN[$w.shim-only]}" "${MIN[$w.native]}")x; target <= 1.5x)" "$r" "<=" 1.5
+    else
+        echo "verdict: $w: program slowdown under sampling: NOT MEASURED"
+    fi
+done
+for w in "${RACE_NAMES[@]}" ordered_pairs many_threads zstd; do
+    if ok "$w.concwatch" "$w.concwatch-norace" "$w.native"; then
+        r=$(ratio "${MED[$w.concwatch]}" "${MED[$w.concwatch-norace]}")
+        judge "$w: race sampling costs ${r}x end to end (concwatch ${MED[$w.concwatch]} s vs CONCWATCH_RACES=0 ${MED[$w.concwatch-norace]} s; native ${MED[$w.native]} s, concwatch $(ratio "${MED[$w.concwatch]}" "${MED[$w.native]}")x native; target <= 1.5x)" "$r" "<=" 1.5
+    else
+        echo "verdict: $w: race sampling cost: NOT MEASURED"
+    fi
+done
+for w in "${RACE_NAMES[@]}"; do
+    for tool in tsan helgrind; do
+        if ok "$w.concwatch" "$w.$tool"; then
+            echo "verdict: $w: concwatch $(ratio "${MED[$w.$tool]}" "${MED[$w.concwatch]}")x faster than $tool (median ${MED[$w.concwatch]} s vs ${MED[$w.$tool]} s): info"
+        fi
+    done
+done
 echo '```'
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -28,6 +28,7 @@ static void *start_thread_wrapper(void *p)
         t->start_routine = (uintptr_t)start.fn;
         t->parent = start.parent;
         t->create_stack = start.stack;
+        cw_race_sampler_thread_started();
     }
     void *ret = start.fn(start.arg);
     t = cw_tls_self;

@@ -16,6 +16,7 @@ set(CW_TSAN_SAMPLES
   flag_two_locks                # data-race=1 (two different mutexes order nothing)
   counter_locked                # clean
   join_handoff                  # clean (pthread_join orders the hand-off)
+  semaphore_handoff             # clean (sem_post/sem_wait order the hand-off)
   abba                          # lock-order-inversion=1 (concwatch's, never TSan's too)
   aa_errorcheck_lock            # self-deadlock=1 (concwatch's)
   misuse_unlock_unowned         # misuse=1 (concwatch's; TSan's mutex report dropped)

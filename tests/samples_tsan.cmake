@@ -75,13 +75,13 @@ set_tests_properties(unit.report.tsan PROPERTIES
   LABELS "unit;report"
   ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1;UBSAN_OPTIONS=print_stacktrace=1")
 
-# counter_race's report must name the variable and, in both access stacks, the
-# function that touched it with file:line (its source states only the count).
+# counter_race's report must name the variable and, as the two accesses, the
+# deposit and the withdrawal (in either order) with file:line and their callers.
 if(TARGET concwatch AND counter_race IN_LIST _cw_tsan_samples)
   add_test(NAME sample.counter_race.tsan.names
     COMMAND $<TARGET_FILE:concwatch> -q -- $<TARGET_FILE:sample_counter_race_tsan>)
   set_tests_properties(sample.counter_race.tsan.names PROPERTIES
     LABELS "samples;tsan" TIMEOUT 90 ENVIRONMENT "${_cw_tsan_env}"
     PASS_REGULAR_EXPRESSION
-      "global 'hits'.*#0 record_hit [^ ]+counter_race\\.c:[0-9]+.*#1 web_worker [^ ]+counter_race\\.c:[0-9]+.*#0 record_hit [^ ]+counter_race\\.c:[0-9]+.*#1 web_worker [^ ]+counter_race\\.c:[0-9]+")
+      "global 'balance'.*(#0 deposit [^ ]+counter_race\\.c:[0-9]+.*#1 depositor [^ ]+counter_race\\.c:[0-9]+.*#0 withdraw [^ ]+counter_race\\.c:[0-9]+.*#1 withdrawer [^ ]+counter_race\\.c:[0-9]+|#0 withdraw [^ ]+counter_race\\.c:[0-9]+.*#1 withdrawer [^ ]+counter_race\\.c:[0-9]+.*#0 deposit [^ ]+counter_race\\.c:[0-9]+.*#1 depositor [^ ]+counter_race\\.c:[0-9]+)")
 endif()

@@ -1093,6 +1093,8 @@ static void setup(watch *w, unsigned slot, size_t v, const live *l, uint64_t now
             break;
     atomic_store(&w->state, ARMED);
     arm_all(w);
+    debugf("race: slot %u armed on %d threads, %llu us after start\n", slot, atomic_load(&w->npos),
+           (unsigned long long)(now_ns() - started_ns) / 1000);
 }
 
 /* ---- findings ----------------------------------------------------------- */
@@ -1515,6 +1517,16 @@ static void stop_at_exit(void)
             if (w->fd[i] >= 0)
                 cw_wp_disable(w->fd[i]);
     }
+}
+
+void cw_race_sampler_thread_started(void)
+{
+    /* The new thread gets its watchpoints within microseconds instead of at
+     * the next tick: a short-lived worker may be done by then.  Not while over
+     * budget (a program starting thousands of threads would keep the sampler
+     * busy). */
+    if (atomic_load(&started) && !atomic_load(&stopping) && !atomic_load(&suspended))
+        wake_sampler();
 }
 
 void cw_race_sampler_start_once(cw_race_create_fn create)

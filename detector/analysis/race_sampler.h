@@ -68,4 +68,7 @@ typedef int (*cw_race_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(
  * (again in a fork child that creates threads). */
 void cw_race_sampler_start_once(cw_race_create_fn create);
 
+/* Called by each new thread before it runs the program's code. */
+void cw_race_sampler_thread_started(void);
+
 #endif

@@ -17,6 +17,7 @@ typedef struct module_entry {
     char *path;
     Dwfl_Module *mod;        /* NULL: could not be opened; don't try again */
     GElf_Addr bias;          /* Dwfl address = ELF vaddr + bias (0 in practice) */
+    bool names_only;         /* the C runtime: function names, no file:line */
 } module_entry;
 
 struct cw_symbolizer {
@@ -79,6 +80,21 @@ static void open_module(cw_symbolizer *sym, module_entry *m)
     }
 }
 
+/* The C library and the dynamic loader: nearly every stack ends in them
+   (start_thread, clone3) or waits in them (futex).  Their names come from the
+   symbol table; their DWARF (libc6-dbg, compressed) would cost ~50 ms to load
+   for file:line pairs of glibc's build tree, not of the user's. */
+static bool is_c_runtime(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    static const char *const prefixes[] = { "libc.so.", "libpthread.so.", "ld-linux", "ld-musl" };
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(base, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
 static module_entry *find_module(cw_symbolizer *sym, const char *path)
 {
     for (size_t i = 0; i < sym->nmodules; i++)
@@ -86,6 +102,7 @@ static module_entry *find_module(cw_symbolizer *sym, const char *path)
             return &sym->modules[i];
     module_entry *m = cw_array_push(&sym->modules, &sym->nmodules, sizeof *m);
     m->path = cw_xstrdup(path);
+    m->names_only = is_c_runtime(path);
     open_module(sym, m);
     return m;
 }
@@ -162,6 +179,15 @@ static size_t locate(module_entry *m, uint64_t vaddr, bool is_return,
         addr--;                  /* the call instruction, not the one after it */
 
     location here = { NULL, NULL, 0 };
+    if (m->names_only) {
+        GElf_Off offset;
+        GElf_Sym elf_sym;
+        here.function = dwfl_module_addrinfo(m->mod, addr, &offset, &elf_sym, NULL, NULL, NULL);
+        if (!here.function)
+            return 0;
+        out[0] = here;
+        return 1;
+    }
     Dwfl_Line *src = dwfl_module_getsrc(m->mod, addr);
     if (src)
         here.file = dwfl_lineinfo(src, NULL, &here.line, NULL, NULL, NULL);
