@@ -48,6 +48,7 @@
 #define TICK_NS (10 * MS)
 #define TURN_NS (20 * MS)        /* a word's turn when there are more words than slots */
 #define RESTALL_NS (100 * MS)    /* first re-pause of a word only one thread writes */
+#define MULTI_WRITER_PAUSES 8    /* fruitless pauses of a word several threads write before they are spaced out */
 #define TRAP_COST_NS 25000ull    /* a trap and its signal, as measured in a VM */
 #define SWITCH_COST_NS 1500ull   /* per watchpoint, each time a watched thread gets a CPU (VM; measured 0.8 us
                                     for the debug register, 0.25 us for perf's bookkeeping, doubled for safety) */
@@ -448,14 +449,79 @@ static void wait_for_second(watch *w)
  * wakes up well within the maximum pause and has not woken since (a thread
  * polling a flag).  A thread blocked in a lock, condition or join is not
  * waited for: it moves only when another thread lets it. */
+/* The paused thread (the caller) holds this lock exclusively. */
+static bool held_exclusively_by_me(uintptr_t addr)
+{
+    const cw_thread *me = cw_tls_self;
+    if (!me)
+        return false;
+    uint32_t n = me->nheld < CW_MAX_HELD ? me->nheld : CW_MAX_HELD;
+    for (uint32_t i = 0; i < n; i++) {
+        const cw_held_lock *h = &me->held[i];
+        if (h->addr == addr && !h->read &&
+            (h->kind == CW_KIND_MUTEX || h->kind == CW_KIND_SPINLOCK || h->kind == CW_KIND_RWLOCK))
+            return true;
+    }
+    return false;
+}
+
+/* Every other watched thread is stuck behind the paused one: it waits, with
+ * no timeout, for a lock the paused thread holds, or joins the paused thread
+ * or a thread stuck so.  None can return from its call, let alone touch the
+ * word, before the pause ends, so waiting longer only stalls the program (a
+ * thread paused inside a critical section that everyone else queues for). */
+static bool others_wait_for_me(const watch *w, const int *idx, int k, int n_others)
+{
+    const cw_thread *me = cw_tls_self;
+    if (!me || k == 0 || k < n_others)
+        return false;   /* a thread not tracked could still come */
+    bool stuck[TRACKED] = { false };
+    int nstuck = 0, alive = 0;
+    for (int j = 0; j < k; j++)
+        if (!pos_alive(w, idx[j]))
+            stuck[j] = true, nstuck++;
+        else
+            alive++;
+    if (alive == 0)
+        return false;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int j = 0; j < k; j++) {
+            const cw_thread *t = w->thr[idx[j]];
+            if (stuck[j] || !t)
+                continue;
+            uintptr_t addr = atomic_load(&t->wait.addr);
+            uint32_t kind = atomic_load(&t->wait.kind);
+            if (!addr || (kind & CW_WAIT_TIMED))
+                continue;
+            bool behind = false;
+            if ((kind & 0xffu) == CW_KIND_THREAD) {
+                if (addr == (uintptr_t)me->self)
+                    behind = true;
+                for (int i = 0; i < k && !behind; i++)
+                    behind = stuck[i] && w->thr[idx[i]] && addr == (uintptr_t)w->thr[idx[i]]->self;
+            } else {
+                behind = held_exclusively_by_me(addr);
+            }
+            if (behind)
+                stuck[j] = true, nstuck++, changed = true;
+        }
+    }
+    return nstuck == k;
+}
+
 static void pause_for_others(watch *w, unsigned pos, uint64_t t0)
 {
     int idx[TRACKED];
     uint64_t run0[TRACKED], slices0[TRACKED];
-    int k = 0, n = atomic_load(&w->npos);
-    for (int i = 0; i < n && k < TRACKED; i++)
-        if (i != (int)pos && pos_alive(w, i) && task_sched(w->tid[i], &run0[k], &slices0[k]))
+    int k = 0, n_others = 0, n = atomic_load(&w->npos);
+    for (int i = 0; i < n; i++) {
+        if (i == (int)pos || !pos_alive(w, i))
+            continue;
+        n_others++;
+        if (k < TRACKED && task_sched(w->tid[i], &run0[k], &slices0[k]))
             idx[k++] = i;
+    }
     for (;;) {
         struct timespec ts = { 0, 100 * 1000 };
         nanosleep(&ts, NULL);
@@ -464,6 +530,11 @@ static void pause_for_others(watch *w, unsigned pos, uint64_t t0)
         uint64_t elapsed = now_ns() - t0;
         if (elapsed >= STALL_MAX_NS)
             return;
+        if (atomic_load(&w->npos) == n && others_wait_for_me(w, idx, k, n_others)) {
+            if (debug)
+                snprintf(w->why, sizeof w->why, " every other thread waits for a lock the paused one holds");
+            return;
+        }
         if (elapsed < stall_len_ns)
             continue;
         bool waiting = false;
@@ -977,8 +1048,17 @@ static int stall_level_for(const var_state *vs, uint64_t now)
                    ? STALL_ANY : STALL_NEVER;
     if (cost_ns + stall_len_ns > allowed_ns(now))
         return STALL_NEVER;
-    if (__builtin_popcountll(vs->writers) >= 2 || vs->stalls == 0)
+    if (vs->stalls == 0)
         return STALL_ANY;
+    if (__builtin_popcountll(vs->writers) >= 2) {
+        /* Written by several threads and still no pair after a few pauses:
+         * most likely always under one lock, where each pause stalls every
+         * thread queued for it.  Spaced out from then on (20 ms, 40 ms, ...). */
+        if (vs->stalls < MULTI_WRITER_PAUSES)
+            return STALL_ANY;
+        uint32_t shift = vs->stalls - MULTI_WRITER_PAUSES < 5 ? vs->stalls - MULTI_WRITER_PAUSES : 5;
+        return now - vs->last_stall_ns >= (TURN_NS << shift) ? STALL_ANY : STALL_NEW_WRITER;
+    }
     uint32_t shift = vs->stalls - 1 < 5 ? vs->stalls - 1 : 5;
     return now - vs->last_stall_ns >= (RESTALL_NS << shift) ? STALL_ANY : STALL_NEW_WRITER;
 }

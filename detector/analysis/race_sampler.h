@@ -37,8 +37,12 @@
  * another watched thread has not had its chance yet: runnable but starved
  * of CPU, asleep but waking every millisecond or so (a thread polling a
  * flag), or inside one of these handlers; cut short when the other side
- * comes.  When: at every write of a variable never paused on before or
- * written by two threads, at a new writer's write, and now and then.
+ * comes, and ended as soon as every other watched thread is stuck behind
+ * the paused one (waiting with no timeout for a lock it holds, or joining
+ * it): none of them can come.  When: at every write of a variable never
+ * paused on before or written by two threads (spaced out after 8 fruitless
+ * pauses: such a word is most likely always written under one lock), at a
+ * new writer's write, and now and then.
  *
  * What it costs, and the budget that bounds it: pauses, traps (~25 us each
  * in a VM), the sampler's CPU, and the debug registers themselves (each
