@@ -2,11 +2,12 @@
 # bench/run.sh [BUILD_DIR]: time every workload natively, under concwatch -q, as its
 # -fsanitize=thread build, under helgrind and drd, and print a markdown table of
 # median wall time, spread (min-max), ratio to native and peak RSS; then the cost
-# of a new lock-order edge at 1k, 100k and 1M locks, and one verdict line per
-# target of issue 6.  Workload 5 (a real program, zstd -T4) is built from its
+# of a new lock-order edge at 1k, 100k and 1M locks; the data-race sampler on
+# samples/counter_race (with shim-only, TSan and helgrind rows); and one verdict
+# line per target of issues 6 and 5.  Workload 5 (a real program, zstd -T4) is built from its
 # Debian source package into BUILD_DIR/bench/real/ on first use (see setup_real).
 # BUILD_DIR (default: build) must have been built: cmake --build BUILD_DIR.
-# The whole run takes about 6 minutes on a 2-core machine (+1-2 the first time:
+# The whole run takes about 11 minutes on a 2-core machine (+1-2 the first time:
 # fetching and building zstd twice).
 set -u
 
