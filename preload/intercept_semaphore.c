@@ -6,10 +6,23 @@
  * Every blocking wait first tries without waiting so that the watcher only
  * ever sees threads that really sleep.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <semaphore.h>
 
 #include "interceptor.h"
+
+/* gcc 12's ThreadSanitizer runtime has no sem_clockwait interceptor: a
+ * clockwait that blocks goes from here straight to glibc, TSan never learns
+ * that the post it consumed happened before it, and reports the data handed
+ * over as a race.  We tell TSan, as its own sem_wait interceptor would
+ * (harmless when a newer runtime intercepts it too: acquiring twice). */
+static void (*tsan_acquire)(void *);
+
+void cw_semaphores_init(void)
+{
+    tsan_acquire = (void (*)(void *))dlsym(RTLD_DEFAULT, "__tsan_acquire");
+}
 
 int sem_init(sem_t *s, int pshared, unsigned value)
 {
@@ -45,13 +58,19 @@ static int sem_take(sem_t *s, int variant, clockid_t clock, const struct timespe
     (variant == SEM_WAIT        ? REAL(sem_wait)(s)                        \
      : variant == SEM_TIMEDWAIT ? REAL(sem_timedwait)(s, abstime)          \
                                 : REAL(sem_clockwait)(s, clock, abstime))
-    if (!t)
-        return REAL_WAIT();
+    if (!t) {
+        int rc = REAL_WAIT();
+        if (rc == 0 && variant == SEM_CLOCKWAIT && tsan_acquire)
+            tsan_acquire(s);
+        return rc;
+    }
     int rc = REAL(sem_trywait)(s);
     if (rc != 0 && errno == EAGAIN) {
         cw_wait_begin(t, s, CW_KIND_SEMAPHORE, variant != SEM_WAIT, pc);
         rc = REAL_WAIT();
         cw_wait_end(t);
+        if (rc == 0 && variant == SEM_CLOCKWAIT && tsan_acquire)
+            tsan_acquire(s);
     }
 #undef REAL_WAIT
     int saved = errno;

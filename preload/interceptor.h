@@ -57,6 +57,9 @@ static inline cw_thread *cw_enter_from(uintptr_t pc)
 
 #define CW_CALLER_PC() ((uintptr_t)__builtin_return_address(0))
 
+/* Looks up what the semaphore interceptors need from other runtimes (TSan). */
+void cw_semaphores_init(void);
+
 /* The hang watcher reads this: the thread sits in an intercepted wait on addr. */
 void cw_watcher_start_once(void);
 

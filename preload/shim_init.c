@@ -87,6 +87,7 @@ __attribute__((constructor(101))) static void cw_shim_init(void)
     cw_record_writer_init();
     cw_stack_capture_init();
     cw_events_init();
+    cw_semaphores_init();
     cw_trywait_is_acquire = dlsym(RTLD_DEFAULT, "Py_IsInitialized") != NULL;
     if (cw_trywait_is_acquire)
         cw_python_init();

@@ -2,18 +2,21 @@
 // semaphores: correct.
 //
 // A producer fills the global `mailbox` with no lock and posts `full`; the
-// consumer waits on `full`, reads the mailbox, and posts `empty`, which the
-// producer waits on before it writes again.  Each sem_post happens-before the
-// sem_wait it releases, so every write of the mailbox is ordered before the
-// reads of it and those reads before the next write: the two threads never
-// touch it at the same time.  There is no race and the consumer sees every
-// message, in order.
+// consumer waits on `full` (with sem_clockwait and a generous deadline, as a
+// consumer that must not wait forever would), reads the mailbox, and posts
+// `empty`, which the producer waits on before it writes again.  Each sem_post
+// happens-before the wait it releases, timed or not, so every write of the
+// mailbox is ordered before the reads of it and those reads before the next
+// write: the two threads never touch it at the same time.  There is no race
+// and the consumer sees every message, in order.
 //
 // concwatch-expect: clean
 
+#define _GNU_SOURCE /* sem_clockwait */
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
+#include <time.h>
 
 #define MESSAGES 50000L
 
@@ -36,11 +39,21 @@ static void *producer(void *arg)
     return NULL;
 }
 
+/* Waits for the next message; gives up after a minute (never, in this program). */
+static int wait_for_message(void)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += 60;
+    return sem_clockwait(&full, CLOCK_MONOTONIC, &deadline);
+}
+
 static void *consumer(void *arg)
 {
     long *out_of_order = arg;
     for (long i = 1; i <= MESSAGES; i++) {
-        sem_wait(&full);
+        if (wait_for_message() != 0)
+            return NULL;
         if (mailbox.seq != i)
             ++*out_of_order;
         received_sum += mailbox.value;

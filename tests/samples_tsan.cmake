@@ -47,10 +47,15 @@ if(TARGET concwatch)
 endif()
 
 # The clean samples, by TSan alone: the expectation is not concwatch's opinion.
+# Except where TSan alone is wrong and concwatch corrects it: gcc 12's libtsan
+# does not intercept sem_clockwait, so without the shim it misses that a
+# clockwait is ordered after the post it consumed and reports semaphore_handoff's
+# mailbox as a race (measured: every run).
+set(_cw_tsan_alone_wrong semaphore_handoff)
 set(_cw_tsan_clean)
 foreach(name IN LISTS _cw_tsan_samples)
   file(STRINGS ${CMAKE_SOURCE_DIR}/samples/${name}.c _expect REGEX "^// concwatch-expect: clean")
-  if(_expect)
+  if(_expect AND NOT name IN_LIST _cw_tsan_alone_wrong)
     list(APPEND _cw_tsan_clean $<TARGET_FILE:sample_${name}_tsan>)
   endif()
 endforeach()

@@ -899,17 +899,50 @@ static bool any_stack_frames(const cw_finding *f)
     return false;
 }
 
-/* Returns true if a finding was appended. */
-static bool convert(const report *r, long pid, cw_finding_list *out)
+/* The named global a race report is about, or NULL (heap, stack, unnamed). */
+static char *race_global(const report *r)
+{
+    for (size_t i = 0; i < r->nsections; i++)
+        if (r->sections[i].kind == SEC_LOCATION) {
+            location loc;
+            parse_location(r->sections[i].header, &loc);
+            char *name = loc.name && !loc.heap ? cw_xstrdup(loc.name) : NULL;
+            location_clear(&loc);
+            return name;
+        }
+    return NULL;
+}
+
+static bool listed(char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Returns true if a finding was appended.  `globals`: the variables this log
+ * already has a race finding for.  TSan reports each racing pair of accesses
+ * once, so a struct's fields (or two lines updating one counter) give several
+ * reports; like the watchpoint sampler, concwatch reports one race per
+ * variable: the first. */
+static bool convert(const report *r, long pid, cw_finding_list *out, char ***globals, size_t *nglobals)
 {
     if (is_lock_report(r->description))
         return false;
     bool race = is_race(r->description);
+    char *global = race ? race_global(r) : NULL;
+    if (global && listed(*globals, *nglobals, global)) {
+        free(global);
+        return false;
+    }
     for (size_t i = 0; i < r->nsections; i++) {
         const section *s = &r->sections[i];
         bool decisive = s->kind == SEC_ACCESS || s->kind == SEC_TOP || (!race && s->kind == SEC_THREAD);
-        if (decisive && made_by_shim(s))
+        if (decisive && made_by_shim(s)) {
+            free(global);
             return false;
+        }
     }
     cw_finding f = { .pid = pid };
     if (race)
@@ -919,11 +952,14 @@ static bool convert(const report *r, long pid, cw_finding_list *out)
     if (r->truncated) {
         if (!any_stack_frames(&f)) {
             cw_finding_clear(&f);
+            free(global);
             return false;
         }
         add_note(&f, cw_xstrdup(CW_TRUNCATED_NOTE));
     }
     *(cw_finding *)cw_array_push(&out->items, &out->n, sizeof f) = f;
+    if (global)
+        *(char **)cw_array_push(globals, nglobals, sizeof(char *)) = global;
     return true;
 }
 
@@ -969,6 +1005,8 @@ size_t cw_parse_tsan_log(const char *buf, size_t len, long pid, cw_finding_list 
     }
 
     size_t appended = 0;
+    char **globals = NULL;
+    size_t nglobals = 0;
     for (size_t i = 0; i < nlines;) {
         if (strcmp(lines[i], SEPARATOR) == 0 && i + 1 < nlines && starts_with(lines[i + 1], WARNING_PREFIX)) {
             size_t start = i + 1, end = start + 1;
@@ -976,7 +1014,7 @@ size_t cw_parse_tsan_log(const char *buf, size_t len, long pid, cw_finding_list 
                 end++;
             report r;
             split_report(lines + start, end - start, end == nlines, &r);
-            appended += convert(&r, pid, out);
+            appended += convert(&r, pid, out, &globals, &nglobals);
             report_clear(&r);
             i = end < nlines ? end + 1 : end;
             continue;
@@ -984,6 +1022,9 @@ size_t cw_parse_tsan_log(const char *buf, size_t len, long pid, cw_finding_list 
         pass_through(passthrough, lines[i]);
         i++;
     }
+    for (size_t i = 0; i < nglobals; i++)
+        free(globals[i]);
+    free(globals);
     free(lines);
     free(text);
     return appended;

@@ -22,7 +22,10 @@
  *                        mutexes TSan lists become the finding's locks, and
  *                        the roles name the held ones that are global objects
  *                        ("holding M7 (control_lock)", from the module's
- *                        symbol table).
+ *                        symbol table).  One finding per named global
+ *                        variable and process (TSan reports each racing
+ *                        pair of lines or fields; the first is kept), as
+ *                        the watchpoint sampler does.
  *   lock-order-inversion, any mutex misuse
  *                     -> dropped: concwatch's shim reports those itself (the
  *                        launcher also turns them off in TSan), so a TSan

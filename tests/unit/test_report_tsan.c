@@ -503,10 +503,37 @@ static void test_directory(void)
     CHECK(cw_read_tsan_reports("/nonexistent/cw", &l, NULL) == -1);
 }
 
+/* Two reports on one global (TSan reports each racing pair of lines once):
+   one finding per variable, as the watchpoint sampler gives; a report on
+   another variable is still its own finding. */
+static void test_one_finding_per_global(void)
+{
+    char *twice = NULL, *other = NULL;
+    CHECK(asprintf(&twice, "%s%s", COUNTER_RACE, COUNTER_RACE) > 0);
+    cw_finding_list l = { 0 };
+    CHECK(parse(twice, &l) == 1 && l.n == 1);
+    cw_finding_list_free(&l);
+
+    CHECK(asprintf(&other, "%s%s%s", COUNTER_RACE, FLAG_TWO_LOCKS, COUNTER_RACE) > 0);
+    cw_finding_list m = { 0 };
+    CHECK(parse(other, &m) == 2 && m.n == 2);
+    if (m.n == 2)
+        CHECK(has(m.items[0].message, "'hits'") && has(m.items[1].message, "'shutdown_requested'"));
+    cw_finding_list_free(&m);
+
+    /* Separate logs (processes) keep their own. */
+    cw_finding_list n = { 0 };
+    CHECK(parse(COUNTER_RACE, &n) == 1 && parse(COUNTER_RACE, &n) == 1 && n.n == 2);
+    cw_finding_list_free(&n);
+    free(twice);
+    free(other);
+}
+
 int main(void)
 {
     test_counter_race();
     test_mutexes_sleep_threads();
+    test_one_finding_per_global();
     test_heap_default_format();
     test_mutex_names();
     test_lock_reports_dropped();
