@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#define MESSAGES 50000L
+#define MESSAGES 10000L
 
 static struct {
     long seq;

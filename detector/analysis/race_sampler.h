@@ -46,7 +46,7 @@
  *
  * What it costs, and the budget that bounds it: pauses, traps (~25 us each
  * in a VM), the sampler's CPU, and the debug registers themselves (each
- * context switch of a watched thread reloads them: ~1.5 us per watchpoint in
+ * context switch of a watched thread reloads them: ~6 us per watchpoint in
  * a VM).  First pauses of variables may take 10% of the run time (after a
  * 40 ms allowance), everything else 5% (CONCWATCH_RACE_BUDGET, after 20 ms);
  * over budget, the watchpoints are closed until the run has paid for them.
