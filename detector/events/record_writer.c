@@ -16,6 +16,7 @@
 
 #include "spin_lock.h"
 #include "../stacks/python_stacks.h"
+#include "../stacks/stack_capture.h"
 #include "../report/record_format.h"
 
 #define RECORD_CAP (1u << 20)
@@ -120,11 +121,15 @@ static void put_frame(cw_record *r, uintptr_t pc, int exact)
     put_raw(r, line, (size_t)n);
 }
 
-/* The shim's own frames (interceptors, thread wrapper) mean nothing to the user. */
+/* The tool's own frames (interceptors, thread wrapper, and the unwinder when
+ * a signal interrupted a capture) mean nothing to the user. */
 static int in_shim(uintptr_t pc)
 {
     Dl_info info;
-    return shim_base && dladdr((void *)pc, &info) && info.dli_fbase == shim_base;
+    if (!dladdr((void *)pc, &info))
+        return 0;
+    const void *unwinder = cw_stack_capture_library_base();
+    return (shim_base && info.dli_fbase == shim_base) || (unwinder && info.dli_fbase == unwinder);
 }
 
 static void put_frames(cw_record *r, const uintptr_t *pcs, size_t n, int first_is_exact)
