@@ -9,6 +9,37 @@
 
 #include "interceptor.h"
 
+typedef struct wait_context {
+    cw_thread *t;
+    pthread_mutex_t *m;
+    uintptr_t pc;
+} wait_context;
+
+/* The wait is a cancellation point.  Cancelled in it, the thread has the
+ * mutex again (glibc takes it before running the cleanup handlers), as after
+ * a normal return, and leaves the shim so that the program's own cleanup
+ * handlers (which usually unlock it) are recorded. */
+static void cond_wait_cancelled(void *arg)
+{
+    wait_context *w = arg;
+    cw_wait_end(w->t);
+    cw_acquired(w->t, (uintptr_t)w->m, CW_KIND_MUTEX, false, CW_ACQ_BLOCKING, w->pc);
+    cw_leave(w->t);
+}
+
+/* Apart, so that no variable of the caller lives across the cleanup's setjmp. */
+__attribute__((noinline)) static int cancellable_wait(wait_context *ctx, pthread_cond_t *c, clockid_t clock,
+                                                      const struct timespec *abstime, int variant)
+{
+    int rc;
+    pthread_cleanup_push(cond_wait_cancelled, ctx);
+    rc = variant == 0   ? REAL(pthread_cond_wait)(c, ctx->m)
+         : variant == 1 ? REAL(pthread_cond_timedwait)(c, ctx->m, abstime)
+                        : REAL(pthread_cond_clockwait)(c, ctx->m, clock, abstime);
+    pthread_cleanup_pop(0);
+    return rc;
+}
+
 static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
                      const struct timespec *abstime, int variant, uintptr_t pc)
 {
@@ -22,7 +53,8 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
         return REAL_WAIT();
     cw_released(t, (uintptr_t)m);
     cw_wait_begin(t, c, CW_KIND_CONDVAR, variant != 0, pc);
-    rc = REAL_WAIT();
+    wait_context ctx = { t, m, pc };
+    rc = cancellable_wait(&ctx, c, clock, abstime, variant);
     cw_wait_end(t);
 #undef REAL_WAIT
     int saved = errno;

@@ -8,6 +8,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <semaphore.h>
 
 #include "interceptor.h"
@@ -51,6 +52,20 @@ int sem_destroy(sem_t *s)
 
 enum { SEM_WAIT, SEM_TIMEDWAIT, SEM_CLOCKWAIT };
 
+/* The waits are cancellation points (see cw_wait_cancelled); apart, so that
+ * no variable of the caller lives across the cleanup's setjmp. */
+__attribute__((noinline)) static int cancellable_wait(cw_thread *t, sem_t *s, int variant, clockid_t clock,
+                                                      const struct timespec *abstime)
+{
+    int rc;
+    pthread_cleanup_push(cw_wait_cancelled, t);
+    rc = variant == SEM_WAIT        ? REAL(sem_wait)(s)
+         : variant == SEM_TIMEDWAIT ? REAL(sem_timedwait)(s, abstime)
+                                    : REAL(sem_clockwait)(s, clock, abstime);
+    pthread_cleanup_pop(0);
+    return rc;
+}
+
 static int sem_take(sem_t *s, int variant, clockid_t clock, const struct timespec *abstime, uintptr_t pc)
 {
     cw_thread *t = cw_enter();
@@ -67,7 +82,7 @@ static int sem_take(sem_t *s, int variant, clockid_t clock, const struct timespe
     int rc = REAL(sem_trywait)(s);
     if (rc != 0 && errno == EAGAIN) {
         cw_wait_begin(t, s, CW_KIND_SEMAPHORE, variant != SEM_WAIT, pc);
-        rc = REAL_WAIT();
+        rc = cancellable_wait(t, s, variant, clock, abstime);
         cw_wait_end(t);
         if (rc == 0 && variant == SEM_CLOCKWAIT && tsan_acquire)
             tsan_acquire(s);

@@ -19,6 +19,21 @@ typedef struct thread_start {
     cw_stack_id stack;
 } thread_start;
 
+/* Runs when the thread is cancelled (or calls pthread_exit, already checked
+ * there): the start routine never returns to the wrapper.  The interceptors
+ * that are cancellation points have left the shim by now (their own cleanup);
+ * a cancellation inside the shim anywhere else is not recorded. */
+static void thread_unwound(void *arg)
+{
+    (void)arg;
+    cw_thread *t = cw_tls_self;
+    if (!t || t->depth)
+        return;
+    t->depth++;
+    cw_thread_exiting(t, 0, true);
+    t->depth--;
+}
+
 static void *start_thread_wrapper(void *p)
 {
     thread_start start = *(thread_start *)p;
@@ -30,11 +45,14 @@ static void *start_thread_wrapper(void *p)
         t->create_stack = start.stack;
         cw_race_sampler_thread_started();
     }
-    void *ret = start.fn(start.arg);
+    void *ret;
+    pthread_cleanup_push(thread_unwound, NULL);
+    ret = start.fn(start.arg);
+    pthread_cleanup_pop(0);
     t = cw_tls_self;
     if (t && !t->depth) {
         t->depth++;
-        cw_thread_exiting(t, 0);
+        cw_thread_exiting(t, 0, false);
         t->depth--;
     }
     return ret;
@@ -61,13 +79,24 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
     return rc;
 }
 
+/* A cancellation point (see cw_wait_cancelled); apart, so that no variable
+ * of the caller lives across the cleanup's setjmp. */
+__attribute__((noinline)) static int cancellable_join(cw_thread *t, pthread_t thread, void **ret)
+{
+    int rc;
+    pthread_cleanup_push(cw_wait_cancelled, t);
+    rc = REAL(pthread_join)(thread, ret);
+    pthread_cleanup_pop(0);
+    return rc;
+}
+
 int pthread_join(pthread_t thread, void **ret)
 {
     cw_thread *t = cw_enter();
     if (!t)
         return REAL(pthread_join)(thread, ret);
     cw_wait_begin(t, (void *)thread, CW_KIND_THREAD, false, CW_CALLER_PC());
-    int rc = REAL(pthread_join)(thread, ret);
+    int rc = cancellable_join(t, thread, ret);
     cw_wait_end(t);
     cw_leave(t);
     return rc;
@@ -77,7 +106,7 @@ void pthread_exit(void *ret)
 {
     cw_thread *t = cw_enter();
     if (t) {
-        cw_thread_exiting(t, CW_CALLER_PC());
+        cw_thread_exiting(t, CW_CALLER_PC(), false);
         cw_leave(t);
     }
     REAL(pthread_exit)(ret);

@@ -92,4 +92,13 @@ static inline void cw_wait_end(cw_thread *t)
     atomic_store_explicit(&t->wait.addr, 0, memory_order_release);
 }
 
+/* For waits that are cancellation points (pthread_cleanup_push around the
+ * real call): cancelled there, the thread leaves the wait and the shim, so
+ * that the program's cleanup handlers are recorded like any other calls. */
+static inline void cw_wait_cancelled(void *thread)
+{
+    cw_wait_end(thread);
+    cw_leave(thread);
+}
+
 #endif

@@ -298,7 +298,7 @@ void cw_unlock_misuse(cw_thread *t, uintptr_t addr, cw_lock_kind kind, pid_t own
     cw_record_end(&r);
 }
 
-void cw_thread_exiting(cw_thread *t, uintptr_t pc)
+void cw_thread_exiting(cw_thread *t, uintptr_t pc, bool cancelled)
 {
     drop_stale_holds(t);
     for (uint32_t i = 0; i < t->nheld; i++) {
@@ -308,8 +308,8 @@ void cw_thread_exiting(cw_thread *t, uintptr_t pc)
         char self[16];
         cw_thread_label(t->index, self, sizeof self);
         cw_record r;
-        if (cw_record_begin(&r, "misuse", "%s exits while holding %s M1", self,
-                            cw_lock_kind_name(h->kind)) != 0)
+        if (cw_record_begin(&r, "misuse", "%s %s while holding %s M1", self,
+                            cancelled ? "is cancelled" : "exits", cw_lock_kind_name(h->kind)) != 0)
             continue;
         record_lock(&r, "M1", h->kind, describe_lock(h->addr, h->stack));
         cw_record_stack(&r, self, h->stack, "locked M1 here");
@@ -318,7 +318,8 @@ void cw_thread_exiting(cw_thread *t, uintptr_t pc)
         } else if (t->create_stack) {
             char parent[16];
             cw_thread_label(t->parent, parent, sizeof parent);
-            cw_record_stack(&r, parent, t->create_stack, "%s, which returned holding M1, was created here", self);
+            cw_record_stack(&r, parent, t->create_stack, "%s, which %s holding M1, was created here", self,
+                            cancelled ? "was cancelled (pthread_cancel)" : "returned");
         }
         cw_record_end(&r);
     }

@@ -88,8 +88,9 @@ void cw_self_deadlock(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hang
 void cw_unlock_misuse(cw_thread *t, uintptr_t addr, cw_lock_kind kind, pid_t owner_tid, uintptr_t pc);
 
 /* The thread is ending (not the main thread's exit): locks still held are
- * misuse.  pc: where it called pthread_exit, or 0 when its start routine returned. */
-void cw_thread_exiting(cw_thread *t, uintptr_t pc);
+ * misuse.  pc: where it called pthread_exit, or 0 when its start routine
+ * returned or it was cancelled.  Once per thread: later calls find nothing held. */
+void cw_thread_exiting(cw_thread *t, uintptr_t pc, bool cancelled);
 
 /* Semaphores used as locks. */
 void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_t pc);
