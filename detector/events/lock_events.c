@@ -117,7 +117,16 @@ static bool edge_cached(cw_thread *t, uint64_t from, uint64_t to, uint64_t ctx)
 
 static void report_cycle(const cw_cycle *cycle);
 
-static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, cw_stack_id to_stack)
+/* A found cycle waits here, out of graph_lock, while the closing edge's stack
+ * is taken again: the site cache keeps one stack per call site, whose
+ * callers may be another path's (transfer() called from pay() and from
+ * refund() in one thread).  Capturing under graph_lock could wait on the
+ * loader's lock held by a thread spinning for graph_lock. */
+static cw_spin_lock report_lock;
+static cw_cycle pending;   /* under report_lock */
+
+static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, cw_stack_id to_stack,
+                     uintptr_t pc)
 {
     const cw_held_lock *h = &t->held[from_i];
     cw_edge_attrs attrs = {
@@ -129,14 +138,30 @@ static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, c
             attrs.gates[attrs.ngates++] = t->held[i].node;
 
     static cw_cycle cycle;   /* big; only used under graph_lock */
+    bool later = false;
     cw_spin_lock_acquire(&graph_lock);
-    if (order && cw_lock_order_add_edge(order, h->node, to, &attrs, &cycle) == CW_EDGE_CYCLE)
-        report_cycle(&cycle);
+    if (order && cw_lock_order_add_edge(order, h->node, to, &attrs, &cycle) == CW_EDGE_CYCLE) {
+        later = pc && cw_spin_lock_try(&report_lock);
+        if (later)
+            pending = cycle;
+        else
+            report_cycle(&cycle);   /* another report is being written: as recorded */
+    }
     cw_spin_lock_release(&graph_lock);
+    if (!later)
+        return;
+    cw_stack_id fresh = cw_capture_stack(pc);
+    for (size_t i = 0; fresh && i < pending.n; i++)
+        if (pending.edges[i].from == h->node && pending.edges[i].to == to) {
+            pending.edges[i].first.to_stack = fresh;
+            pending.edges[i].first.from_stack = cw_stack_reroot(pending.edges[i].first.from_stack, fresh);
+        }
+    report_cycle(&pending);
+    cw_spin_lock_release(&report_lock);
 }
 
 static void add_order_edges(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read,
-                            cw_stack_id to_stack)
+                            cw_stack_id to_stack, uintptr_t pc)
 {
     if (cw_held_index(t, addr) >= 0)
         return;   /* re-entry of a lock already held (recursive): it does not wait */
@@ -154,7 +179,7 @@ static void add_order_edges(cw_thread *t, uintptr_t addr, cw_lock_kind kind, boo
         if (!t->held[i].node || t->held[i].node == to)
             continue;
         if (!edge_cached(t, t->held[i].node, to, ctx))
-            add_edge(t, i, to, read, to_stack);
+            add_edge(t, i, to, read, to_stack, pc);
     }
 }
 
@@ -162,12 +187,15 @@ static void add_order_edges(cw_thread *t, uintptr_t addr, cw_lock_kind kind, boo
  * before may now involve different locks at the same addresses. */
 _Atomic uint64_t cw_retire_epoch;
 
-void cw_acquired_nested(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read, cw_stack_id stack)
+void cw_acquired_nested(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read, cw_stack_id stack,
+                        uintptr_t pc)
 {
     /* The same locks nested the same way as before (the common case: a loop
      * taking a pair of locks) need nothing more: skip node lookups and the
      * edge caches altogether. */
-    uint64_t digest = mix(addr * 2 + read);
+    /* The lock being taken is mixed apart from the held ones: holding a while
+     * taking b must not look like holding b while taking a (ABBA in one thread). */
+    uint64_t digest = mix((addr * 2 + read) ^ 0x5bd1e9955bd1e995ull);
     for (uint32_t i = 0; i < t->nheld; i++)
         digest += mix((t->held[i].addr * 2 + t->held[i].read) ^ ((uint64_t)t->held[i].epoch << 48));
     uint64_t epoch = atomic_load_explicit(&cw_retire_epoch, memory_order_acquire);
@@ -175,7 +203,7 @@ void cw_acquired_nested(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool re
     if (seen->digest == digest && seen->epoch == epoch)
         return;
     int saved = errno;   /* the slow path may make system calls */
-    add_order_edges(t, addr, kind, read, stack);
+    add_order_edges(t, addr, kind, read, stack, pc);
     errno = saved;
     seen->digest = digest;
     seen->epoch = epoch;
@@ -331,7 +359,7 @@ void cw_thread_exiting(cw_thread *t, uintptr_t pc, bool cancelled)
 static void report_cycle(const cw_cycle *found)
 {
     /* Start the story with the thread that came first (lowest T number). */
-    static cw_cycle rotated;   /* under graph_lock */
+    static cw_cycle rotated;   /* under graph_lock or report_lock (report_lock is taken under graph_lock) */
     size_t start = 0;
     for (size_t i = 1; i < found->n; i++)
         if (found->edges[i].first.thread < found->edges[start].first.thread)
@@ -437,7 +465,7 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
     if (mode == CW_ACQ_TRY && cw_trywait_is_acquire && !nonblocking)
         mode = CW_ACQ_BLOCKING;
     if (t->nheld > 0 && mode != CW_ACQ_TRY)
-        add_order_edges(t, addr, CW_KIND_SEMAPHORE, false, stack);
+        add_order_edges(t, addr, CW_KIND_SEMAPHORE, false, stack, cw_trywait_is_acquire ? 0 : pc);
     if (t->nheld < CW_MAX_HELD)
         t->held[t->nheld++] = (cw_held_lock){
             .addr = addr, .stack = stack, .kind = CW_KIND_SEMAPHORE,

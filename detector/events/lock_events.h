@@ -45,8 +45,11 @@ static inline void cw_held_remove(cw_thread *t, int i)
     t->nheld--;
 }
 
-/* Lock-order edges from every lock the thread holds to addr (out of line: rare). */
-void cw_acquired_nested(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read, cw_stack_id stack);
+/* Lock-order edges from every lock the thread holds to addr (out of line:
+ * rare).  pc: the interceptor's caller, to capture a full stack when an edge
+ * closes a cycle (0: none, e.g. Python, whose stacks are the interpreter's). */
+void cw_acquired_nested(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read, cw_stack_id stack,
+                        uintptr_t pc);
 
 /* The thread got the lock.  Inline: this and cw_released are the hot path,
  * and taking a lock while holding none costs a site-cache probe and a push. */
@@ -55,7 +58,7 @@ static inline void cw_acquired(cw_thread *t, uintptr_t addr, cw_lock_kind kind, 
 {
     cw_stack_id stack = cw_thread_site_stack(t, pc);
     if (t->nheld > 0 && mode != CW_ACQ_TRY)
-        cw_acquired_nested(t, addr, kind, read, stack);
+        cw_acquired_nested(t, addr, kind, read, stack, pc);
     if (t->nheld < CW_MAX_HELD)
         t->held[t->nheld++] = (cw_held_lock){
             .addr = addr, .stack = stack, .kind = (uint8_t)kind, .read = read,

@@ -12,6 +12,7 @@
 
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 typedef struct cw_spin_lock {
     atomic_int taken;
@@ -28,6 +29,13 @@ static inline void cw_spin_lock_acquire(cw_spin_lock *l)
         else
             __builtin_ia32_pause();
     }
+}
+
+/* Takes it only if free: for waits that must never spin. */
+static inline bool cw_spin_lock_try(cw_spin_lock *l)
+{
+    return !atomic_load_explicit(&l->taken, memory_order_relaxed) &&
+           !atomic_exchange_explicit(&l->taken, 1, memory_order_acquire);
 }
 
 static inline void cw_spin_lock_release(cw_spin_lock *l)

@@ -81,3 +81,41 @@ cw_stack_id cw_capture_stack(uintptr_t caller_pc)
     int n = cw_capture_pcs(caller_pc, pcs, CW_MAX_FRAMES);
     return cw_stack_depot_put(pcs, (size_t)n);
 }
+
+/* The start of the function containing pc, from the unwind tables (libgcc:
+ * every x86-64 function has an FDE); NULL when unknown. */
+struct dwarf_eh_bases {
+    void *tbase, *dbase, *func;
+};
+extern const void *_Unwind_Find_FDE(void *pc, struct dwarf_eh_bases *bases);
+
+static uintptr_t function_of(uintptr_t return_address)
+{
+    struct dwarf_eh_bases bases = { 0 };
+    if (!return_address || !_Unwind_Find_FDE((void *)(return_address - 1), &bases))
+        return 0;
+    return (uintptr_t)bases.func;
+}
+
+cw_stack_id cw_stack_reroot(cw_stack_id earlier, cw_stack_id now)
+{
+    size_t ne = 0, nn = 0;
+    const uintptr_t *e = cw_stack_depot_get(earlier, &ne);
+    const uintptr_t *f = cw_stack_depot_get(now, &nn);
+    if (!e || !f || ne == 0)
+        return earlier;
+    uintptr_t fn = function_of(e[0]);
+    if (!fn)
+        return earlier;
+    for (size_t k = 0; k < nn; k++) {
+        if (function_of(f[k]) != fn)
+            continue;
+        uintptr_t pcs[CW_MAX_FRAMES];
+        size_t n = 0;
+        pcs[n++] = e[0];
+        for (size_t i = k + 1; i < nn && n < CW_MAX_FRAMES; i++)
+            pcs[n++] = f[i];
+        return cw_stack_depot_put(pcs, n);
+    }
+    return earlier;
+}
