@@ -17,6 +17,12 @@
 
 #include "interceptor.h"
 
+/* EOWNERDEAD (a robust mutex whose owner died) also hands the mutex over. */
+static inline bool acquired(int rc)
+{
+    return rc == 0 || __builtin_expect(rc == EOWNERDEAD, 0);
+}
+
 static inline int mutex_type(const pthread_mutex_t *m)
 {
     return m->__data.__kind & 3;   /* glibc's PTHREAD_MUTEX_KIND_MASK_NP */
@@ -43,8 +49,12 @@ int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
     if (!t)
         return rc;
     int saved = errno;
-    if (rc == 0)
+    int robust = PTHREAD_MUTEX_STALLED;
+    if (rc == 0) {
         cw_lock_created(t, (uintptr_t)m, CW_KIND_MUTEX, CW_CALLER_PC());
+        if (attr && pthread_mutexattr_getrobust(attr, &robust) == 0 && robust == PTHREAD_MUTEX_ROBUST)
+            cw_lock_robust((uintptr_t)m);
+    }
     errno = saved;
     cw_leave(t);
     return rc;
@@ -72,7 +82,7 @@ int pthread_mutex_lock(pthread_mutex_t *m)
     cw_wait_mark(t, m, CW_KIND_MUTEX, false, pc);
     int rc = REAL(pthread_mutex_lock)(m);
     cw_wait_end(t);
-    if (rc == 0)
+    if (acquired(rc))
         cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_BLOCKING, pc);
     cw_leave(t);
     return rc;
@@ -84,7 +94,7 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
     if (!t)
         return REAL(pthread_mutex_trylock)(m);
     int rc = REAL(pthread_mutex_trylock)(m);
-    if (rc == 0)
+    if (acquired(rc))
         cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_TRY, CW_CALLER_PC());
     cw_leave(t);
     return rc;
@@ -106,7 +116,7 @@ static int timed_lock(pthread_mutex_t *m, clockid_t clock, const struct timespec
         cw_wait_end(t);
     }
     int saved = errno;
-    if (rc == 0)
+    if (acquired(rc))
         cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_TIMED, pc);
     errno = saved;
     cw_leave(t);

@@ -231,7 +231,8 @@ void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t 
     if (!slot)
         return;
     retire_node(slot);
-    atomic_store(&slot->kind, kind);
+    atomic_store(&slot->kind, (uint16_t)kind);
+    atomic_store(&slot->flags, 0);
     atomic_store(&slot->create_stack, cw_thread_site_stack(t, pc));
 }
 
@@ -326,6 +327,19 @@ void cw_unlock_misuse(cw_thread *t, uintptr_t addr, cw_lock_kind kind, pid_t own
     cw_record_end(&r);
 }
 
+void cw_lock_robust(uintptr_t addr)
+{
+    cw_lock_slot *slot = cw_lock_table_get(addr);
+    if (slot)
+        atomic_fetch_or(&slot->flags, CW_LOCK_ROBUST);
+}
+
+static bool is_robust(uintptr_t addr)
+{
+    cw_lock_slot *slot = cw_lock_table_find(addr);
+    return slot && (atomic_load(&slot->flags) & CW_LOCK_ROBUST);
+}
+
 void cw_thread_exiting(cw_thread *t, uintptr_t pc, bool cancelled)
 {
     drop_stale_holds(t);
@@ -333,6 +347,8 @@ void cw_thread_exiting(cw_thread *t, uintptr_t pc, bool cancelled)
         const cw_held_lock *h = &t->held[i];
         if (h->kind == CW_KIND_SEMAPHORE)
             continue;   /* another thread may legitimately post it */
+        if (h->kind == CW_KIND_MUTEX && is_robust(h->addr))
+            continue;   /* made for owners that end holding it */
         char self[16];
         cw_thread_label(t->index, self, sizeof self);
         cw_record r;

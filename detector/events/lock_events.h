@@ -79,6 +79,8 @@ static inline void cw_released(cw_thread *t, uintptr_t addr)
 
 /* A new lock lives at addr from now on (init). */
 void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t pc);
+/* The mutex just created at addr is robust: ending while holding it is how it is meant to be used. */
+void cw_lock_robust(uintptr_t addr);
 /* The lock at addr is gone (destroy); `held` when it was still locked: misuse. */
 void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool held, uintptr_t pc);
 

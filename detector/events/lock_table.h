@@ -27,13 +27,18 @@ typedef struct cw_lock_slot {
     _Atomic uintptr_t addr;
     _Atomic uint64_t node;             /* lock-order graph node of the current lock, 0 = none yet */
     _Atomic cw_stack_id create_stack;  /* where initialised; 0 for static initialisers */
-    _Atomic uint32_t kind;
+    _Atomic uint16_t kind;
+    _Atomic uint16_t flags;            /* CW_LOCK_* below */
     /* Semaphores used as locks: who took it last, and how often it was released. */
     _Atomic uint32_t sem_value0;       /* initial value + 1 (0 = unknown) */
     _Atomic uint32_t sem_taker;        /* thread index + 1 of the last taker, 0 = none */
     _Atomic cw_stack_id sem_take_stack;
     _Atomic uint32_t sem_epoch;        /* bumped by every post */
 } cw_lock_slot;
+
+/* A robust mutex: its owner may end while holding it, by design (the next
+ * locker is told, EOWNERDEAD). */
+#define CW_LOCK_ROBUST 1u
 
 /* The slot for addr, inserting it if needed; NULL when the table is full. */
 cw_lock_slot *cw_lock_table_get(uintptr_t addr);
