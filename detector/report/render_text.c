@@ -144,13 +144,21 @@ static bool is_python_stdlib(const char *file)
     return strstr(file, "/lib/python") != NULL && strstr(file, "site-packages") == NULL;
 }
 
+/* Code inlined from the system's headers is runtime too: std::mutex::lock()
+ * is __gthread_mutex_lock() in /usr/include/.../gthr-default.h, inlined into
+ * the user's function. */
+static bool is_system_header(const char *file)
+{
+    return strncmp(file, "/usr/include/", 13) == 0 || strncmp(file, "/usr/lib/gcc/", 13) == 0;
+}
+
 static bool is_user_frame(const cw_frame *fr)
 {
     if (!fr->file || fr->line <= 0)
         return false;
     if (fr->is_python)
         return !is_python_stdlib(fr->file);
-    return !cw_is_runtime_module(fr->module);
+    return !cw_is_runtime_module(fr->module) && !is_system_header(fr->file);
 }
 
 static const cw_frame *first_frame_where(const cw_finding *f, bool (*pred)(const cw_frame *))
