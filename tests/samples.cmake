@@ -61,10 +61,14 @@ endforeach()
 
 if(TARGET concwatch)
   foreach(name IN LISTS _cw_samples)
+    set(_src ${CMAKE_SOURCE_DIR}/samples/${name}.c)
+    if(EXISTS ${CMAKE_SOURCE_DIR}/samples/${name}.cpp)
+      set(_src ${CMAKE_SOURCE_DIR}/samples/${name}.cpp)
+    endif()
     add_test(NAME sample.${name}
       COMMAND ${Python3_EXECUTABLE} ${_cw_check}
         --concwatch $<TARGET_FILE:concwatch>
-        --source ${CMAKE_SOURCE_DIR}/samples/${name}.c
+        --source ${_src}
         --timeout 60
         -- $<TARGET_FILE:sample_${name}>)
     # The harness's own deadline (60 s) reports a hang clearly; CTest's is a backstop.

@@ -725,3 +725,16 @@ size_t cw_lock_order_edge_count(const cw_lock_order *lo)
 {
     return lo ? lo->nedges : 0;
 }
+
+bool cw_lock_order_set_first_stacks(cw_lock_order *lo, cw_node from, cw_node to, uint32_t from_stack,
+                                    uint32_t to_stack)
+{
+    if (lo == NULL || from == to)
+        return false;
+    uint32_t ei = table_find(lo, from, to, edge_hash(from, to));
+    if (ei == NIL)
+        return false;
+    lo->edge[ei].first.from_stack = from_stack;
+    lo->edge[ei].first.to_stack = to_stack;
+    return true;
+}

@@ -123,4 +123,9 @@ cw_edge_result cw_lock_order_add_edge(cw_lock_order *lo, cw_node from, cw_node t
 size_t cw_lock_order_node_count(const cw_lock_order *lo);
 size_t cw_lock_order_edge_count(const cw_lock_order *lo);
 
+/* Replaces the stacks of the edge's first occurrence (a better capture of
+ * the same acquisition); false when there is no such edge. */
+bool cw_lock_order_set_first_stacks(cw_lock_order *lo, cw_node from, cw_node to, uint32_t from_stack,
+                                    uint32_t to_stack);
+
 #endif

@@ -102,20 +102,32 @@ cw_stack_id cw_stack_reroot(cw_stack_id earlier, cw_stack_id now)
     size_t ne = 0, nn = 0;
     const uintptr_t *e = cw_stack_depot_get(earlier, &ne);
     const uintptr_t *f = cw_stack_depot_get(now, &nn);
-    if (!e || !f || ne == 0)
+    if (!e || !f || ne == 0 || nn == 0)
         return earlier;
-    uintptr_t fn = function_of(e[0]);
-    if (!fn)
-        return earlier;
-    for (size_t k = 0; k < nn; k++) {
-        if (function_of(f[k]) != fn)
+    uintptr_t fn_now[CW_MAX_FRAMES];
+    if (nn > CW_MAX_FRAMES)
+        nn = CW_MAX_FRAMES;
+    for (size_t k = 0; k < nn; k++)
+        fn_now[k] = function_of(f[k]);
+    /* The invocation both acquisitions happened in: the innermost function of
+     * `earlier` that `now` is in at another call site.  At the same call site
+     * it may be a helper called twice (std::mutex::lock for each lock_guard),
+     * not one invocation. */
+    for (size_t j = 0; j < ne; j++) {
+        uintptr_t fn = function_of(e[j]);
+        if (!fn)
             continue;
-        uintptr_t pcs[CW_MAX_FRAMES];
-        size_t n = 0;
-        pcs[n++] = e[0];
-        for (size_t i = k + 1; i < nn && n < CW_MAX_FRAMES; i++)
-            pcs[n++] = f[i];
-        return cw_stack_depot_put(pcs, n);
+        for (size_t k = 0; k < nn; k++) {
+            if (fn_now[k] != fn || f[k] == e[j])
+                continue;
+            uintptr_t pcs[CW_MAX_FRAMES];
+            size_t n = 0;
+            for (size_t i = 0; i <= j && n < CW_MAX_FRAMES; i++)
+                pcs[n++] = e[i];
+            for (size_t i = k + 1; i < nn && n < CW_MAX_FRAMES; i++)
+                pcs[n++] = f[i];
+            return cw_stack_depot_put(pcs, n);
+        }
     }
     return earlier;
 }

@@ -28,11 +28,12 @@ cw_stack_id cw_capture_stack(uintptr_t caller_pc);
 /* Raw capture into pcs[max] with the same skipping rule; returns the count. */
 int cw_capture_pcs(uintptr_t caller_pc, uintptr_t *pcs, int max);
 
-/* `earlier`'s first frame, under the callers that frame's function has in
- * `now` (a stack captured later in the same thread, in the same invocation
- * of that function, or one it called): for a lock taken earlier in a
- * function that is still running, whose cached site stack may carry another
- * path's callers.  `earlier` unchanged when its function is not in `now`. */
+/* For a lock taken earlier by a function that is still running (`now` is a
+ * stack captured later in the same thread, inside that invocation): the
+ * frames of `earlier` down to that function, under the callers it has in
+ * `now`.  `earlier` is a cached call-site stack whose callers may be another
+ * path's.  The function is the innermost frame of `earlier` that `now` shows
+ * at a different call site; `earlier` unchanged when there is none. */
 cw_stack_id cw_stack_reroot(cw_stack_id earlier, cw_stack_id now);
 
 #endif
