@@ -14,7 +14,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "spin_lock.h"
 #include "../stacks/python_stacks.h"
 #include "../stacks/stack_capture.h"
 #include "../report/record_format.h"
@@ -23,9 +22,6 @@
 
 static char report_dir[PATH_MAX];
 static char exe_path[PATH_MAX];
-static int out_fd = -1;
-static pid_t out_pid;
-static cw_spin_lock open_lock;
 static void *shim_base;
 
 void cw_record_writer_init(void)
@@ -40,21 +36,18 @@ void cw_record_writer_init(void)
         shim_base = info.dli_fbase;
 }
 
-/* The findings file of this process; reopened after fork (new pid). */
-static int output_fd(void)
+/* The findings file of this process, opened for each finding and closed
+ * after it: a descriptor kept open could be closed by the program (daemons
+ * close every fd at start) and its number reused for one of the program's
+ * own files, which the next finding would then be written into.  Findings
+ * are rare; the open is no cost.  stderr when there is no report directory. */
+static int open_output(void)
 {
     if (!report_dir[0])
         return 2;
-    pid_t pid = getpid();
-    cw_spin_lock_acquire(&open_lock);
-    if (out_fd < 0 || out_pid != pid) {
-        char path[PATH_MAX + 64];
-        snprintf(path, sizeof path, "%s/%s%d", report_dir, CW_FINDINGS_PREFIX, (int)pid);
-        out_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        out_pid = pid;
-    }
-    int fd = out_fd;
-    cw_spin_lock_release(&open_lock);
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s%d", report_dir, CW_FINDINGS_PREFIX, (int)getpid());
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     return fd >= 0 ? fd : 2;
 }
 
@@ -208,7 +201,7 @@ void cw_record_end(cw_record *r)
     if (!r->buf)
         return;
     put_raw(r, "end\n", 4);
-    int fd = output_fd();
+    int fd = open_output();
     const char *p = r->buf;
     size_t left = r->len;
     while (left > 0) {
@@ -218,6 +211,8 @@ void cw_record_end(cw_record *r)
         p += w;
         left -= (size_t)w;
     }
+    if (fd != 2)
+        close(fd);
     munmap(r->buf, r->cap);
     r->buf = NULL;
     errno = r->saved_errno;
