@@ -27,14 +27,16 @@ static void save_state_badly(void)
 {
     pthread_mutex_lock(&state_lock);
     pthread_mutex_unlock(&state_lock);
-    pthread_mutex_unlock(&state_lock); /* @before BUG: unlocked twice */
+    /* BUG: unlocked twice */
+    pthread_mutex_unlock(&state_lock); /* @before */
 }
 
 static void reload_state_badly(void)
 {
     pthread_mutex_lock(&state_lock);
     pthread_mutex_unlock(&state_lock);
-    pthread_mutex_unlock(&state_lock); /* @after BUG: unlocked twice */
+    /* BUG: unlocked twice */
+    pthread_mutex_unlock(&state_lock); /* @after */
 }
 
 int main(void)
