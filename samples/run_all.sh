@@ -6,7 +6,7 @@ concwatch="$build/bin/concwatch"
 [ -x "$concwatch" ] || { echo "run_all.sh: no $concwatch; build first" >&2; exit 2; }
 pass=0 fail=0
 json=$(mktemp) && trap 'rm -f "$json"' EXIT
-for src in samples/*.c samples/*.py; do
+for src in samples/*.c samples/*.cpp samples/*.py; do
     [ -e "$src" ] || continue
     name=$(basename "$src"); name=${name%.*}
     case "$src" in
