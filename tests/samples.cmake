@@ -41,6 +41,8 @@ set(CW_PY_SAMPLES
   py_queue_lost_sentinel           # deadlock=1 (hangs natively)
   py_abba_hang_join_timeout        # deadlock=1 (hangs natively; main joins with a timeout)
   py_abba_trylock                  # clean (the reverse side only tries: blocking=False)
+  py_abba_same_thread              # lock-order-inversion=1 (both orders in one thread)
+  py_cond_timeout                  # clean (Condition/Queue/Event waits that time out)
 )
 # Python samples that hang forever when run natively (like CW_SAMPLES_HANG_NATIVELY).
 set(CW_PY_SAMPLES_HANG_NATIVELY

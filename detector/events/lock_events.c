@@ -145,14 +145,29 @@ static cw_cycle pending;   /* under report_lock */
  * new edge therefore gets a capture of its own, within a time budget
  * (a capture costs 10-150 us; a program making millions of edges keeps the
  * cached stacks): 5 ms, then 2% of the run time. */
+/* In place of an interceptor's pc: the acquire is a CPython Lock's, made
+ * with the GIL held, so the Python stack can be read now. */
+#define PYTHON_NOW ((uintptr_t)1)
+
+static cw_stack_id capture_now(uintptr_t pc)
+{
+    return pc == PYTHON_NOW ? cw_python_stack_capture() : cw_capture_stack(pc);
+}
+
+/* The held lock's stack re-rooted on the fresh one (native stacks only). */
+static cw_stack_id reroot(cw_stack_id held, cw_stack_id fresh, uintptr_t pc)
+{
+    return pc == PYTHON_NOW ? held : cw_stack_reroot(held, fresh);
+}
+
 static void recapture_edge(const cw_held_lock *h, uint64_t to, uintptr_t pc)
 {
     uint64_t t0 = mono_ns();
     if (atomic_load(&exact_spent_ns) > EXACT_ALLOWANCE_NS + (t0 - events_start_ns) / 100 * EXACT_PERCENT)
         return;
-    cw_stack_id fresh = cw_capture_stack(pc);
+    cw_stack_id fresh = capture_now(pc);
     if (fresh) {
-        cw_stack_id from_stack = cw_stack_reroot(h->stack, fresh);
+        cw_stack_id from_stack = reroot(h->stack, fresh, pc);
         cw_spin_lock_acquire(&graph_lock);
         if (order)
             cw_lock_order_set_first_stacks(order, h->node, to, from_stack, fresh);
@@ -170,7 +185,7 @@ static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, c
         .from_read = h->read, .to_read = to_read,
     };
     for (uint32_t i = 0; i < t->nheld && attrs.ngates < CW_MAX_GATES; i++)
-        if (i != from_i && t->held[i].node != h->node && t->held[i].node != to)
+        if (i != from_i && t->held[i].node != h->node && t->held[i].node != to && !t->held[i].not_gate)
             attrs.gates[attrs.ngates++] = t->held[i].node;
 
     static cw_cycle cycle;   /* big; only used under graph_lock */
@@ -191,19 +206,27 @@ static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, c
         recapture_edge(h, to, pc);
     if (!later)
         return;
-    cw_stack_id fresh = cw_capture_stack(pc);
+    cw_stack_id fresh = capture_now(pc);
     for (size_t i = 0; fresh && i < pending.n; i++)
         if (pending.edges[i].from == h->node && pending.edges[i].to == to) {
             pending.edges[i].first.to_stack = fresh;
-            pending.edges[i].first.from_stack = cw_stack_reroot(pending.edges[i].first.from_stack, fresh);
+            pending.edges[i].first.from_stack = reroot(pending.edges[i].first.from_stack, fresh, pc);
         }
     report_cycle(&pending);
     cw_spin_lock_release(&report_lock);
 }
 
+static bool is_signal(uintptr_t addr)
+{
+    cw_lock_slot *slot = cw_lock_table_find(addr);
+    return slot && (atomic_load(&slot->flags) & CW_LOCK_SIGNAL);
+}
+
 static void add_order_edges(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read,
                             cw_stack_id to_stack, uintptr_t pc)
 {
+    if (kind == CW_KIND_SEMAPHORE && is_signal(addr))
+        return;
     if (cw_held_index(t, addr) >= 0)
         return;   /* re-entry of a lock already held (recursive): it does not wait */
     drop_stale_holds(t);
@@ -218,6 +241,8 @@ static void add_order_edges(cw_thread *t, uintptr_t addr, cw_lock_kind kind, boo
     uint64_t ctx = held_context(t) + read;
     for (uint32_t i = 0; i < t->nheld; i++) {
         if (!t->held[i].node || t->held[i].node == to)
+            continue;
+        if (t->held[i].kind == CW_KIND_SEMAPHORE && is_signal(t->held[i].addr))
             continue;
         if (!edge_cached(t, t->held[i].node, to, ctx))
             add_edge(t, i, to, read, to_stack, pc);
@@ -476,10 +501,11 @@ static void report_cycle(const cw_cycle *found)
 
 /* In CPython the native frames are the interpreter's own: where a Python
  * lock is made or taken, the Python stack is what the user can act on. */
-static cw_stack_id semaphore_site(cw_thread *t, uintptr_t pc, bool *nonblocking)
+static cw_stack_id semaphore_site(cw_thread *t, uintptr_t pc, bool *nonblocking, bool *lifetime)
 {
     *nonblocking = false;
-    cw_stack_id py = cw_trywait_is_acquire ? cw_python_site_stack(t, nonblocking) : 0;
+    *lifetime = false;
+    cw_stack_id py = cw_trywait_is_acquire ? cw_python_site_stack(t, nonblocking, lifetime) : 0;
     return py ? py : cw_thread_site_stack(t, pc);
 }
 
@@ -489,9 +515,9 @@ void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_
     cw_lock_slot *slot = cw_lock_table_get(addr);
     if (!slot)
         return;
-    bool unused;
+    bool unused, unused_lifetime;
     if (cw_trywait_is_acquire)
-        atomic_store(&slot->create_stack, semaphore_site(t, pc, &unused));
+        atomic_store(&slot->create_stack, semaphore_site(t, pc, &unused, &unused_lifetime));
     atomic_store(&slot->sem_value0, value + 1);
     atomic_store(&slot->sem_taker, 0);
     atomic_fetch_add(&slot->sem_epoch, 1);
@@ -512,8 +538,9 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
         return;
     /* A blocking take in CPython runs without the GIL; its site was noted
      * by the trywait that failed just before, while the GIL was held. */
-    bool nonblocking = false;
-    cw_stack_id stack = mode != CW_ACQ_TRY && t->py_pending ? t->py_pending : semaphore_site(t, pc, &nonblocking);
+    bool nonblocking = false, lifetime = false;
+    bool pending_site = mode != CW_ACQ_TRY && t->py_pending;
+    cw_stack_id stack = pending_site ? t->py_pending : semaphore_site(t, pc, &nonblocking, &lifetime);
     t->py_pending = 0;
     atomic_store(&slot->sem_taker, t->index + 1);
     atomic_store(&slot->sem_take_stack, stack);
@@ -522,11 +549,14 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
     if (mode == CW_ACQ_TRY && cw_trywait_is_acquire && !nonblocking)
         mode = CW_ACQ_BLOCKING;
     if (t->nheld > 0 && mode != CW_ACQ_TRY)
-        add_order_edges(t, addr, CW_KIND_SEMAPHORE, false, stack, cw_trywait_is_acquire ? 0 : pc);
+        add_order_edges(t, addr, CW_KIND_SEMAPHORE, false, stack,
+                        !cw_trywait_is_acquire                          ? pc
+                        : !pending_site && (stack & CW_PYTHON_STACK_BIT) ? PYTHON_NOW   /* the GIL is held */
+                                                                         : 0);
     if (t->nheld < CW_MAX_HELD)
         t->held[t->nheld++] = (cw_held_lock){
             .addr = addr, .stack = stack, .kind = CW_KIND_SEMAPHORE,
-            .epoch = atomic_load(&slot->sem_epoch),
+            .epoch = atomic_load(&slot->sem_epoch), .not_gate = lifetime,
         };
 }
 
@@ -545,6 +575,13 @@ void cw_semaphore_posted(cw_thread *t, uintptr_t addr)
 void cw_semaphore_busy(cw_thread *t, uintptr_t addr)
 {
     bool nonblocking;
-    if (cw_trywait_is_acquire && binary_semaphore(addr))
-        t->py_pending = cw_python_site_stack(t, &nonblocking);
+    cw_lock_slot *slot = cw_trywait_is_acquire ? binary_semaphore(addr) : NULL;
+    if (!slot)
+        return;
+    t->py_pending = cw_python_site_stack(t, &nonblocking, NULL);
+    /* Its holder is about to wait on it: a signal (Condition.wait's waiter),
+     * or a Lock taken twice, which the hang watcher will tell. */
+    int i = cw_held_index(t, addr);
+    if (i >= 0 && held_is_current(&t->held[i]))
+        atomic_fetch_or(&slot->flags, CW_LOCK_SIGNAL);
 }

@@ -39,6 +39,10 @@ typedef struct cw_lock_slot {
 /* A robust mutex: its owner may end while holding it, by design (the next
  * locker is told, EOWNERDEAD). */
 #define CW_LOCK_ROBUST 1u
+/* A binary semaphore its holder waits on again: a signal another thread
+ * posts (CPython's Condition.wait waiter lock), not a lock; it takes no part
+ * in lock order (the hang watcher still sees the wait). */
+#define CW_LOCK_SIGNAL 2u
 
 /* The slot for addr, inserting it if needed; NULL when the table is full. */
 cw_lock_slot *cw_lock_table_get(uintptr_t addr);

@@ -36,6 +36,7 @@ typedef struct cw_held_lock {
     uint32_t epoch;         /* semaphores: the lock's release count when taken */
     uint8_t kind;           /* cw_lock_kind */
     uint8_t read;           /* held in shared (read) mode */
+    uint8_t not_gate;       /* held for the thread's whole life (Python's tstate lock): never a gate */
 } cw_held_lock;
 
 typedef struct cw_site {
@@ -49,6 +50,7 @@ typedef struct cw_py_site {
     int lasti;
     cw_stack_id stack;
     bool nonblocking;           /* the call there is acquire(False) / acquire(timeout=0) */
+    bool thread_lifetime;       /* threading's acquire of the thread's tstate lock */
 } cw_py_site;
 
 #define CW_PY_SITE_CACHE 64

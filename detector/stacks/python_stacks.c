@@ -226,6 +226,7 @@ static void *(*get_attr)(void *, const char *);
 static void *(*tuple_item)(void *, ssize_t);
 static int (*is_true)(void *);
 static void (*err_clear)(void);
+static const char *(*unicode_utf8)(void *);
 static bool bytecode_is_311;
 
 bool cw_python_init(void)
@@ -249,6 +250,7 @@ bool cw_python_init(void)
     *(void **)&tuple_item = dlsym(RTLD_DEFAULT, "PyTuple_GetItem");
     *(void **)&is_true = dlsym(RTLD_DEFAULT, "PyObject_IsTrue");
     *(void **)&err_clear = dlsym(RTLD_DEFAULT, "PyErr_Clear");
+    *(void **)&unicode_utf8 = dlsym(RTLD_DEFAULT, "PyUnicode_AsUTF8");
     const unsigned *version = dlsym(RTLD_DEFAULT, "Py_Version");
     /* The opcode numbers below are CPython 3.11's. */
     bytecode_is_311 = version && (*version >> 16) == 0x030B && code_bytes && bytes_data && bytes_size &&
@@ -310,9 +312,43 @@ static bool call_is_nonblocking(void *code, int lasti)
     return nonblocking;
 }
 
-cw_stack_id cw_python_site_stack(cw_thread *t, bool *nonblocking)
+/* The code object's attribute `attr` (a str) is `want`, or ends with it. */
+static bool code_str_is(void *code, const char *attr, const char *want, bool suffix)
+{
+    if (!get_attr || !unicode_utf8 || !err_clear)
+        return false;
+    void *value = get_attr(code, attr);
+    if (!value) {
+        err_clear();
+        return false;
+    }
+    const char *text = unicode_utf8(value);
+    bool yes = false;
+    if (!text) {
+        err_clear();
+    } else {
+        size_t n = strlen(text), w = strlen(want);
+        yes = suffix ? n >= w && strcmp(text + n - w, want) == 0 : strcmp(text, want) == 0;
+    }
+    dec_ref(value);
+    return yes;
+}
+
+/* threading.Thread._set_tstate_lock: the lock every Python thread (the main
+ * one too) holds from its start to its end, so that join() can wait on it.
+ * Held around everything the thread does, it is no gate: another thread
+ * running the same code holds its own. */
+static bool code_sets_tstate_lock(void *code)
+{
+    return code_str_is(code, "co_name", "_set_tstate_lock", false) &&
+           code_str_is(code, "co_filename", "threading.py", true);
+}
+
+cw_stack_id cw_python_site_stack(cw_thread *t, bool *nonblocking, bool *thread_lifetime)
 {
     *nonblocking = false;
+    if (thread_lifetime)
+        *thread_lifetime = false;
     /* Locks are made and taken while the interpreter starts and ends too,
      * when there is no thread state to read frames from. */
     if (!gil_check || !is_initialized() || !current_tstate() || !gil_check())
@@ -329,8 +365,11 @@ cw_stack_id cw_python_site_stack(cw_thread *t, bool *nonblocking)
         s->lasti = lasti;
         s->stack = cw_python_stack_capture();
         s->nonblocking = call_is_nonblocking(code, lasti);
+        s->thread_lifetime = code_sets_tstate_lock(code);
     }
     dec_ref(code);   /* only its address is kept, as a cache key */
     *nonblocking = s->nonblocking;
+    if (thread_lifetime)
+        *thread_lifetime = s->thread_lifetime;
     return s->stack;
 }

@@ -53,7 +53,9 @@ struct cw_thread;
  * *nonblocking tells whether the Python call at that site is a
  * non-blocking acquire (acquire(False), acquire(blocking=False),
  * acquire(timeout=0)): CPython makes the same sem_trywait for those as for a
- * blocking acquire of a free lock, so only the bytecode tells them apart. */
-cw_stack_id cw_python_site_stack(struct cw_thread *t, bool *nonblocking);
+ * blocking acquire of a free lock, so only the bytecode tells them apart.
+ * *thread_lifetime (may be NULL): the site is threading's own acquire of the
+ * lock a thread holds for its whole life (Thread._set_tstate_lock). */
+cw_stack_id cw_python_site_stack(struct cw_thread *t, bool *nonblocking, bool *thread_lifetime);
 
 #endif
