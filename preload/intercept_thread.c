@@ -69,9 +69,12 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
         rc = REAL(pthread_create)(thread, attr, fn, arg);
     } else {
         *start = (thread_start){ fn, arg, t->index, cw_thread_site_stack(t, CW_CALLER_PC()) };
+        cw_stack_id site = start->stack;
         rc = REAL(pthread_create)(thread, attr, start_thread_wrapper, start);
         if (rc != 0)
             free(start);
+        else
+            cw_race_sampler_thread_arg(arg, t->index, site);
     }
     cw_watcher_start_once();
     cw_race_sampler_start_once(REAL(pthread_create));

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -569,4 +570,52 @@ bool cw_race_vars_load(cw_race_vars *out)
         scan_atomic_accesses(&im, out);
     munmap(map, (size_t)st.st_size);
     return ok;
+}
+
+/* The writable mapping holding addr: its end, 0 if none (read in the
+ * sampler thread: stdio is fine there). */
+static uintptr_t writable_mapping_end(uintptr_t addr)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return 0;
+    char line[512];
+    uintptr_t end = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3)
+            continue;
+        if (addr >= lo && addr < hi) {
+            if (perms[0] == 'r' && perms[1] == 'w' && perms[3] == 'p')
+                end = hi;
+            break;
+        }
+    }
+    fclose(f);
+    return end;
+}
+
+bool cw_race_var_for_arg(uintptr_t arg, const cw_race_vars *known, cw_race_var *out, cw_race_cell *cells,
+                         char *name, size_t name_len)
+{
+    if (arg < 4096 || (arg & 3))
+        return false;   /* an integer in disguise, or not a struct's start */
+    for (size_t i = 0; known && i < known->n; i++)
+        if (arg >= known->v[i].addr && arg < known->v[i].addr + (known->v[i].size ? known->v[i].size : 1))
+            return false;
+    uintptr_t end = writable_mapping_end(arg);
+    if (!end)
+        return false;
+    uint64_t size = end - arg < CW_RACE_ARG_BYTES ? end - arg : CW_RACE_ARG_BYTES;
+    unsigned n = 0;
+    for (uint64_t off = 0; off < size && n < CW_RACE_ARG_CELLS; off += 4)
+        cells[n++] = (cw_race_cell){ .off = (uint32_t)off, .len = 1 };
+    if (n == 0)
+        return false;
+    snprintf(name, name_len, "*arg");
+    *out = (cw_race_var){
+        .name = name, .addr = arg, .size = size, .cells = cells, .ncells = n, .nwords = n,
+    };
+    return true;
 }

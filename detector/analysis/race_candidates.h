@@ -63,6 +63,19 @@ typedef struct cw_race_vars {
 /* Loads the program's candidates; false when there is nothing to watch. */
 bool cw_race_vars_load(cw_race_vars *out);
 
+/* The object a thread was started with (pthread_create's argument), when it
+ * points into writable memory of the process (heap, a stack, data) and not
+ * into one of `known`: its first CW_RACE_ARG_BYTES bytes (fewer at the end
+ * of the mapping), one byte cell every 4 bytes.  One-byte cells are exact
+ * without the object's type: two accesses that both touch the watched byte
+ * touch the same memory, and every 4- or 8-byte field starts on one.
+ * cells[] (CW_RACE_ARG_CELLS) and name[] are the caller's, kept as long as
+ * *out is used.  False when it is not such a pointer. */
+#define CW_RACE_ARG_BYTES 64
+#define CW_RACE_ARG_CELLS (CW_RACE_ARG_BYTES / 4)
+bool cw_race_var_for_arg(uintptr_t arg, const cw_race_vars *known, cw_race_var *out, cw_race_cell *cells,
+                         char *name, size_t name_len);
+
 /* Cell k of v (k < v->nwords). */
 static inline void cw_race_cell_at(const cw_race_var *v, uint64_t k, uintptr_t *addr, unsigned *len)
 {

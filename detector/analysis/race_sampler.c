@@ -137,6 +137,10 @@ typedef struct var_state {
     uint32_t turns;
     uint64_t last_turn_ns, last_stall_ns;
     bool retired, written, assigned;
+    /* An object a thread was started with: who passed it, and where. */
+    bool is_arg;
+    uint32_t passed_by;
+    cw_stack_id passed_stack;
 } var_state;
 
 typedef struct code_range {
@@ -167,6 +171,23 @@ static int max_pos = MAX_POS;
 static bool reported_refusal;
 static atomic_int any_granted;         /* a breakpoint was opened once in this process */
 static uint64_t started_ns;            /* when the first pthread_create started the sampler */
+
+/* Objects threads were started with (pthread_create's argument), handed
+ * over by pthread_create through a small lossy ring and made candidates by
+ * the sampler.  vars.v and vstate have room for them from the start: the
+ * trap handlers read vars.v, which must never move. */
+#define MAX_ARG_VARS 32
+#define ARG_RING 64
+static struct {
+    _Atomic uintptr_t arg;
+    _Atomic uint32_t creator;
+    _Atomic cw_stack_id stack;
+} arg_ring[ARG_RING];
+static _Atomic uint32_t arg_next;
+static cw_race_cell arg_cells[MAX_ARG_VARS][CW_RACE_ARG_CELLS];
+static char arg_names[MAX_ARG_VARS][16];
+static size_t narg_vars;
+static size_t vars_capacity;
 static bool debug;                     /* CONCWATCH_RACE_DEBUG=1: the sampler's decisions on stderr */
 
 __attribute__((format(printf, 1, 2))) static void debugf(const char *fmt, ...)
@@ -1250,10 +1271,17 @@ static void report(const cw_race_var *c, const watch *w)
         snprintf(part, sizeof part, ", bytes %llu-%llu", (unsigned long long)(w->addr - c->addr),
                  (unsigned long long)(w->addr - c->addr + w->len - 1));
     cw_record r;
-    if (cw_record_begin(&r, "data-race",
-                        "data race on `%s` (%llu bytes%s%s): %s by %s and %s by %s at the same time, with no lock in common",
-                        c->name, (unsigned long long)c->size, part, where, a->write ? "written" : "read", ta,
-                        b->write ? "written" : "read", tb) != 0)
+    int rc = vstate[w->var].is_arg
+        ? cw_record_begin(&r, "data-race",
+                          "data race on the object a thread was started with (pthread_create's argument, at %#lx), "
+                          "byte %llu: %s by %s and %s by %s at the same time, with no lock in common",
+                          (unsigned long)c->addr, (unsigned long long)(w->addr - c->addr),
+                          a->write ? "written" : "read", ta, b->write ? "written" : "read", tb)
+        : cw_record_begin(&r, "data-race",
+                          "data race on `%s` (%llu bytes%s%s): %s by %s and %s by %s at the same time, with no lock in common",
+                          c->name, (unsigned long long)c->size, part, where, a->write ? "written" : "read", ta,
+                          b->write ? "written" : "read", tb);
+    if (rc != 0)
         return;
     lock_ids ids = { .n = 0 };
     char held_a[256], held_b[256], role[512];
@@ -1278,6 +1306,12 @@ static void report(const cw_race_var *c, const watch *w)
         snprintf(id, sizeof id, "M%d", k + 1);
         snprintf(how, sizeof how, "taken by %s", who == a ? ta : tb);
         cw_record_lock(&r, id, cw_lock_kind_name(who->held[h].kind), how, who->held[h].stack);
+    }
+    const var_state *vs = &vstate[w->var];
+    if (vs->is_arg && vs->passed_stack) {
+        char by[16];
+        cw_thread_label(vs->passed_by, by, sizeof by);
+        cw_record_stack(&r, by, vs->passed_stack, "passed the object to a new thread here (pthread_create's argument)");
     }
     cw_record_note(&r, "found by sampling with a hardware watchpoint: %s was held still right after its %s "
                        "and %s %s the variable meanwhile, so nothing ordered the two accesses",
@@ -1348,8 +1382,12 @@ static void service(watch *w, unsigned slot, const live *l, uint64_t now)
         wait_idle(w);
     var_state *vs = &vstate[w->var];
     bool bad = w->word < 64 && ((vs->bad_words >> w->word) & 1);
+    /* A word keeps its slot while there are no more variables than slots,
+     * except that a variable of several words moves on to its next one
+     * every turn (a struct's second field gets watched too). */
+    bool few = nactive <= NSLOTS && vars.v[w->var].nwords <= 1;
     bool keep = !vs->retired && !bad && !atomic_load(&stopping) &&
-                (nactive <= NSLOTS || (state != DONE && now - w->since_ns < TURN_NS));
+                (few || (state != DONE && now - w->since_ns < TURN_NS));
     if (!keep) {
         park(w);
         return;
@@ -1395,6 +1433,39 @@ static void service(watch *w, unsigned slot, const live *l, uint64_t now)
     arm_all(w);
 }
 
+/* ---- objects passed to threads ------------------------------------------ */
+
+void cw_race_sampler_thread_arg(void *arg, uint32_t creator, cw_stack_id stack)
+{
+    if (!arg)
+        return;
+    uint32_t i = atomic_fetch_add(&arg_next, 1) % ARG_RING;
+    atomic_store(&arg_ring[i].creator, creator);
+    atomic_store(&arg_ring[i].stack, stack);
+    atomic_store_explicit(&arg_ring[i].arg, (uintptr_t)arg, memory_order_release);
+}
+
+static void drain_args(void)
+{
+    for (unsigned i = 0; i < ARG_RING; i++) {
+        uintptr_t a = atomic_exchange_explicit(&arg_ring[i].arg, 0, memory_order_acquire);
+        if (!a || narg_vars >= MAX_ARG_VARS || vars.n >= vars_capacity)
+            continue;
+        cw_race_var v;
+        if (!cw_race_var_for_arg(a, &vars, &v, arg_cells[narg_vars], arg_names[narg_vars], sizeof arg_names[0]))
+            continue;
+        size_t k = vars.n;
+        vars.v[k] = v;
+        vstate[k] = (var_state){ .is_arg = true, .passed_by = atomic_load(&arg_ring[i].creator),
+                                 .passed_stack = atomic_load(&arg_ring[i].stack) };
+        narg_vars++;
+        vars.n = k + 1;
+        nactive++;
+        debugf("race: candidate `%s` at %#lx, %llu bytes, %u cells (passed to a thread by T%u)\n", v.name,
+               (unsigned long)v.addr, (unsigned long long)v.size, v.ncells, vstate[k].passed_by);
+    }
+}
+
 /* ---- the sampler thread ------------------------------------------------- */
 
 static void *sampler_loop(void)
@@ -1408,6 +1479,7 @@ static void *sampler_loop(void)
             break;   /* exit, or the program installed its own SIGTRAP handler */
         uint64_t cpu0 = cpu_ns(), now = now_ns();
         tick_count++;
+        drain_args();
         live l = { .n = 0 };
         cw_thread_for_each(live_visit, &l);
         if (now - last_rate_ns >= RATE_NS) {
@@ -1511,7 +1583,12 @@ static void *sampler_main(void *arg)
 
     uint64_t t_load = now_ns();
     if (!cw_race_vars_load(&vars))
+        memset(&vars, 0, sizeof vars);   /* objects passed to threads may still come */
+    cw_race_var *room = realloc(vars.v, (vars.n + MAX_ARG_VARS) * sizeof *vars.v);
+    if (!room)
         return NULL;
+    vars.v = room;
+    vars_capacity = vars.n + MAX_ARG_VARS;
     debugf("race: %zu candidate variables in %s (%s), read in %llu us\n", vars.n, vars.module,
            vars.have_dwarf ? "with DWARF" : "no DWARF", (unsigned long long)(now_ns() - t_load) / 1000);
     for (size_t v = 0; v < vars.n; v++)
@@ -1519,7 +1596,7 @@ static void *sampler_main(void *arg)
                (unsigned long long)vars.v[v].size, (unsigned long long)vars.v[v].nwords, vars.v[v].ncells,
                (unsigned long long)vars.v[v].period, vars.v[v].decl_file ? vars.v[v].decl_file : "?",
                vars.v[v].decl_line);
-    var_state *vs = calloc(vars.n, sizeof *vs);
+    var_state *vs = calloc(vars_capacity, sizeof *vs);
     if (!vs)
         return NULL;
     vstate = vs;
@@ -1530,6 +1607,7 @@ static void *sampler_main(void *arg)
             retire(v);
         vstate[v].cursor = 0;
     }
+    drain_args();
     if (nactive == 0)
         return NULL;
     scan_code();

@@ -3,7 +3,9 @@
  * watchpoints (DataCollider, OSDI 2010; Linux KCSAN) — issue 5.
  *
  * What is watched: one scalar ("cell") at a time of the program's global and
- * static variables (race_candidates.h), two at a time on x86: per watched
+ * static variables and of the objects threads are started with
+ * (pthread_create's argument: its first 64 bytes, a byte every 4;
+ * race_candidates.h), two at a time on x86: per watched
  * thread and cell, an access watchpoint that traps and a counting write
  * watchpoint that tells the trap a read from a write (watchpoints.h).  A
  * thread of the shim (not of the program) arms them on every thread the shim
@@ -65,6 +67,9 @@
 #define CW_RACE_SAMPLER_H
 
 #include <pthread.h>
+#include <stdint.h>
+
+#include "../stacks/stack_depot.h"
 
 typedef int (*cw_race_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
@@ -74,5 +79,10 @@ void cw_race_sampler_start_once(cw_race_create_fn create);
 
 /* Called by each new thread before it runs the program's code. */
 void cw_race_sampler_thread_started(void);
+
+/* pthread_create succeeded with this argument (creator: the creating
+ * thread's index; stack: where it called pthread_create).  The object it
+ * points to becomes a candidate too (race_candidates.h). */
+void cw_race_sampler_thread_arg(void *arg, uint32_t creator, cw_stack_id stack);
 
 #endif
