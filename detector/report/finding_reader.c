@@ -2,16 +2,14 @@
 #define _GNU_SOURCE
 #include "finding_reader.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "record_format.h"
+#include "report_files.h"
 #include "xalloc.h"
 
 #define MAX_FIELDS 4
@@ -250,94 +248,12 @@ size_t cw_parse_records(const char *buf, size_t len, long pid, cw_finding_list *
 
 /* ---- the report directory ---- */
 
-typedef struct findings_file {
-    char *name;
-    struct timespec mtime;
-} findings_file;
-
-static int compare_files(const void *a, const void *b)
+static size_t parse_file(const char *text, size_t len, long pid, void *out)
 {
-    const findings_file *x = a, *y = b;
-    if (x->mtime.tv_sec != y->mtime.tv_sec)
-        return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
-    if (x->mtime.tv_nsec != y->mtime.tv_nsec)
-        return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
-static long pid_from_name(const char *name)
-{
-    const char *digits = name + strlen(CW_FINDINGS_PREFIX);
-    char *end;
-    long pid = strtol(digits, &end, 10);
-    return (*digits && *end == '\0' && pid > 0) ? pid : 0;
-}
-
-/* Reads a whole file; NULL if it cannot be read. */
-static char *slurp(int dirfd, const char *name, size_t *len)
-{
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = cw_xmalloc(cap);
-    for (;;) {
-        if (n == cap)
-            buf = cw_xreallocarray(buf, cap *= 2, 1);
-        ssize_t got = read(fd, buf + n, cap - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        if (got == 0)
-            break;
-        n += (size_t)got;
-    }
-    close(fd);
-    *len = n;
-    return buf;
-}
-
-static size_t list_findings_files(DIR *d, findings_file **files)
-{
-    size_t n = 0;
-    struct dirent *e;
-    size_t prefix_len = strlen(CW_FINDINGS_PREFIX);
-    while ((e = readdir(d)) != NULL) {
-        struct stat st;
-        if (strncmp(e->d_name, CW_FINDINGS_PREFIX, prefix_len) != 0)
-            continue;
-        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        findings_file *f = cw_array_push(files, &n, sizeof *f);
-        f->name = cw_xstrdup(e->d_name);
-        f->mtime = st.st_mtim;
-    }
-    if (n > 1)
-        qsort(*files, n, sizeof **files, compare_files);
-    return n;
+    return cw_parse_records(text, len, pid, out);
 }
 
 long cw_read_findings_dir(const char *dir, cw_finding_list *out)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    findings_file *files = NULL;
-    size_t nfiles = list_findings_files(d, &files);
-    long total = 0;
-    for (size_t i = 0; i < nfiles; i++) {
-        size_t len;
-        char *buf = slurp(dirfd(d), files[i].name, &len);
-        if (buf)
-            total += (long)cw_parse_records(buf, len, pid_from_name(files[i].name), out);
-        free(buf);
-        free(files[i].name);
-    }
-    free(files);
-    closedir(d);
-    return total;
+    return cw_for_each_report_file(dir, CW_FINDINGS_PREFIX, parse_file, out);
 }

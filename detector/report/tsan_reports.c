@@ -2,10 +2,8 @@
 #define _GNU_SOURCE
 #include "tsan_reports.h"
 
-#include <dirent.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "finding_reader.h"
 #include "paths.h"
+#include "report_files.h"
 #include "xalloc.h"
 
 static const char SEPARATOR[] = "==================";
@@ -1033,89 +1031,19 @@ size_t cw_parse_tsan_log(const char *buf, size_t len, long pid, cw_finding_list 
 
 /* ---- the report directory ---- */
 
-typedef struct log_file {
-    char *name;
-    struct timespec mtime;
-} log_file;
+typedef struct log_reader {
+    cw_finding_list *out;
+    FILE *passthrough;
+} log_reader;
 
-static int compare_logs(const void *a, const void *b)
+static size_t parse_log_file(const char *text, size_t len, long pid, void *ctx)
 {
-    const log_file *x = a, *y = b;
-    if (x->mtime.tv_sec != y->mtime.tv_sec)
-        return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
-    if (x->mtime.tv_nsec != y->mtime.tv_nsec)
-        return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
-/* "tsan.<pid>" -> pid; 0 if the name is not exactly that. */
-static long log_pid(const char *name)
-{
-    const char *prefix = CW_TSAN_LOG_PREFIX ".";
-    if (!starts_with(name, prefix))
-        return 0;
-    const char *digits = name + strlen(prefix);
-    char *end;
-    long pid = strtol(digits, &end, 10);
-    return (*digits >= '0' && *digits <= '9' && *end == '\0' && pid > 0) ? pid : 0;
-}
-
-static char *read_all(int dirfd, const char *name, size_t *len)
-{
-    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = cw_xmalloc(cap);
-    for (;;) {
-        if (n == cap)
-            buf = cw_xreallocarray(buf, cap *= 2, 1);
-        ssize_t got = read(fd, buf + n, cap - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            if (got < 0) {
-                free(buf);
-                buf = NULL;
-            }
-            break;
-        }
-        n += (size_t)got;
-    }
-    close(fd);
-    *len = n;
-    return buf;
+    log_reader *r = ctx;
+    return pid ? cw_parse_tsan_log(text, len, pid, r->out, r->passthrough) : 0;   /* only "tsan.<pid>" */
 }
 
 long cw_read_tsan_reports(const char *dir, cw_finding_list *out, FILE *passthrough)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    log_file *files = NULL;
-    size_t nfiles = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        struct stat st;
-        if (log_pid(e->d_name) == 0 ||
-            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        log_file *f = cw_array_push(&files, &nfiles, sizeof *f);
-        f->name = cw_xstrdup(e->d_name);
-        f->mtime = st.st_mtim;
-    }
-    if (nfiles > 1)
-        qsort(files, nfiles, sizeof *files, compare_logs);
-    long total = 0;
-    for (size_t i = 0; i < nfiles; i++) {
-        size_t len;
-        char *buf = read_all(dirfd(d), files[i].name, &len);
-        if (buf)
-            total += (long)cw_parse_tsan_log(buf, len, log_pid(files[i].name), out, passthrough);
-        free(buf);
-        free(files[i].name);
-    }
-    free(files);
-    closedir(d);
-    return total;
+    log_reader r = { out, passthrough };
+    return cw_for_each_report_file(dir, CW_TSAN_LOG_PREFIX ".", parse_log_file, &r);
 }
