@@ -5,6 +5,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,4 +273,22 @@ void cw_symbolize_findings(cw_symbolizer *sym, cw_finding_list *list)
         for (size_t l = 0; l < f->nlocks; l++)
             cw_symbolize_frames(sym, &f->locks[l].frames, &f->locks[l].nframes);
     }
+}
+
+char *cw_symbolize_data(cw_symbolizer *sym, const char *module, uint64_t vaddr)
+{
+    module_entry *m = module && module[0] ? find_module(sym, module) : NULL;
+    if (!m || !m->mod)
+        return NULL;
+    GElf_Off off;
+    GElf_Sym elf_sym;
+    const char *name = dwfl_module_addrinfo(m->mod, vaddr + m->bias, &off, &elf_sym, NULL, NULL, NULL);
+    if (!name || GELF_ST_TYPE(elf_sym.st_info) != STT_OBJECT || off >= elf_sym.st_size)
+        return NULL;
+    if (!off)
+        return cw_xstrdup(name);
+    char *out = NULL;
+    if (asprintf(&out, "%s+%llu", name, (unsigned long long)off) < 0)
+        return NULL;
+    return out;
 }

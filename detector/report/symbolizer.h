@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "finding.h"
 
@@ -43,5 +44,9 @@ void cw_symbolize_frames(cw_symbolizer *sym, cw_frame **frames, size_t *n);
 
 /* Symbolizes every stack and lock-creation stack of every finding. */
 void cw_symbolize_findings(cw_symbolizer *sym, cw_finding_list *list);
+
+/* The data object at ELF virtual address vaddr of module: "name" or
+   "name+offset" (malloc'd), NULL when no object symbol covers it. */
+char *cw_symbolize_data(cw_symbolizer *sym, const char *module, uint64_t vaddr);
 
 #endif

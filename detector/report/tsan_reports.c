@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include "tsan_reports.h"
 
-#include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -16,6 +15,7 @@
 #include "finding_reader.h"
 #include "paths.h"
 #include "report_files.h"
+#include "symbolizer.h"
 #include "xalloc.h"
 
 static const char SEPARATOR[] = "==================";
@@ -244,6 +244,7 @@ typedef struct report {
     bool truncated;          /* no closing separator */
     module_base *modules;
     size_t nmodules;
+    cw_symbolizer *sym;      /* the log's: names globals by address */
 } report;
 
 static void report_clear(report *r)
@@ -390,14 +391,6 @@ typedef struct mutex_name {
     char *name;              /* "control_lock", "forks+40" */
 } mutex_name;
 
-static char *debuginfo_path;
-static const Dwfl_Callbacks offline_callbacks = {
-    .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
-    .section_address = dwfl_offline_section_address,
-    .debuginfo_path = &debuginfo_path,
-};
-
 /* The global object at addr in the reporting process, from the symbol table
    of the module it lies in; NULL if unknown (heap, stack, stripped). */
 static char *data_symbol(const report *r, uint64_t addr)
@@ -406,25 +399,7 @@ static char *data_symbol(const report *r, uint64_t addr)
     for (size_t i = 0; i < r->nmodules; i++)
         if (r->modules[i].bias <= addr && (!in || r->modules[i].bias > in->bias))
             in = &r->modules[i];
-    Dwfl *dwfl = in ? dwfl_begin(&offline_callbacks) : NULL;
-    if (!dwfl)
-        return NULL;
-    char *name = NULL;
-    dwfl_report_begin(dwfl);
-    /* At bias 0: the lookup is by ELF virtual address, as in symbolizer.c. */
-    Dwfl_Module *mod = dwfl_report_elf(dwfl, in->path, in->path, -1, 0, false);
-    dwfl_report_end(dwfl, NULL, NULL);
-    GElf_Addr mod_bias = 0;
-    if (mod && dwfl_module_getelf(mod, &mod_bias)) {
-        GElf_Off off;
-        GElf_Sym sym;
-        const char *s = dwfl_module_addrinfo(mod, addr - in->bias + mod_bias, &off, &sym,
-                                             NULL, NULL, NULL);
-        if (s && GELF_ST_TYPE(sym.st_info) == STT_OBJECT && off < sym.st_size)
-            name = off ? xasprintf("%s+%" PRIu64, s, (uint64_t)off) : cw_xstrdup(s);
-    }
-    dwfl_end(dwfl);
-    return name;
+    return in && r->sym ? cw_symbolize_data(r->sym, in->path, addr - in->bias) : NULL;
 }
 
 /* "Mutex M7 (0x558cf2bb5100) created at" sections -> names of M7, ... */
@@ -1005,6 +980,7 @@ size_t cw_parse_tsan_log(const char *buf, size_t len, long pid, cw_finding_list 
     size_t appended = 0;
     char **globals = NULL;
     size_t nglobals = 0;
+    cw_symbolizer *sym = NULL;
     for (size_t i = 0; i < nlines;) {
         if (strcmp(lines[i], SEPARATOR) == 0 && i + 1 < nlines && starts_with(lines[i + 1], WARNING_PREFIX)) {
             size_t start = i + 1, end = start + 1;
@@ -1012,6 +988,9 @@ size_t cw_parse_tsan_log(const char *buf, size_t len, long pid, cw_finding_list 
                 end++;
             report r;
             split_report(lines + start, end - start, end == nlines, &r);
+            if (!sym)
+                sym = cw_symbolizer_new();
+            r.sym = sym;
             appended += convert(&r, pid, out, &globals, &nglobals);
             report_clear(&r);
             i = end < nlines ? end + 1 : end;
@@ -1023,6 +1002,7 @@ size_t cw_parse_tsan_log(const char *buf, size_t len, long pid, cw_finding_list 
     for (size_t i = 0; i < nglobals; i++)
         free(globals[i]);
     free(globals);
+    cw_symbolizer_free(sym);
     free(lines);
     free(text);
     return appended;
