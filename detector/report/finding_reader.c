@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include "finding_reader.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 
 #include "record_format.h"
 #include "report_files.h"
+#include "number_fields.h"
 #include "xalloc.h"
 
 #define MAX_FIELDS 4
@@ -58,33 +58,6 @@ static bool tag_is(const record *r, const char *tag)
 static char *field_dup(const record *r, int i)
 {
     return i < r->n ? cw_xstrndup(r->field[i], r->len[i]) : NULL;
-}
-
-static bool parse_hex(const char *s, size_t len, uint64_t *out)
-{
-    char buf[32];
-    if (len == 0 || len >= sizeof buf)
-        return false;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(buf, &end, 16);
-    if (errno || *end != '\0' || buf[0] == '-')
-        return false;
-    *out = v;
-    return true;
-}
-
-static int parse_line_number(const char *s, size_t len)
-{
-    int v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9' || v > 100000000)
-            return 0;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
 }
 
 static bool worth_keeping_unterminated(const cw_finding *f)
@@ -173,7 +146,7 @@ static void on_frame(parser *p, const char *line, size_t len)
     record r;
     uint64_t vaddr;
     split_record(line, len, 4, &r);
-    if (r.n < 3 || !parse_hex(r.field[2], r.len[2], &vaddr))
+    if (r.n < 3 || !cw_parse_hex_field(r.field[2], r.len[2], &vaddr))
         return;
     cw_frame *fr = push_frame(p);
     fr->module = field_dup(&r, 1);
@@ -188,7 +161,7 @@ static void on_pyframe(parser *p, const char *line, size_t len)
     cw_frame *fr = push_frame(p);
     fr->is_python = true;
     fr->file = field_dup(&r, 1);
-    fr->line = r.n > 2 ? parse_line_number(r.field[2], r.len[2]) : 0;
+    fr->line = r.n > 2 ? cw_parse_line_field(r.field[2], r.len[2]) : 0;
     fr->function = field_dup(&r, 3);
 }
 

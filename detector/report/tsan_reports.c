@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include "tsan_reports.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -16,6 +15,7 @@
 #include "paths.h"
 #include "report_files.h"
 #include "symbolizer.h"
+#include "number_fields.h"
 #include "xalloc.h"
 
 static const char SEPARATOR[] = "==================";
@@ -58,33 +58,6 @@ static char *known_dup(const char *s, size_t n)
 
 /* ---- frames ---- */
 
-static bool parse_offset(const char *s, size_t n, uint64_t *out)
-{
-    char buf[32];
-    if (n == 0 || n >= sizeof buf)
-        return false;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(buf, &end, 16);   /* accepts a 0x prefix */
-    if (errno || *end != '\0' || buf[0] == '-')
-        return false;
-    *out = v;
-    return true;
-}
-
-static int parse_line_number(const char *s, size_t n)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9' || v > 100000000)
-            return 0;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
 /* CW_TSAN_FRAME_FORMAT after "#N\t": pc, module, offset, function, file,
    line (without the pc, as the format was before, still understood). */
 static bool parse_tab_frame(const char *p, cw_frame *fr, uint64_t *pc)
@@ -104,14 +77,14 @@ static bool parse_tab_frame(const char *p, cw_frame *fr, uint64_t *pc)
     if (n < 5)
         return false;
     int k = n - 5;                     /* 1 if the pc is there */
-    if (k == 1 && !parse_offset(field[0], len[0], pc))
+    if (k == 1 && !cw_parse_hex_field(field[0], len[0], pc))
         *pc = 0;
     fr->module = known_dup(field[k], len[k]);
-    if (!parse_offset(field[k + 1], len[k + 1], &fr->vaddr))
+    if (!cw_parse_hex_field(field[k + 1], len[k + 1], &fr->vaddr))
         fr->vaddr = 0;
     fr->function = known_dup(field[k + 2], len[k + 2]);
     fr->file = known_dup(field[k + 3], len[k + 3]);
-    fr->line = parse_line_number(field[k + 4], len[k + 4]);
+    fr->line = cw_parse_line_field(field[k + 4], len[k + 4]);
     return true;
 }
 
@@ -127,7 +100,7 @@ static void split_source(const char *s, size_t n, cw_frame *fr)
         size_t digits = (size_t)(s + n - colon - 1);
         if (strspn(colon + 1, "0123456789") < digits)
             break;
-        numbers[found++] = parse_line_number(colon + 1, digits);
+        numbers[found++] = cw_parse_line_field(colon + 1, digits);
         n = (size_t)(colon - s);
     }
     fr->file = known_dup(s, n);
@@ -150,7 +123,7 @@ static bool parse_default_frame(const char *p, cw_frame *fr)
             const char *inner = open + 2;
             size_t inner_len = (size_t)(p + n - 1 - inner);
             const char *plus = memrchr(inner, '+', inner_len);
-            if (plus && parse_offset(plus + 1, (size_t)(inner + inner_len - plus - 1), &fr->vaddr))
+            if (plus && cw_parse_hex_field(plus + 1, (size_t)(inner + inner_len - plus - 1), &fr->vaddr))
                 fr->module = known_dup(inner, (size_t)(plus - inner));
             n = (size_t)(open - p);
         }
