@@ -9,8 +9,8 @@
 #include <stdlib.h>
 
 #include "interceptor.h"
-#include "race_sampler.h"
-#include "../detector/stacks/stack_capture.h"
+#include "races/race_sampler.h"
+#include "stacks/stack_capture.h"
 
 typedef struct thread_start {
     void *(*fn)(void *);

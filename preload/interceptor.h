@@ -17,9 +17,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lock_events.h"
+#include "events/lock_events.h"
 #include "real_functions.h"
-#include "thread_state.h"
+#include "events/thread_state.h"
 
 /* Hidden: the shim's own globals are read on every call; hidden visibility
  * lets them be addressed directly instead of through the GOT. */

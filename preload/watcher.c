@@ -1,5 +1,5 @@
 /* Starts the hang watcher with the real pthread_create: it is not a thread of the program. */
-#include "hang_watch.h"
+#include "hangs/hang_watch.h"
 #include "interceptor.h"
 
 void cw_watcher_start_once(void)

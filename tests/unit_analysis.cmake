@@ -26,7 +26,7 @@ add_executable(test_lock_order_budget
   ${CMAKE_SOURCE_DIR}/tests/unit/test_lock_order_random.c
   ${CMAKE_SOURCE_DIR}/detector/analysis/lock_graph.c
   ${CMAKE_SOURCE_DIR}/detector/analysis/lock_order.c)
-target_include_directories(test_lock_order_budget PRIVATE ${CMAKE_SOURCE_DIR}/detector/analysis)
+target_include_directories(test_lock_order_budget PRIVATE ${CMAKE_SOURCE_DIR}/detector)
 target_compile_definitions(test_lock_order_budget PRIVATE CW_BFS_MAX_STATES=3)
 target_compile_options(test_lock_order_budget PRIVATE ${_cw_analysis_flags})
 target_link_options(test_lock_order_budget PRIVATE ${_cw_analysis_flags})

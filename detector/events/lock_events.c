@@ -7,37 +7,31 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lock_order.h"
 #include "lock_table.h"
 #include "node_info.h"
+#include "python_sites.h"
 #include "record_writer.h"
-#include "spin_lock.h"
-#include "../stacks/python_stacks.h"
-#include "../stacks/stack_capture.h"
+#include "analysis/lock_order.h"
+#include "common/clock.h"
+#include "common/hash.h"
+#include "common/record_format.h"
+#include "common/shim_flags.h"
+#include "common/spin_lock.h"
+#include "stacks/python_stacks.h"
+#include "stacks/stack_capture.h"
 
 /* Everything behind this lock is the slow path: the graph, node descriptions. */
 static cw_spin_lock graph_lock;
 static cw_lock_order *order;
 
-/* CPython takes its locks with a successful sem_trywait; there a trywait is
- * the ordinary acquire and must feed the lock-order graph. */
 bool cw_trywait_is_acquire;
 
-#define EXACT_ALLOWANCE_NS 5000000ull
-#define EXACT_PERCENT 2
 static uint64_t events_start_ns;
 static _Atomic uint64_t exact_spent_ns;
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void cw_events_init(void)
 {
-    events_start_ns = mono_ns();
+    events_start_ns = cw_now_ns();
     cw_spin_lock_acquire(&graph_lock);
     if (!order)
         order = cw_lock_order_new();
@@ -100,27 +94,19 @@ static void drop_stale_holds(cw_thread *t)
 
 /* ---- lock-order edges -------------------------------------------------- */
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
-
 /* What else was held matters to the gate-lock rule: the per-thread edge
  * cache key includes an order-independent digest of the whole held set. */
 static uint64_t held_context(const cw_thread *t)
 {
     uint64_t ctx = 0;
     for (uint32_t i = 0; i < t->nheld; i++)
-        ctx += mix(t->held[i].node * 2 + t->held[i].read);
+        ctx += cw_mix64(t->held[i].node * 2 + t->held[i].read);
     return ctx;
 }
 
 static bool edge_cached(cw_thread *t, uint64_t from, uint64_t to, uint64_t ctx)
 {
-    cw_edge_key *k = &t->edges[mix(from ^ (to << 1) ^ ctx) & (CW_EDGE_CACHE - 1)];
+    cw_edge_key *k = &t->edges[cw_mix64(from ^ (to << 1) ^ ctx) & (CW_EDGE_CACHE - 1)];
     if (k->from == from && k->to == to && k->context == ctx)
         return true;
     k->from = from;
@@ -144,7 +130,8 @@ static cw_cycle pending;   /* under report_lock */
  * locks of a -O0 C++ thread share the one call site inside libstdc++).  A
  * new edge therefore gets a capture of its own, within a time budget
  * (a capture costs 10-150 us; a program making millions of edges keeps the
- * cached stacks): 5 ms, then 2% of the run time. */
+ * cached stacks): CONCWATCH_EDGE_STACK_ALLOWANCE_MS (5 ms), then
+ * CONCWATCH_EDGE_STACK_BUDGET (2%) of the run time. */
 /* In place of an interceptor's pc: the acquire is a CPython Lock's, made
  * with the GIL held, so the Python stack can be read now. */
 #define PYTHON_NOW ((uintptr_t)1)
@@ -162,8 +149,10 @@ static cw_stack_id reroot(cw_stack_id held, cw_stack_id fresh, uintptr_t pc)
 
 static void recapture_edge(const cw_held_lock *h, uint64_t to, uintptr_t pc)
 {
-    uint64_t t0 = mono_ns();
-    if (atomic_load(&exact_spent_ns) > EXACT_ALLOWANCE_NS + (t0 - events_start_ns) / 100 * EXACT_PERCENT)
+    uint64_t t0 = cw_now_ns();
+    uint64_t allowed = cw_flags.edge_stack_allowance_ns +
+                       (uint64_t)((double)(t0 - events_start_ns) / 100 * cw_flags.edge_stack_budget);
+    if (atomic_load(&exact_spent_ns) > allowed)
         return;
     cw_stack_id fresh = capture_now(pc);
     if (fresh) {
@@ -173,7 +162,7 @@ static void recapture_edge(const cw_held_lock *h, uint64_t to, uintptr_t pc)
             cw_lock_order_set_first_stacks(order, h->node, to, from_stack, fresh);
         cw_spin_lock_release(&graph_lock);
     }
-    atomic_fetch_add(&exact_spent_ns, mono_ns() - t0);
+    atomic_fetch_add(&exact_spent_ns, cw_now_ns() - t0);
 }
 
 static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, cw_stack_id to_stack,
@@ -261,9 +250,9 @@ void cw_acquired_nested(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool re
      * edge caches altogether. */
     /* The lock being taken is mixed apart from the held ones: holding a while
      * taking b must not look like holding b while taking a (ABBA in one thread). */
-    uint64_t digest = mix((addr * 2 + read) ^ 0x5bd1e9955bd1e995ull);
+    uint64_t digest = cw_mix64((addr * 2 + read) ^ 0x5bd1e9955bd1e995ull);
     for (uint32_t i = 0; i < t->nheld; i++)
-        digest += mix((t->held[i].addr * 2 + t->held[i].read) ^ ((uint64_t)t->held[i].epoch << 48));
+        digest += cw_mix64((t->held[i].addr * 2 + t->held[i].read) ^ ((uint64_t)t->held[i].epoch << 48));
     uint64_t epoch = atomic_load_explicit(&cw_retire_epoch, memory_order_acquire);
     typeof(t->nested[0]) *seen = &t->nested[digest & (CW_NESTED_CACHE - 1)];
     if (seen->digest == digest && seen->epoch == epoch)
@@ -361,13 +350,13 @@ void cw_self_deadlock(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hang
         if (first)
             cw_record_stack(&r, self, first, "first acquired M1 here");
         if (hangs)
-            cw_record_note(&r, "this would wait forever; concwatch ended the program (exit 66)");
+            cw_record_note(&r, "this would wait forever; concwatch ended the program (exit %d)", CW_EXIT_FINDINGS);
         else
             cw_record_note(&r, "the call fails or times out instead of waiting forever; the program goes on");
         cw_record_end(&r);
     }
     if (hangs)
-        _exit(66);
+        _exit(CW_EXIT_FINDINGS);
 }
 
 void cw_unlock_misuse(cw_thread *t, uintptr_t addr, cw_lock_kind kind, pid_t owner_tid, uintptr_t pc)
@@ -476,7 +465,7 @@ static void report_cycle(const cw_cycle *found)
         return;
     for (size_t i = 0; i < cycle->n; i++) {
         const cw_node_info *info = cw_node_info_get(cycle->edges[i].from);
-        char id[16];
+        char id[24];
         snprintf(id, sizeof id, "M%zu", i + 1);
         cw_record_lock(&r, id, info ? cw_lock_kind_name(info->kind) : "lock",
                        info && info->created ? "created" : "first used", info ? info->stack : 0);

@@ -29,6 +29,11 @@ typedef enum cw_acquire_mode {
 
 void cw_events_init(void);
 
+/* A CPython process: its Locks are semaphores taken with a successful
+ * sem_trywait, which there is the ordinary acquire and must feed the
+ * lock-order graph.  Set once at start-up. */
+extern bool cw_trywait_is_acquire;
+
 /* Index of the thread's most recent hold of addr, or -1. */
 static inline int cw_held_index(const cw_thread *t, uintptr_t addr)
 {

@@ -3,6 +3,8 @@
 #include <stdbool.h>
 #include <sys/mman.h>
 
+#include "common/hash.h"
+
 #define TABLE_BITS 22
 #define TABLE_SIZE (1u << TABLE_BITS)
 #define MAX_PROBES 64
@@ -28,8 +30,7 @@ static cw_lock_slot *the_table(void)
 
 static inline uint32_t slot_hash(uintptr_t addr)
 {
-    uint64_t h = (uint64_t)addr * 0x9e3779b97f4a7c15ull;
-    return (uint32_t)(h >> (64 - TABLE_BITS));
+    return cw_hash_addr(addr, TABLE_BITS);
 }
 
 static cw_lock_slot *lookup(uintptr_t addr, bool insert)

@@ -21,7 +21,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "../stacks/stack_depot.h"
+#include "stacks/stack_depot.h"
 
 typedef struct cw_lock_slot {
     _Atomic uintptr_t addr;

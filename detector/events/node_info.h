@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../stacks/stack_depot.h"
+#include "stacks/stack_depot.h"
 
 typedef struct cw_node_info {
     uint64_t node;

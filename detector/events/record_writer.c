@@ -14,26 +14,19 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../stacks/python_stacks.h"
-#include "../stacks/stack_capture.h"
-#include "../report/record_format.h"
+#include "common/code_map.h"
+#include "common/record_format.h"
+#include "common/shim_flags.h"
+#include "stacks/python_stacks.h"
 
 #define RECORD_CAP (1u << 20)
 
-static char report_dir[PATH_MAX];
 static char exe_path[PATH_MAX];
-static void *shim_base;
 
 void cw_record_writer_init(void)
 {
-    const char *dir = getenv(CW_REPORT_DIR_ENV);
-    if (dir && strlen(dir) < sizeof report_dir - 32)
-        strcpy(report_dir, dir);
     ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = '\0';
-    Dl_info info;
-    if (dladdr((void *)cw_record_writer_init, &info))
-        shim_base = info.dli_fbase;
 }
 
 /* The findings file of this process, opened for each finding and closed
@@ -43,10 +36,10 @@ void cw_record_writer_init(void)
  * are rare; the open is no cost.  stderr when there is no report directory. */
 static int open_output(void)
 {
-    if (!report_dir[0])
+    if (!cw_flags.report_dir[0])
         return 2;
     char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s%d", report_dir, CW_FINDINGS_PREFIX, (int)getpid());
+    snprintf(path, sizeof path, "%s/%s%d", cw_flags.report_dir, CW_FINDINGS_PREFIX, (int)getpid());
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     return fd >= 0 ? fd : 2;
 }
@@ -118,11 +111,8 @@ static void put_frame(cw_record *r, uintptr_t pc, int exact)
  * a signal interrupted a capture) mean nothing to the user. */
 static int in_shim(uintptr_t pc)
 {
-    Dl_info info;
-    if (!dladdr((void *)pc, &info))
-        return 0;
-    const void *unwinder = cw_stack_capture_library_base();
-    return (shim_base && info.dli_fbase == shim_base) || (unwinder && info.dli_fbase == unwinder);
+    const cw_code_range *r = cw_code_map_find_or_rescan(pc);
+    return r && r->owner == CW_CODE_TOOL;
 }
 
 static void put_frames(cw_record *r, const uintptr_t *pcs, size_t n, int first_is_exact)
@@ -140,7 +130,7 @@ void cw_record_lock(cw_record *r, const char *id, const char *type, const char *
     put_field(r, how);
     put_raw(r, "\n", 1);
     if (stack & CW_PYTHON_STACK_BIT) {
-        cw_python_stack_record(r, stack);
+        cw_record_python_frames(r, cw_python_stack_text(stack));
         return;
     }
     size_t n;
@@ -167,7 +157,7 @@ void cw_record_stack(cw_record *r, const char *thread, cw_stack_id stack, const 
     va_end(ap);
     if (stack & CW_PYTHON_STACK_BIT) {
         cw_record_stack_pcs(r, thread, NULL, 0, 0, role);
-        cw_python_stack_record(r, stack);
+        cw_record_python_frames(r, cw_python_stack_text(stack));
         return;
     }
     size_t n;
@@ -184,6 +174,13 @@ void cw_record_pyframe(cw_record *r, const char *file, int line, const char *fun
     put_field(r, num);
     put_field(r, function);
     put_raw(r, "\n", 1);
+}
+
+void cw_record_python_frames(cw_record *r, const char *frames)
+{
+    cw_python_frame f;
+    while (cw_python_frame_next(&frames, &f))
+        cw_record_pyframe(r, f.file, f.line, f.function);
 }
 
 void cw_record_note(cw_record *r, const char *fmt, ...)

@@ -1,5 +1,5 @@
 /*
- * Writes findings in the record format (detector/report/record_format.h) from
+ * Writes findings in the record format (detector/common/record_format.h) from
  * inside the watched program.
  *
  * Each finding is assembled in an mmap'd buffer (never malloc: a finding can
@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../stacks/stack_depot.h"
+#include "stacks/stack_depot.h"
 
 typedef struct cw_record {
     char *buf;
@@ -25,7 +25,7 @@ typedef struct cw_record {
     int saved_errno;     /* the program's errno, restored by cw_record_end */
 } cw_record;
 
-/* Where findings go: set once at start-up from CONCWATCH_REPORT_DIR. */
+/* Start-up: where findings go is cw_flags.report_dir (CONCWATCH_REPORT_DIR). */
 void cw_record_writer_init(void);
 
 int cw_record_begin(cw_record *r, const char *kind, const char *fmt, ...)
@@ -37,6 +37,8 @@ void cw_record_stack(cw_record *r, const char *thread, cw_stack_id stack, const 
 void cw_record_stack_pcs(cw_record *r, const char *thread, const uintptr_t *pcs, size_t n,
                          int first_is_exact, const char *role);
 void cw_record_pyframe(cw_record *r, const char *file, int line, const char *function);
+/* One pyframe per frame line of a Python stack (stacks/python_stacks.h); NULL writes none. */
+void cw_record_python_frames(cw_record *r, const char *frames);
 void cw_record_note(cw_record *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends `end`, writes the finding out and releases the buffer. */
 void cw_record_end(cw_record *r);

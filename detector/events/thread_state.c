@@ -6,8 +6,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "spin_lock.h"
-#include "../stacks/stack_capture.h"
+#include "common/spin_lock.h"
+#include "stacks/stack_capture.h"
 
 __thread cw_thread *cw_tls_self __attribute__((tls_model("initial-exec")));
 __thread int cw_tls_untracked __attribute__((tls_model("initial-exec")));

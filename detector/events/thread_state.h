@@ -21,10 +21,12 @@
 #include <sys/types.h>
 
 #include "lock_kind.h"
-#include "../stacks/stack_depot.h"
+#include "common/hash.h"
+#include "stacks/stack_depot.h"
 
 #define CW_MAX_HELD 64
-#define CW_SITE_CACHE 256
+#define CW_SITE_CACHE_BITS 8
+#define CW_SITE_CACHE (1u << CW_SITE_CACHE_BITS)
 #define CW_EDGE_CACHE 1024
 #define CW_NESTED_CACHE 1024
 #define CW_WAIT_TIMED 0x100u   /* in cw_wait.kind: the wait gives up by itself */
@@ -129,7 +131,7 @@ cw_stack_id cw_thread_site_capture(cw_thread *t, uintptr_t pc);
  * a multiplicative hash keeps neighbours in different cache slots. */
 static inline cw_site *cw_thread_site_slot(cw_thread *t, uintptr_t pc)
 {
-    return &t->sites[(uint32_t)(((uint64_t)pc * 0x9e3779b97f4a7c15ull) >> 56) & (CW_SITE_CACHE - 1)];
+    return &t->sites[cw_hash_addr(pc, CW_SITE_CACHE_BITS)];
 }
 
 /* Stack id of the call site `pc` as seen by this thread: cached per thread, captured on first sight. */

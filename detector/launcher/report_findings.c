@@ -4,11 +4,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "dedupe.h"
-#include "finding_reader.h"
-#include "render_text.h"
-#include "symbolizer.h"
-#include "tsan_reports.h"
+#include "report/dedupe.h"
+#include "report/finding_reader.h"
+#include "report/render_text.h"
+#include "report/symbolizer.h"
+#include "report/tsan_reports.h"
 
 static void read_findings(const char *dir, cw_finding_list *list)
 {

@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "render_json.h"
-#include "suppressions.h"
+#include "report/render_json.h"
+#include "report/suppressions.h"
 
 typedef struct cw_report_request {
     const char *report_dir;

@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "record_format.h"
-#include "tsan_options.h"
+#include "common/record_format.h"
+#include "report/tsan_options.h"
 
 /* The child to forward SIGTERM/SIGHUP to; 0 once it is gone. */
 static volatile sig_atomic_t child_pid;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "record_format.h"
+#include "common/record_format.h"
 #include "report_files.h"
 #include "number_fields.h"
 #include "xalloc.h"

@@ -1,5 +1,5 @@
 /*
- * The JSON report (shape: /work/shared/README.md, "JSON report"):
+ * The JSON report (its shape is documented in README.md, "JSON report"):
  *
  *   { "tool": "concwatch", "version": "0.1.0", "command": ["./prog", "arg"],
  *     "exit_status": 0,             the program's own status (128+N: signal N)

@@ -1,13 +1,18 @@
 /*
- * Python stacks of a CPython program's threads, for reports about a hung
- * program.
+ * Python stacks of a CPython program's threads: the frames (file, line,
+ * function) that a report about a Python program must show, since its
+ * native frames are the interpreter's own.
  *
- * Uses what faulthandler uses: CPython's exported _Py_DumpTracebackThreads,
- * which walks every thread state without taking the GIL — it is written to
- * run from a watchdog thread while the interpreter is stuck, which is exactly
- * our case.  Its text ("Thread 0x... (most recent call first):" then
- * 'File "f.py", line N in func' lines) is captured in a memfd and parsed;
- * CPython's thread ident is the thread's pthread_t, which maps it to ours.
+ * Two sources, both CPython's own exported traceback writers (what
+ * faulthandler uses), whose text ('  File "f.py", line N in func' lines) is
+ * captured in a memfd:
+ *   - every thread at once (_Py_DumpTracebackThreads), without taking the
+ *     GIL: written to run from a watchdog thread while the interpreter is
+ *     stuck, which is the hang watcher's case.  CPython's thread ident is
+ *     the thread's pthread_t, which maps it to ours.
+ *   - the calling thread (_Py_DumpTraceback), which must hold the GIL, as
+ *     a thread taking a Python lock does; interned like native stacks.
+ * Frames are read back with cw_python_frame_next, innermost first.
  */
 #ifndef CW_PYTHON_STACKS_H
 #define CW_PYTHON_STACKS_H
@@ -16,7 +21,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../events/record_writer.h"
+#include "stack_depot.h"
+
+typedef struct cw_python_frame {
+    char file[512];
+    int line;
+    char function[128];
+} cw_python_frame;
+
+/* Reads the frame line at *cursor and moves past it; false at the end. */
+bool cw_python_frame_next(const char **cursor, cw_python_frame *f);
+
+/* ---- every thread of a (hung) interpreter ---- */
 
 typedef struct cw_python_stacks {
     char *text;
@@ -25,37 +41,18 @@ typedef struct cw_python_stacks {
 
 /* False when this is not a CPython process (or the dump failed). */
 bool cw_python_stacks_dump(cw_python_stacks *out);
-/* Appends a stack record with the Python frames of `thread`; false if it has none. */
-bool cw_python_stacks_record(const cw_python_stacks *py, pthread_t thread, cw_record *r,
-                             const char *thread_label, const char *role);
+/* The frame lines of `thread` in the dump (for cw_python_frame_next), NULL if it has none. */
+const char *cw_python_stacks_of(const cw_python_stacks *py, pthread_t thread);
 void cw_python_stacks_free(cw_python_stacks *py);
-/* File and function of `thread`'s innermost Python frame; false if none. */
-bool cw_python_stacks_top(const cw_python_stacks *py, pthread_t thread, char *file, size_t file_size,
-                          char *function, size_t function_size);
 
-/* The calling thread's Python stack right now (it must hold the GIL, as a
- * thread taking a Python lock does), interned: the id has
- * CW_PYTHON_STACK_BIT set and is accepted by the record writer wherever a
+/* ---- the calling thread, interned ---- */
+
+/* The calling thread's Python stack right now (it must hold the GIL),
+ * interned: the id has CW_PYTHON_STACK_BIT set and is accepted wherever a
  * native stack id is.  0 when this is not CPython or there are no frames. */
 #define CW_PYTHON_STACK_BIT 0x80000000u
 cw_stack_id cw_python_stack_capture(void);
-/* Writes the pyframe records of an interned Python stack. */
-void cw_python_stack_record(cw_record *r, cw_stack_id id);
-bool cw_python_present(void);
-
-/* Resolves the interpreter entry points used below; false outside CPython. */
-bool cw_python_init(void);
-struct cw_thread;
-/* The Python stack of the calling thread's current acquire site, cached per
- * thread by (code object, bytecode offset) so that only the first acquire at
- * a site pays for the dump.  0 when the thread does not hold the GIL (its
- * frames cannot be read safely then) or has no Python frame.
- * *nonblocking tells whether the Python call at that site is a
- * non-blocking acquire (acquire(False), acquire(blocking=False),
- * acquire(timeout=0)): CPython makes the same sem_trywait for those as for a
- * blocking acquire of a free lock, so only the bytecode tells them apart.
- * *thread_lifetime (may be NULL): the site is threading's own acquire of the
- * lock a thread holds for its whole life (Thread._set_tstate_lock). */
-cw_stack_id cw_python_site_stack(struct cw_thread *t, bool *nonblocking, bool *thread_lifetime);
+/* The frame lines of an interned Python stack (for cw_python_frame_next); NULL for other ids. */
+const char *cw_python_stack_text(cw_stack_id id);
 
 #endif

@@ -16,7 +16,6 @@ typedef int (*backtrace_fn)(void **, int);
 typedef int (*set_caching_fn)(void *, int);
 
 static backtrace_fn unwind_backtrace;
-static const void *unwind_base;
 static atomic_int loaded;
 
 void cw_stack_capture_init(void)
@@ -39,19 +38,6 @@ void cw_stack_capture_init(void)
          * global cache's lock is no cost. */
         set_caching(*local_space, 1 /* UNW_CACHE_GLOBAL */);
     unwind_backtrace = (backtrace_fn)dlsym(lib, "unw_backtrace");
-    Dl_info info;
-    if (unwind_backtrace && dladdr((void *)unwind_backtrace, &info))
-        unwind_base = info.dli_fbase;
-}
-
-const void *cw_stack_capture_library_base(void)
-{
-    return unwind_base;
-}
-
-const char *cw_stack_capture_backend(void)
-{
-    return unwind_backtrace ? "libunwind" : "glibc backtrace";
 }
 
 int cw_capture_pcs(uintptr_t caller_pc, uintptr_t *pcs, int max)

@@ -15,10 +15,6 @@
 
 /* Loads libunwind (privately); until then, or without it, glibc's unwinder is used. */
 void cw_stack_capture_init(void);
-const char *cw_stack_capture_backend(void);
-/* Load address of the unwinder library the shim opened, NULL if none: its
- * frames are the tool's (a signal can land in the middle of a capture). */
-const void *cw_stack_capture_library_base(void);
 
 /* `caller_pc` is __builtin_return_address(0) of the interceptor: frames
  * innermost of it belong to the shim and are skipped.  0 keeps every frame

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "../events/spin_lock.h"
+#include "common/spin_lock.h"
 
 /* Entries live in mmap'd chunks and are never freed: a program has a bounded
  * number of distinct acquire sites, and ids must stay valid for reports. */

@@ -12,8 +12,8 @@
  *               exists and every new edge pays the feasible-cycle search.
  * Usage: bench_lock_graph [max_nodes]   (default 1000000)
  */
-#include "lock_graph.h"
-#include "lock_order.h"
+#include "analysis/lock_graph.h"
+#include "analysis/lock_order.h"
 
 #include <stdbool.h>
 #include <stdio.h>

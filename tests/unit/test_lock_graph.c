@@ -4,7 +4,7 @@
  * insertions interleaved with node removals and creations.
  */
 #include "check.h"
-#include "lock_graph.h"
+#include "analysis/lock_graph.h"
 
 #include <stdio.h>
 #include <stdlib.h>

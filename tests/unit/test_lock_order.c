@@ -3,7 +3,7 @@
  * ABBA, gated ABBA, read/read, the dining philosophers' ring, ...
  */
 #include "check.h"
-#include "lock_order.h"
+#include "analysis/lock_order.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
  *   - the edge count.
  * Gates are locks of the same graph, so gate locks also have edges.
  */
-#include "lock_order.h"
+#include "analysis/lock_order.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "dedupe.h"
-#include "finding_reader.h"
+#include "report/dedupe.h"
+#include "report/finding_reader.h"
 
 
 

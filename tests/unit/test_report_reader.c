@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "finding_reader.h"
+#include "report/finding_reader.h"
 
 
 

@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "finding_reader.h"
-#include "json_writer.h"
-#include "render_json.h"
-#include "render_text.h"
-#include "xalloc.h"
+#include "report/finding_reader.h"
+#include "report/json_writer.h"
+#include "report/render_json.h"
+#include "report/render_text.h"
+#include "report/xalloc.h"
 
 
 

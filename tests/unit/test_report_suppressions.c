@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "finding_reader.h"
-#include "suppressions.h"
-#include "xalloc.h"
+#include "report/finding_reader.h"
+#include "report/suppressions.h"
+#include "report/xalloc.h"
 
 
 

@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "finding_reader.h"
-#include "tsan_options.h"
-#include "tsan_reports.h"
+#include "report/finding_reader.h"
+#include "report/tsan_options.h"
+#include "report/tsan_reports.h"
 
 static bool eq(const char *a, const char *b)
 {

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "symbolizer.h"
-#include "xalloc.h"
+#include "report/symbolizer.h"
+#include "report/xalloc.h"
 
 static int failures;
 

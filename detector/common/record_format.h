@@ -42,10 +42,17 @@
  *
  * Frames are innermost first.
  */
-#ifndef CONCWATCH_RECORD_FORMAT_H
-#define CONCWATCH_RECORD_FORMAT_H
+#ifndef CW_RECORD_FORMAT_H
+#define CW_RECORD_FORMAT_H
 
+/* Set by the launcher for the shim: the directory the records go to. */
 #define CW_REPORT_DIR_ENV "CONCWATCH_REPORT_DIR"
 #define CW_FINDINGS_PREFIX "findings."
+
+/* Exit statuses.  The shim ends a program that would hang (or is ending one
+ * that deadlocked) with CW_EXIT_FINDINGS, the status the launcher returns
+ * whenever anything was reported: ThreadSanitizer's convention. */
+#define CW_EXIT_FINDINGS 66
+#define CW_EXIT_USAGE 2          /* the launcher's own usage errors */
 
 #endif

@@ -21,12 +21,15 @@
 #include <unistd.h>
 
 #include "access_insn.h"
-#include "lock_events.h"
 #include "race_candidates.h"
-#include "record_writer.h"
-#include "thread_state.h"
 #include "watchpoints.h"
-#include "../stacks/stack_capture.h"
+#include "common/clock.h"
+#include "common/code_map.h"
+#include "common/shim_flags.h"
+#include "events/lock_events.h"
+#include "events/record_writer.h"
+#include "events/thread_state.h"
+#include "stacks/stack_capture.h"
 
 /*
  * Vocabulary.  A *slot* is one watched cell (a "word" below: a scalar of a
@@ -44,28 +47,27 @@
 #define MAX_POS 64               /* threads per slot, counting ended ones until the slot is rebuilt */
 #define MAX_LIVE 32              /* threads watched at once */
 #define MAX_HELD_COPY 8
-#define MS 1000000ull
-#define TICK_NS (10 * MS)
-#define TURN_NS (20 * MS)        /* a word's turn when there are more words than slots */
-#define RESTALL_NS (100 * MS)    /* first re-pause of a word only one thread writes */
-#define MULTI_WRITER_PAUSES 8    /* fruitless pauses of a word several threads write before they are spaced out */
-#define TRAP_COST_NS 25000ull    /* a trap and its signal, as measured in a VM */
-#define SWITCH_COST_NS 6000ull   /* per watchpoint, each time a watched thread gets a CPU: measured in a VM on
-                                    samples/semaphore_handoff (~100k switches, 4 watchpoints armed throughout:
-                                    +2.3 s), where 1.5 us (a micro-benchmark's figure) had kept the sampling
-                                    at 1.4x instead of the 5% budget */
-#define BUDGET_PERCENT 5         /* of the run time, for pauses, traps and the sampler's CPU */
-#define ALLOWANCE_NS (20 * MS)   /* spent before that budget applies */
-#define FIRST_BUDGET_PERCENT 10  /* of the run time, for each variable's first pause */
-#define FIRST_ALLOWANCE_NS (40 * MS)
-#define DEFAULT_STALL_NS (4 * MS)
-#define STALL_MAX_NS (50 * MS)
-#define LINGER_NS 10000ull       /* a non-paused access waits this long for a writer trapping with it, */
-#define LINGER_PENDING_NS (10 * MS) /* or this long when another thread's trap is on its way */
-#define MIN_READ_GAP_NS (200 * 1000ull) /* reads closer than this: the thread's reads are not watched this tick */
-#define RATE_NS (20 * MS)        /* how often the threads' wake-up rates are measured */
-#define LONG_BREAK_NS (100 * MS) /* over budget for this long: the watchpoints are closed, not disabled */
-#define IDLE_TICKS 5             /* ticks with every thread blocked before the sampler leaves */
+#define MS CW_MS
+/* Tunables: detector/common/shim_flags.inc. */
+#define TICK_NS cw_flags.race_tick_ns
+#define TURN_NS cw_flags.race_turn_ns              /* a word's turn when there are more words than slots */
+#define RESTALL_NS cw_flags.race_restall_ns        /* first re-pause of a word only one thread writes */
+#define MULTI_WRITER_PAUSES cw_flags.race_multi_writer_pauses
+#define TRAP_COST_NS cw_flags.race_trap_cost_ns    /* a trap and its signal, as measured in a VM */
+/* Per watchpoint, each time a watched thread gets a CPU: measured in a VM on
+ * samples/semaphore_handoff (~100k switches, 4 watchpoints armed throughout:
+ * +2.3 s), where 1.5 us (a micro-benchmark's figure) had kept the sampling
+ * at 1.4x instead of the 5% budget. */
+#define SWITCH_COST_NS cw_flags.race_switch_cost_ns
+#define ALLOWANCE_NS cw_flags.race_allowance_ns    /* spent before the budget applies */
+#define FIRST_ALLOWANCE_NS cw_flags.race_first_allowance_ns
+#define STALL_MAX_NS cw_flags.race_stall_max_ns
+#define LINGER_NS cw_flags.race_linger_ns          /* a non-paused access waits this long for a writer trapping with it, */
+#define LINGER_PENDING_NS cw_flags.race_linger_pending_ns /* or this long when another thread's trap is on its way */
+#define MIN_READ_GAP_NS cw_flags.race_min_read_gap_ns /* reads closer than this: the thread's reads are not watched this tick */
+#define RATE_NS cw_flags.race_rate_ns              /* how often the threads' wake-up rates are measured */
+#define LONG_BREAK_NS cw_flags.race_long_break_ns  /* over budget for this long: the watchpoints are closed, not disabled */
+#define IDLE_TICKS cw_flags.race_idle_ticks        /* ticks with every thread blocked before the sampler leaves */
 #define MAGIC 0xC3A5ull
 
 enum { IDLE, ARMED, STALLING, DONE };
@@ -143,23 +145,15 @@ typedef struct var_state {
     cw_stack_id passed_stack;
 } var_state;
 
-typedef struct code_range {
-    uintptr_t lo, hi;
-    bool runtime;                      /* C library, loader, the shim: synchronisation internals */
-} code_range;
-
-#define MAX_RANGES 512
 
 static atomic_int started;
-static atomic_int atfork_registered;
+static atomic_int first_start_done;
 static atomic_int stopping;
 static atomic_int suspended;           /* over budget: every watchpoint off for a while */
 static watch watches[NSLOTS];
-static code_range ranges[MAX_RANGES];
-static int nranges;
 static struct sigaction old_trap;
-static uint64_t stall_len_ns = DEFAULT_STALL_NS;
-static uint64_t budget_permille = BUDGET_PERCENT * 10;
+#define stall_len_ns cw_flags.race_stall_ns
+#define budget_permille ((uint64_t)(cw_flags.race_budget * 10))
 static atomic_ullong ntraps;
 static _Atomic uint32_t wake_word;     /* futex: a paused thread has evidence for the sampler */
 static uint32_t next_gen;
@@ -203,31 +197,11 @@ __attribute__((format(printf, 1, 2))) static void debugf(const char *fmt, ...)
         return;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-    struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
-    nanosleep(&ts, NULL);
-}
-
 /* The sampler's sleep, cut short when a paused thread has a pair of accesses. */
 static void sampler_sleep(uint64_t ns)
 {
     uint32_t seen = atomic_load(&wake_word);
-    struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+    struct timespec ts = cw_timespec_of(ns);
     syscall(SYS_futex, &wake_word, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
 }
 
@@ -237,68 +211,9 @@ static void wake_sampler(void)
     syscall(SYS_futex, &wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
 static uint64_t cookie_of(uint32_t gen, unsigned slot, unsigned pos)
 {
     return MAGIC << 48 | (uint64_t)(gen & 0xffffff) << 24 | (uint64_t)slot << 8 | pos;
-}
-
-/* ---- code ranges -------------------------------------------------------- */
-
-static bool runtime_module(const char *path, uintptr_t base, uintptr_t self_base)
-{
-    if (base == self_base)
-        return true;
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    static const char *const prefixes[] = {
-        "libc.so", "libc-", "ld-linux", "ld.so", "ld64.so", "libpthread", "libdl.so", "librt.so",
-        "libunwind", "libdw", "libelf", "linux-vdso", "linux-gate",
-    };
-    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-        if (strncmp(b, prefixes[i], strlen(prefixes[i])) == 0)
-            return true;
-    return false;
-}
-
-static int collect_range(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    uintptr_t self_base = *(uintptr_t *)arg;
-    const char *name = info->dlpi_name ? info->dlpi_name : "";
-    bool runtime = name[0] && runtime_module(name, info->dlpi_addr, self_base);
-    for (int i = 0; i < info->dlpi_phnum && nranges < MAX_RANGES; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X))
-            ranges[nranges++] = (code_range){
-                info->dlpi_addr + ph->p_vaddr, info->dlpi_addr + ph->p_vaddr + ph->p_memsz, runtime,
-            };
-    }
-    return 0;
-}
-
-/* Executable segments of everything loaded now (dli_fbase of a shared
- * object is its load bias, as dlpi_addr). */
-static void scan_code(void)
-{
-    Dl_info self;
-    uintptr_t self_base = dladdr((void *)scan_code, &self) ? (uintptr_t)self.dli_fbase : 0;
-    nranges = 0;
-    dl_iterate_phdr(collect_range, &self_base);
-}
-
-static const code_range *code_range_of(uintptr_t pc)
-{
-    for (int i = 0; i < nranges; i++)
-        if (pc >= ranges[i].lo && pc < ranges[i].hi)
-            return &ranges[i];
-    return NULL;   /* generated code, or a library loaded since: not judged */
 }
 
 /* ---- threads' scheduling, from /proc (async-signal-safe) ---------------- */
@@ -551,7 +466,7 @@ static void pause_for_others(watch *w, unsigned pos, uint64_t t0)
         nanosleep(&ts, NULL);
         if (atomic_load(&w->second_claimed))
             return;
-        uint64_t elapsed = now_ns() - t0;
+        uint64_t elapsed = cw_now_ns() - t0;
         if (elapsed >= STALL_MAX_NS)
             return;
         if (atomic_load(&w->npos) == n && others_wait_for_me(w, idx, k, n_others)) {
@@ -595,7 +510,7 @@ static void stall(watch *w, unsigned slot, unsigned pos, uintptr_t pc)
     atomic_store(&w->state, STALLING);
     atomic_store(&w->deciding[pos], 0);
     atomic_fetch_add(&w->handled[pos], 1);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = cw_now_ns();
     /* First of all (the other side may come any moment): every other
      * thread's read or write of the word traps from now on. */
     int n = atomic_load(&w->npos);
@@ -624,7 +539,7 @@ static void stall(watch *w, unsigned slot, unsigned pos, uintptr_t pc)
     bool pair = atomic_load(&w->second_ready);
     if (pair)
         atomic_store(&w->verdict_pending, 1);
-    atomic_store(&w->stall_ns, now_ns() - t0);
+    atomic_store(&w->stall_ns, cw_now_ns() - t0);
     atomic_store(&w->state, DONE);
     for (int i = 0; i < n; i++)
         if (w->fd[i] >= 0) {
@@ -632,7 +547,7 @@ static void stall(watch *w, unsigned slot, unsigned pos, uintptr_t pc)
             atomic_store(&w->armed[i], 0);
         }
     debugf("race: T%u paused %llu us after writing `%s`: %s (%d threads added)%s%s\n", w->index[pos],
-           (unsigned long long)(now_ns() - t0) / 1000, vars.v[w->var].name,
+           (unsigned long long)(cw_now_ns() - t0) / 1000, vars.v[w->var].name,
            pair ? "the other side came" : others ? "nobody came" : "no other thread", x.added, w->why[0] ? ";" : "",
            w->why);
     if (pair) {
@@ -672,10 +587,10 @@ static bool write_pending_elsewhere(watch *w, unsigned pos)
 static int linger(watch *w, unsigned pos)
 {
     int state;
-    uint64_t t0 = now_ns();
-    while ((state = atomic_load(&w->state)) == ARMED && now_ns() - t0 < LINGER_NS)
-        cpu_relax();
-    while (state == ARMED && now_ns() - t0 < LINGER_PENDING_NS && write_pending_elsewhere(w, pos)) {
+    uint64_t t0 = cw_now_ns();
+    while ((state = atomic_load(&w->state)) == ARMED && cw_now_ns() - t0 < LINGER_NS)
+        cw_cpu_relax();
+    while (state == ARMED && cw_now_ns() - t0 < LINGER_PENDING_NS && write_pending_elsewhere(w, pos)) {
         struct timespec ts = { 0, 20 * 1000 };
         nanosleep(&ts, NULL);
         state = atomic_load(&w->state);
@@ -732,9 +647,9 @@ static void handle_trap(watch *w, unsigned slot, unsigned pos, bool late, const 
     } else {
         write = atomic_load(&w->type[pos]) == CW_WP_WRITE;
     }
-    const code_range *cr = code_range_of(pc);
+    const cw_code_range *cr = cw_code_map_find(pc);
     int state = atomic_load(&w->state);
-    if (!cr || cr->runtime) {
+    if (!cr || cr->owner != CW_CODE_PROGRAM) {
         if (cr && state == ARMED && write)
             atomic_store(&w->saw_runtime, 1);   /* the inside of a pthread object, or the like */
         decided(w, pos);
@@ -773,7 +688,7 @@ static void handle_trap(watch *w, unsigned slot, unsigned pos, bool late, const 
          * thread polling a flag), only its writes for the rest of the tick
          * once they come fast; a writer that was not paused is left alone
          * until the next tick (it may write in a loop). */
-        uint64_t now = now_ns();
+        uint64_t now = cw_now_ns();
         bool rare = now - w->last_read_ns[pos] >= MIN_READ_GAP_NS;
         w->last_read_ns[pos] = now;
         if (!probe && !atomic_load(&suspended) && (rare || set_type(w, slot, (int)pos, CW_WP_WRITE)) &&
@@ -909,7 +824,7 @@ static uint64_t measure_wake_periods(const live *l, uint64_t now)
 static void wait_idle(watch *w)
 {
     while (atomic_load(&w->inflight) > 0)
-        sleep_ns(100 * 1000);
+        cw_sleep_ns(100 * 1000);
 }
 
 static void refuse(int err)
@@ -1073,7 +988,7 @@ static bool first_pause(const var_state *vs)
 static int stall_level_for(const var_state *vs, uint64_t now)
 {
     if (first_pause(vs))
-        return first_cost_ns + stall_len_ns <= FIRST_ALLOWANCE_NS + (now - start_ns) / 100 * FIRST_BUDGET_PERCENT
+        return first_cost_ns + stall_len_ns <= FIRST_ALLOWANCE_NS + (uint64_t)((double)(now - start_ns) / 100 * cw_flags.race_first_budget)
                    ? STALL_ANY : STALL_NEVER;
     if (cost_ns + stall_len_ns > allowed_ns(now))
         return STALL_NEVER;
@@ -1203,7 +1118,7 @@ static void setup(watch *w, unsigned slot, size_t v, const live *l, uint64_t now
     atomic_store(&w->state, ARMED);
     arm_all(w);
     debugf("race: slot %u armed on %d threads, %llu us after start\n", slot, atomic_load(&w->npos),
-           (unsigned long long)(now_ns() - started_ns) / 1000);
+           (unsigned long long)(cw_now_ns() - started_ns) / 1000);
 }
 
 /* ---- findings ----------------------------------------------------------- */
@@ -1416,7 +1331,7 @@ static void service(watch *w, unsigned slot, const live *l, uint64_t now)
      * ended stay open (a handler may be using the fds) until the slot is
      * rebuilt. */
     while (atomic_flag_test_and_set(&w->pos_lock))
-        sleep_ns(10 * 1000);
+        cw_sleep_ns(10 * 1000);
     bool full = false;
     for (int i = 0; i < l->n; i++)
         if (!has_pos(w, l->tid[i], l->t[i]) && !add_pos(w, slot, l->t[i], l->tid[i], l->index[i], false)) {
@@ -1468,7 +1383,7 @@ static void drain_args(void)
 
 /* ---- the sampler thread ------------------------------------------------- */
 
-static void *sampler_loop(void)
+static void sampler_loop(void)
 {
     uint64_t interval = 0, last_rate_ns = 0;
     int idle_ticks = 0;
@@ -1477,7 +1392,7 @@ static void *sampler_loop(void)
             sampler_sleep(interval);
         if (atomic_load(&stopping) || !handler_is_ours())
             break;   /* exit, or the program installed its own SIGTRAP handler */
-        uint64_t cpu0 = cpu_ns(), now = now_ns();
+        uint64_t cpu0 = cw_cpu_ns(), now = cw_now_ns();
         tick_count++;
         drain_args();
         live l = { .n = 0 };
@@ -1499,7 +1414,7 @@ static void *sampler_loop(void)
          * but its own running, so the sampler leaves (a later pthread_create
          * starts it again). */
         idle_ticks = l.total > 0 && l.blocked == l.total ? idle_ticks + 1 : 0;
-        if (idle_ticks >= IDLE_TICKS) {
+        if ((uint64_t)idle_ticks >= IDLE_TICKS) {
             bool stalling = false;
             for (unsigned s = 0; s < NSLOTS; s++)
                 stalling |= atomic_load(&watches[s].state) == STALLING;
@@ -1508,7 +1423,7 @@ static void *sampler_loop(void)
                 for (unsigned s = 0; s < NSLOTS; s++)
                     teardown(&watches[s]);
                 atomic_store(&started, 0);
-                return NULL;
+                return;
             }
         }
         for (unsigned s = 0; s < NSLOTS; s++)
@@ -1524,14 +1439,14 @@ static void *sampler_loop(void)
                     teardown(&watches[s]);   /* nothing to watch there: no events kept */
             }
         uint64_t traps = atomic_load(&ntraps);
-        cost_ns += cpu_ns() - cpu0 + (traps - counted_traps) * TRAP_COST_NS;
-        cpu_cost_ns += cpu_ns() - cpu0;
+        cost_ns += cw_cpu_ns() - cpu0 + (traps - counted_traps) * TRAP_COST_NS;
+        cpu_cost_ns += cw_cpu_ns() - cpu0;
         counted_traps = traps;
         if (nactive == 0)
             break;
         /* Over budget: the watchpoints go off until the run has paid for
          * what was spent. */
-        now = now_ns();
+        now = cw_now_ns();
         interval = TICK_NS;
         if (cost_ns > allowed_ns(now)) {
             interval = (cost_ns - allowed_ns(now)) * 1000 / (budget_permille ? budget_permille : 1);
@@ -1557,7 +1472,6 @@ static void *sampler_loop(void)
     }
     for (unsigned s = 0; s < NSLOTS; s++)
         teardown(&watches[s]);
-    return NULL;
 }
 
 /* CONCWATCH_RACE_DEBUG: what the sampling cost, at exit. */
@@ -1568,29 +1482,26 @@ static void debug_summary(void)
            (unsigned long long)atomic_load(&ntraps), (unsigned long long)total_stall_ns / 1000,
            (unsigned long long)first_cost_ns / 1000, (unsigned long long)cost_ns / 1000,
            (unsigned long long)switch_cost_ns / 1000, (unsigned long long)cpu_cost_ns / 1000,
-           (unsigned long long)(now_ns() - start_ns) / 1000);
+           (unsigned long long)(cw_now_ns() - start_ns) / 1000);
 }
 
-static void *sampler_main(void *arg)
+static void sampler_main(void)
 {
-    (void)arg;
-    cw_tls_untracked = 1;
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
-    if (vstate)
-        return sampler_loop();   /* started again after the program was all blocked */
+    if (vstate) {
+        sampler_loop();   /* started again after the program was all blocked */
+        return;
+    }
 
-    uint64_t t_load = now_ns();
+    uint64_t t_load = cw_now_ns();
     if (!cw_race_vars_load(&vars))
         memset(&vars, 0, sizeof vars);   /* objects passed to threads may still come */
     cw_race_var *room = realloc(vars.v, (vars.n + MAX_ARG_VARS) * sizeof *vars.v);
     if (!room)
-        return NULL;
+        return;
     vars.v = room;
     vars_capacity = vars.n + MAX_ARG_VARS;
     debugf("race: %zu candidate variables in %s (%s), read in %llu us\n", vars.n, vars.module,
-           vars.have_dwarf ? "with DWARF" : "no DWARF", (unsigned long long)(now_ns() - t_load) / 1000);
+           vars.have_dwarf ? "with DWARF" : "no DWARF", (unsigned long long)(cw_now_ns() - t_load) / 1000);
     for (size_t v = 0; v < vars.n; v++)
         debugf("race:   `%s` %llu bytes, %llu cells (%u per %llu bytes), %s:%d\n", vars.v[v].name,
                (unsigned long long)vars.v[v].size, (unsigned long long)vars.v[v].nwords, vars.v[v].ncells,
@@ -1598,7 +1509,7 @@ static void *sampler_main(void *arg)
                vars.v[v].decl_line);
     var_state *vs = calloc(vars_capacity, sizeof *vs);
     if (!vs)
-        return NULL;
+        return;
     vstate = vs;
     nactive = vars.n;
     for (size_t v = 0; v < vars.n; v++) {
@@ -1609,8 +1520,8 @@ static void *sampler_main(void *arg)
     }
     drain_args();
     if (nactive == 0)
-        return NULL;
-    scan_code();
+        return;
+    cw_code_map_scan();
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -1619,7 +1530,7 @@ static void *sampler_main(void *arg)
     sigfillset(&sa.sa_mask);
     /* (Already ours in a fork child: old_trap came along.) */
     if (!handler_is_ours() && sigaction(SIGTRAP, &sa, &old_trap) != 0)
-        return NULL;
+        return;
 
     /* Our fds live in the program's fd table: at most an eighth of its limit. */
     struct rlimit rl;
@@ -1627,15 +1538,15 @@ static void *sampler_main(void *arg)
         rl.rlim_cur / 8 / (2 * NSLOTS) < MAX_LIVE)
         max_live = (int)(rl.rlim_cur / 8 / (2 * NSLOTS));
     if (max_live < 2)
-        return NULL;
+        return;
     max_pos = 2 * max_live < MAX_POS ? 2 * max_live : MAX_POS;
-    start_ns = now_ns();
-    return sampler_loop();
+    start_ns = cw_now_ns();
+    sampler_loop();
 }
 
 /* ---- start, fork, exit -------------------------------------------------- */
 
-static void after_fork_child(void)
+void cw_race_sampler_after_fork_child(void)
 {
     /* The events watch the parent's threads: this copy of the fds must go
      * (closing them does not disturb the parent's events), and the sampler
@@ -1695,45 +1606,26 @@ void cw_race_sampler_thread_started(void)
         wake_sampler();
 }
 
-void cw_race_sampler_start_once(cw_race_create_fn create)
+static const cw_helper_thread sampler = { "cw-race-sample", sampler_main, 1024 * 1024 };
+
+void cw_race_sampler_start_once(cw_thread_create_fn create)
 {
     if (atomic_load_explicit(&started, memory_order_relaxed) || atomic_exchange(&started, 1))
         return;
-    const char *env = getenv("CONCWATCH_RACES");
-    if (env && strcmp(env, "0") == 0)
+    if (!cw_flags.races)
         return;
     /* CPython: the interpreter's globals are not the program's, and it
      * synchronises them in ways a watchpoint cannot see.  TSan reports races itself. */
     if (dlsym(RTLD_DEFAULT, "Py_IsInitialized") || dlsym(RTLD_DEFAULT, "__tsan_init"))
         return;
-    started_ns = now_ns();
-    env = getenv("CONCWATCH_RACE_DEBUG");
-    debug = env && *env && strcmp(env, "0") != 0;
-    env = getenv("CONCWATCH_RACE_BUDGET");
-    if (env && *env) {
-        double percent = strtod(env, NULL);
-        if (percent >= 0 && percent <= 100)
-            budget_permille = (uint64_t)(percent * 10);
-    }
-    env = getenv("CONCWATCH_RACE_STALL_MS");
-    if (env && *env) {
-        double ms = strtod(env, NULL);
-        if (ms > 0 && ms < 1000)
-            stall_len_ns = (uint64_t)(ms * 1e6);
-    }
-    if (!atomic_exchange(&atfork_registered, 1)) {
+    started_ns = cw_now_ns();
+    debug = cw_flags.race_debug;
+    if (!atomic_exchange(&first_start_done, 1)) {
         for (unsigned s = 0; s < NSLOTS; s++)
             for (int i = 0; i < MAX_POS; i++)
                 watches[s].fd[i] = watches[s].wfd[i] = -1;
-        pthread_atfork(NULL, NULL, after_fork_child);
         atexit(stop_at_exit);
     }
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 1024 * 1024);
-    pthread_t th;
-    if (create(&th, &attr, sampler_main, NULL) != 0)
+    if (!cw_helper_thread_start(create, &sampler))
         atomic_store(&started, 0);
-    pthread_attr_destroy(&attr);
 }

@@ -14,6 +14,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "clock.h"
+
 typedef struct cw_spin_lock {
     atomic_int taken;
 } cw_spin_lock;
@@ -27,7 +29,7 @@ static inline void cw_spin_lock_acquire(cw_spin_lock *l)
         if (spins > 64)
             sched_yield();
         else
-            __builtin_ia32_pause();
+            cw_cpu_relax();
     }
 }
 

@@ -66,16 +66,18 @@
 #ifndef CW_RACE_SAMPLER_H
 #define CW_RACE_SAMPLER_H
 
-#include <pthread.h>
 #include <stdint.h>
 
-#include "../stacks/stack_depot.h"
-
-typedef int (*cw_race_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+#include "events/helper_thread.h"
+#include "stacks/stack_depot.h"
 
 /* Starts the sampler thread with the real pthread_create, once per process
  * (again in a fork child that creates threads). */
-void cw_race_sampler_start_once(cw_race_create_fn create);
+void cw_race_sampler_start_once(cw_thread_create_fn create);
+
+/* fork(), in the child: the sampler thread did not survive, and the parent's
+ * watchpoints are not the child's. */
+void cw_race_sampler_after_fork_child(void);
 
 /* Called by each new thread before it runs the program's code. */
 void cw_race_sampler_thread_started(void);

@@ -26,9 +26,8 @@
 #ifndef CW_HANG_WATCH_H
 #define CW_HANG_WATCH_H
 
-#include <pthread.h>
+#include "events/helper_thread.h"
 
-typedef int (*cw_thread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 /* Starts the watcher with the real pthread_create (the watcher is not a thread of the program). */
 void cw_hang_watch_start_once(cw_thread_create_fn create);
 void cw_hang_watch_after_fork_child(void);

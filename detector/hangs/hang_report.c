@@ -1,0 +1,278 @@
+#define _GNU_SOURCE
+#include "hang_report.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/record_format.h"
+#include "events/lock_events.h"
+#include "events/lock_table.h"
+#include "events/record_writer.h"
+#include "stacks/python_stacks.h"
+#include "stacks/stack_capture.h"
+
+#define CAPTURE_SIGNAL (SIGRTMAX - 1)
+#define MAX_REPORTED 256
+
+/* ---- stacks of sleeping threads ---------------------------------------- */
+
+static void capture_handler(int sig, siginfo_t *info, void *uc)
+{
+    (void)sig; (void)info; (void)uc;
+    cw_thread *t = cw_tls_self;
+    if (!t)
+        return;
+    int saved = errno;
+    t->hang_npcs = cw_capture_pcs(0, t->hang_pcs, CW_MAX_FRAMES);
+    atomic_store(&t->hang_captured, 1);
+    errno = saved;
+}
+
+/* Each blocked thread captures its own stack, in a signal handler: it is
+ * asleep in the kernel, and only it can unwind itself. */
+static void capture_stacks(cw_blocked *all, size_t n)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = capture_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    sigaction(CAPTURE_SIGNAL, &sa, NULL);
+    pid_t pid = getpid();
+    for (size_t i = 0; i < n; i++) {
+        atomic_store(&all[i].t->hang_captured, 0);
+        syscall(SYS_tgkill, pid, all[i].t->tid, CAPTURE_SIGNAL);
+    }
+    for (int tries = 0; tries < 50; tries++) {
+        bool done = true;
+        for (size_t i = 0; i < n; i++)
+            done &= atomic_load(&all[i].t->hang_captured) != 0;
+        if (done)
+            break;
+        cw_sleep_ns(10 * CW_MS);
+    }
+}
+
+/* The interrupted stack, from the user's call into the shim outwards. */
+static size_t user_frames(const cw_blocked *b, const uintptr_t **pcs)
+{
+    cw_thread *t = b->t;
+    if (!atomic_load(&t->hang_captured)) {
+        *pcs = (const uintptr_t *)&t->wait.pc;
+        return 1;
+    }
+    uintptr_t pc = atomic_load(&t->wait.pc);
+    int n = t->hang_npcs;
+    for (int i = 0; i < n; i++)
+        if (t->hang_pcs[i] == pc) {
+            *pcs = &t->hang_pcs[i];
+            return (size_t)(n - i);
+        }
+    *pcs = t->hang_pcs;
+    return (size_t)n;
+}
+
+/* ---- Python ------------------------------------------------------------ */
+
+/* CPython's Condition (and Event, Queue, Barrier, Semaphore built on it)
+ * parks each waiter on a fresh Lock that the waiter itself took: blocked
+ * there, a thread waits for a notify, not on a lock it forgot it held. */
+static void classify_python_wait(const cw_python_stacks *py, cw_blocked *b)
+{
+    const char *frames = cw_python_stacks_of(py, b->t->self);
+    cw_python_frame top;
+    if (!cw_python_frame_next(&frames, &top))
+        return;
+    size_t len = strlen(top.file);
+    if (len < 12 || strcmp(top.file + len - 12, "threading.py") != 0)
+        return;
+    /* Thread.join waits on the joined thread's state lock. */
+    if (strcmp(top.function, "_wait_for_tstate_lock") == 0)
+        b->python_join = true;
+    else
+        b->library_wait = true;
+}
+
+static bool is_join(const cw_blocked *b)
+{
+    return b->kind == CW_KIND_THREAD || b->python_join;
+}
+
+/* ---- the story --------------------------------------------------------- */
+
+typedef struct story {
+    cw_blocked **list;         /* the threads shown, in order */
+    size_t n;
+    uintptr_t objs[MAX_REPORTED];   /* objects waited on, labelled M1, M2... */
+    size_t nobj;
+    bool self_wait;            /* a thread waits for a lock it took itself */
+    cw_python_stacks py;
+    bool have_py;
+} story;
+
+/* Threads waiting on locks first, joins last: the stack a reader should
+ * look at first (and the summary line) is the one stuck on a lock. */
+static size_t order_threads(cw_blocked *all, size_t n, cw_blocked **out)
+{
+    size_t k = 0;
+    for (int joins = 0; joins < 2; joins++)
+        for (size_t i = 0; i < n && k < MAX_REPORTED; i++)
+            if (is_join(&all[i]) == joins)
+                out[k++] = &all[i];
+    return k;
+}
+
+/* Objects waited on get labels M1, M2... in order of first appearance
+ * (threads being joined are named by their own label instead). */
+static void label_objects(story *s)
+{
+    s->nobj = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->list[i]->kind == CW_KIND_THREAD)
+            continue;
+        size_t j = 0;
+        while (j < s->nobj && s->objs[j] != s->list[i]->addr)
+            j++;
+        if (j == s->nobj)
+            s->objs[s->nobj++] = s->list[i]->addr;
+    }
+}
+
+static size_t label_of(const story *s, uintptr_t addr)
+{
+    size_t j = 0;
+    while (j < s->nobj && s->objs[j] != addr)
+        j++;
+    return j + 1;
+}
+
+static const char *wait_verb(uint32_t kind)
+{
+    switch (kind) {
+    case CW_KIND_CONDVAR: return "waits on condition variable";
+    case CW_KIND_BARRIER: return "waits at barrier";
+    case CW_KIND_THREAD: return "waits to join thread";
+    default: return "waits for";
+    }
+}
+
+/* What the thread waits for, as the role of its stack. */
+static void describe_wait(const story *s, const cw_blocked *b, char *role, size_t size)
+{
+    char holder[16] = "";
+    if (b->holder)
+        cw_thread_label(b->holder->index, holder, sizeof holder);
+    const char *who = b->holder == b->t ? "itself" : holder;
+    size_t m = label_of(s, b->addr);
+    if (b->library_wait)
+        snprintf(role, size, "waits in the threading library (a Condition, Event, Queue, Barrier or "
+                 "Semaphore wait) that nothing is left to wake");
+    else if (b->python_join)
+        snprintf(role, size, "waits to join thread %s (Thread.join)", holder[0] ? holder : "(unknown)");
+    else if (b->kind == CW_KIND_THREAD)
+        snprintf(role, size, "%s %s", wait_verb(b->kind), holder[0] ? holder : "(unknown)");
+    else if (b->kind == CW_KIND_SEMAPHORE)
+        snprintf(role, size, "%s semaphore M%zu%s%s", wait_verb(b->kind), m,
+                 holder[0] ? ", last taken by " : ", which nobody is left to post", holder[0] ? who : "");
+    else if (b->kind == CW_KIND_CONDVAR || b->kind == CW_KIND_BARRIER)
+        snprintf(role, size, "%s M%zu", wait_verb(b->kind), m);
+    else
+        snprintf(role, size, "%s %s M%zu%s%s", wait_verb(b->kind), cw_lock_kind_name((int)b->kind), m,
+                 holder[0] ? ", held by " : "", holder[0] ? who : "");
+}
+
+static void record_objects(const story *s, cw_record *r)
+{
+    for (size_t j = 0; j < s->nobj; j++) {
+        char id[24];
+        snprintf(id, sizeof id, "M%zu", j + 1);
+        cw_lock_slot *slot = cw_lock_table_find(s->objs[j]);
+        uint32_t k = 0;
+        for (size_t i = 0; i < s->n; i++)
+            if (s->list[i]->addr == s->objs[j])
+                k = s->list[i]->kind;
+        cw_stack_id created = slot ? atomic_load(&slot->create_stack) : 0;
+        cw_record_lock(r, id, cw_lock_kind_name((int)k), created ? "created" : "first used", created);
+    }
+}
+
+static void record_waiters(const story *s, cw_record *r)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const cw_blocked *b = s->list[i];
+        char self[16], role[256];
+        cw_thread_label(b->t->index, self, sizeof self);
+        describe_wait(s, b, role, sizeof role);
+        /* In CPython the native frames are the interpreter's own: the Python
+         * stack is the one the user can act on. */
+        const char *frames = s->have_py ? cw_python_stacks_of(&s->py, b->t->self) : NULL;
+        if (frames) {
+            cw_record_stack_pcs(r, self, NULL, 0, 0, role);
+            cw_record_python_frames(r, frames);
+            continue;
+        }
+        const uintptr_t *pcs;
+        size_t n = user_frames(b, &pcs);
+        cw_record_stack_pcs(r, self, pcs, n, 0, role);
+    }
+}
+
+/* Where each holder took what the others wait for. */
+static void record_holders(const story *s, cw_record *r)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const cw_blocked *b = s->list[i];
+        if (!b->holder || is_join(b) || b->library_wait)
+            continue;
+        char holder[16];
+        cw_thread_label(b->holder->index, holder, sizeof holder);
+        cw_stack_id taken = 0;
+        if (b->kind == CW_KIND_SEMAPHORE) {
+            cw_lock_slot *slot = cw_lock_table_find(b->addr);
+            taken = slot ? atomic_load(&slot->sem_take_stack) : 0;
+        } else {
+            int h = cw_held_index(b->holder, b->addr);
+            taken = h >= 0 ? b->holder->held[h].stack : 0;
+        }
+        if (taken && !(s->have_py && !(taken & CW_PYTHON_STACK_BIT)))
+            cw_record_stack(r, holder, taken, "took M%zu here", label_of(s, b->addr));
+    }
+}
+
+void cw_hang_report(cw_blocked *all, size_t n, cw_blocked **ring, size_t nring)
+{
+    capture_stacks(all, n);
+    story s = { 0 };
+    s.have_py = cw_python_stacks_dump(&s.py);
+    for (size_t i = 0; s.have_py && i < n; i++)
+        classify_python_wait(&s.py, &all[i]);
+
+    cw_blocked *ordered[MAX_REPORTED];
+    s.list = ring ? ring : ordered;
+    s.n = ring ? nring : order_threads(all, n, ordered);
+    for (size_t i = 0; i < s.n; i++)
+        if (s.list[i]->holder == s.list[i]->t && !s.list[i]->library_wait)
+            s.self_wait = true;
+    label_objects(&s);
+
+    cw_record r;
+    const char *kind = s.self_wait ? "self-deadlock" : "deadlock";
+    int rc = ring ? cw_record_begin(&r, kind, "%zu threads wait for each other in a cycle: the program hangs", nring)
+                  : cw_record_begin(&r, kind, "all %zu threads are blocked for good: the program hangs", n);
+    if (rc == 0) {
+        record_objects(&s, &r);
+        record_waiters(&s, &r);
+        record_holders(&s, &r);
+        cw_record_note(&r, "concwatch ended the program (exit %d) instead of letting it hang", CW_EXIT_FINDINGS);
+        cw_record_end(&r);
+    }
+    if (s.have_py)
+        cw_python_stacks_free(&s.py);
+    _exit(CW_EXIT_FINDINGS);
+}

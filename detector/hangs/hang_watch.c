@@ -1,0 +1,259 @@
+#define _GNU_SOURCE
+#include "hang_watch.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hang_report.h"
+#include "common/clock.h"
+#include "common/shim_flags.h"
+#include "events/helper_thread.h"
+#include "events/lock_events.h"
+#include "events/lock_table.h"
+
+#define POLL_NS cw_flags.hang_poll_ns
+#define hang_after_ns cw_flags.hang_after_ns
+#define MAX_REPORTED 256
+
+static atomic_int started;
+static pid_t watcher_tid;
+static size_t runtime_tasks;   /* threads of a sanitizer runtime, never blocked in our waits */
+
+/* ---- what one blocked thread waits for -------------------------------- */
+
+typedef cw_blocked blocked;
+
+static cw_thread *holder_in_held_lists(uintptr_t addr, cw_thread *except);
+
+static void find_holder(blocked *b)
+{
+    b->holder = NULL;
+    b->holder_certain = false;
+    switch (b->kind) {
+    case CW_KIND_MUTEX: {
+        int owner = ((const pthread_mutex_t *)b->addr)->__data.__owner;
+        b->holder = owner ? cw_thread_by_tid(owner) : NULL;
+        b->holder_certain = b->holder != NULL;
+        break;
+    }
+    case CW_KIND_RWLOCK: {
+        int writer = ((const pthread_rwlock_t *)b->addr)->__data.__cur_writer;
+        b->holder = writer ? cw_thread_by_tid(writer) : holder_in_held_lists(b->addr, b->t);
+        b->holder_certain = b->holder != NULL;
+        break;
+    }
+    case CW_KIND_SPINLOCK:
+        b->holder = holder_in_held_lists(b->addr, NULL);
+        b->holder_certain = b->holder != NULL;
+        break;
+    case CW_KIND_SEMAPHORE: {
+        cw_lock_slot *slot = cw_lock_table_find(b->addr);
+        uint32_t taker = slot && atomic_load(&slot->sem_value0) == 2 ? atomic_load(&slot->sem_taker) : 0;
+        b->holder = taker ? cw_thread_by_index(taker - 1) : NULL;
+        break;   /* anyone may post a semaphore: never certain */
+    }
+    case CW_KIND_THREAD:
+        b->holder = cw_thread_by_pthread((pthread_t)b->addr);
+        b->holder_certain = b->holder != NULL;
+        break;
+    default:
+        break;
+    }
+}
+
+typedef struct held_query {
+    uintptr_t addr;
+    cw_thread *except, *found;
+} held_query;
+
+static void held_visit(cw_thread *t, void *arg)
+{
+    held_query *q = arg;
+    if (q->found || t == q->except)
+        return;
+    uint32_t n = t->nheld < CW_MAX_HELD ? t->nheld : CW_MAX_HELD;
+    for (uint32_t i = 0; i < n; i++)
+        if (t->held[i].addr == q->addr) {
+            q->found = t;
+            return;
+        }
+}
+
+static cw_thread *holder_in_held_lists(uintptr_t addr, cw_thread *except)
+{
+    held_query q = { addr, except, NULL };
+    cw_thread_for_each(held_visit, &q);
+    return q.found;
+}
+
+/* ---- sampling ---------------------------------------------------------- */
+
+typedef struct sample {
+    blocked *items;
+    size_t n, cap;
+    size_t live;
+    uint64_t now;
+} sample;
+
+static void sample_visit(cw_thread *t, void *arg)
+{
+    sample *s = arg;
+    s->live++;
+    uintptr_t addr = atomic_load_explicit(&t->wait.addr, memory_order_acquire);
+    uint32_t seq = atomic_load_explicit(&t->wait.seq, memory_order_relaxed);
+    uint32_t kind = atomic_load_explicit(&t->wait.kind, memory_order_relaxed);
+    if (!addr) {
+        t->watch_addr = 0;
+        return;
+    }
+    /* The same wait as last time (same object, no new wait since): still blocked. */
+    if (t->watch_addr != addr || t->watch_seq != seq) {
+        t->watch_addr = addr;
+        t->watch_seq = seq;
+        t->watch_since_ns = s->now;
+    }
+    if (s->n == s->cap)
+        return;
+    s->items[s->n++] = (blocked){
+        .t = t, .addr = addr, .kind = kind & ~CW_WAIT_TIMED, .timed = (kind & CW_WAIT_TIMED) != 0,
+        .since_ns = t->watch_since_ns,
+    };
+}
+
+static blocked *find_blocked(sample *s, cw_thread *t)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->items[i].t == t)
+            return &s->items[i];
+    return NULL;
+}
+
+/* Tasks of this process other than the watcher, not counting zombies (a main
+ * thread that called pthread_exit stays listed). */
+static size_t running_tasks(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return SIZE_MAX;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        pid_t tid = (pid_t)atoi(e->d_name);
+        if (tid == watcher_tid)
+            continue;
+        char path[64], buf[256];
+        snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *paren = strrchr(buf, ')');
+        if (paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'))
+            continue;
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* A ring of threads each waiting for something only the next one can
+ * release.  Does not return when it finds one. */
+static void check_ring(sample *s, uint64_t now)
+{
+    for (size_t i = 0; i < s->n; i++)
+        find_holder(&s->items[i]);
+    for (size_t i = 0; i < s->n; i++) {
+        blocked *ring[MAX_REPORTED];
+        size_t n = 0;
+        blocked *b = &s->items[i];
+        while (b && n < MAX_REPORTED) {
+            /* Seen on two samples in a row: not a wait that is just ending. */
+            /* A Python Lock (a semaphore) may be released by any thread, so
+             * a ring through one is only believed once it has stood still
+             * for --hang-after, like a program whose threads are all blocked;
+             * a lone thread waiting on its own semaphore is left to that rule
+             * (CPython's Condition waits that way by design). */
+            bool believed = b->holder_certain
+                ? now - b->since_ns >= POLL_NS
+                : b->kind == CW_KIND_SEMAPHORE && b->holder && b->holder != b->t &&
+                  now - b->since_ns >= hang_after_ns;
+            if (b->timed || !believed)
+                break;
+            ring[n++] = b;
+            blocked *next = find_blocked(s, b->holder);
+            if (next == &s->items[i])
+                cw_hang_report(s->items, s->n, ring, n);
+            b = next;
+            for (size_t k = 0; k < n && b; k++)
+                if (ring[k] == b)
+                    b = NULL;   /* a ring that does not pass through i: found from its own start */
+        }
+    }
+}
+
+/* Every thread blocked for good.  Does not return when they are. */
+static void check_all_blocked(sample *s, uint64_t now)
+{
+    if (s->n == 0 || s->n != s->live)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->items[i].timed || now - s->items[i].since_ns < hang_after_ns)
+            return;
+    /* A thread the shim never saw may be running: no proof of a hang.  The
+     * ThreadSanitizer runtime's own background thread is the one exception. */
+    size_t tasks = running_tasks();
+    if (tasks < s->live || tasks > s->live + runtime_tasks)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        find_holder(&s->items[i]);
+    cw_hang_report(s->items, s->n, NULL, 0);
+}
+
+static void watcher_main(void)
+{
+    watcher_tid = (pid_t)syscall(SYS_gettid);
+    runtime_tasks = dlsym(RTLD_DEFAULT, "__tsan_init") ? 1 : 0;
+    sample s = { .cap = 4096 };
+    s.items = mmap(NULL, s.cap * sizeof(blocked), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (s.items == MAP_FAILED)
+        return;
+    for (;;) {
+        cw_sleep_ns(POLL_NS);
+        s.n = s.live = 0;
+        s.now = cw_now_ns();
+        cw_thread_for_each(sample_visit, &s);
+        if (s.n == 0)
+            continue;
+        check_ring(&s, s.now);
+        check_all_blocked(&s, s.now);
+    }
+}
+
+static const cw_helper_thread watcher = { "cw-hang-watch", watcher_main, 256 * 1024 };
+
+void cw_hang_watch_start_once(cw_thread_create_fn create)
+{
+    if (atomic_load_explicit(&started, memory_order_relaxed) || atomic_exchange(&started, 1))
+        return;
+    if (!cw_helper_thread_start(create, &watcher))
+        atomic_store(&started, 0);
+}
+
+void cw_hang_watch_after_fork_child(void)
+{
+    atomic_store(&started, 0);
+}
