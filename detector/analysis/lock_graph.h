@@ -24,8 +24,8 @@
  *   find_path, check_invariants: O(V + E).
  * Space: O(V + E); a node without edges owns no heap memory.
  */
-#ifndef CONCWATCH_LOCK_GRAPH_H
-#define CONCWATCH_LOCK_GRAPH_H
+#ifndef CW_LOCK_GRAPH_H
+#define CW_LOCK_GRAPH_H
 
 #include <stdbool.h>
 #include <stddef.h>

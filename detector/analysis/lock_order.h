@@ -58,8 +58,8 @@
  * Space: O(V + E) plus 8 bytes per reported cycle; node and edge records of
  * removed locks are reused.
  */
-#ifndef CONCWATCH_LOCK_ORDER_H
-#define CONCWATCH_LOCK_ORDER_H
+#ifndef CW_LOCK_ORDER_H
+#define CW_LOCK_ORDER_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -14,8 +14,8 @@
  * interpreter is dynamically linked in practice, and execvp runs a file
  * without "#!" with /bin/sh.
  */
-#ifndef CONCWATCH_CHECK_PROGRAM_H
-#define CONCWATCH_CHECK_PROGRAM_H
+#ifndef CW_CHECK_PROGRAM_H
+#define CW_CHECK_PROGRAM_H
 
 #include <stddef.h>
 

@@ -8,8 +8,8 @@
  * The result is absolute because the program and its children may chdir
  * before they exec, and LD_PRELOAD is resolved at every exec.
  */
-#ifndef CONCWATCH_LOCATE_SHIM_H
-#define CONCWATCH_LOCATE_SHIM_H
+#ifndef CW_LOCATE_SHIM_H
+#define CW_LOCATE_SHIM_H
 
 #include <stddef.h>
 

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "check_program.h"
+#include "common/record_format.h"
+#include "common/shim_flags.h"
 #include "locate_shim.h"
 #include "options.h"
 #include "report_dir.h"
@@ -22,10 +24,6 @@
 #ifndef CW_VERSION
 #define CW_VERSION "0.0.0"
 #endif
-
-/* TSan's choice: distinct from any usual program status. */
-#define CW_EXIT_FINDINGS 66
-#define CW_EXIT_USAGE 2
 
 /* Everything prepared before the program runs; owned here. */
 typedef struct launch {
@@ -111,6 +109,10 @@ int main(int argc, char **argv)
         return CW_EXIT_USAGE;
     if (opts.help) {
         cw_options_print_help(stdout);
+        return 0;
+    }
+    if (opts.help_env) {
+        cw_shim_flags_print_table(stdout);
         return 0;
     }
     if (opts.version) {

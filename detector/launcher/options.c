@@ -171,5 +171,5 @@ void cw_options_print_help(FILE *out)
           "             (128+N when it died of signal N); 2 for concwatch's own usage errors\n"
           "             (also: PROGRAM statically linked, shim or report path unusable);\n"
           "             127 when PROGRAM is not found, 126 when it cannot be executed\n"
-          "environment: CONCWATCH_SHIM=PATH uses that libconcwatch.so\n", out);
+          "environment: CONCWATCH_SHIM=PATH uses that libconcwatch.so; every variable: --help-env\n", out);
 }

@@ -4,8 +4,8 @@
  * or at the first argument that is not an option: everything from there on is
  * the program's, so `concwatch ./prog -q` passes -q to ./prog.
  */
-#ifndef CONCWATCH_OPTIONS_H
-#define CONCWATCH_OPTIONS_H
+#ifndef CW_OPTIONS_H
+#define CW_OPTIONS_H
 
 #include <stdbool.h>
 #include <stdio.h>

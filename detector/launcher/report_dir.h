@@ -3,8 +3,8 @@
  * its findings file (record_format.h).  mkdtemp makes it 0700 and unique, so
  * concurrent runs and other users cannot mix their findings into ours.
  */
-#ifndef CONCWATCH_REPORT_DIR_H
-#define CONCWATCH_REPORT_DIR_H
+#ifndef CW_REPORT_DIR_H
+#define CW_REPORT_DIR_H
 
 #include <stddef.h>
 

@@ -4,8 +4,8 @@
  * repeats (dedupe.h), symbolizes, drops suppressed findings, prints the text
  * report to stderr and writes the JSON report if asked.
  */
-#ifndef CONCWATCH_REPORT_FINDINGS_H
-#define CONCWATCH_REPORT_FINDINGS_H
+#ifndef CW_REPORT_FINDINGS_H
+#define CW_REPORT_FINDINGS_H
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -13,8 +13,8 @@
  * and forwards SIGTERM and SIGHUP to the child (they are aimed at concwatch
  * alone, e.g. by a CI timeout, but mean "stop the program").
  */
-#ifndef CONCWATCH_RUN_PROGRAM_H
-#define CONCWATCH_RUN_PROGRAM_H
+#ifndef CW_RUN_PROGRAM_H
+#define CW_RUN_PROGRAM_H
 
 #include <stddef.h>
 

@@ -2,6 +2,7 @@
 #include "race_candidates.h"
 
 #include "access_insn.h"
+#include "common/code_map.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -9,7 +10,6 @@
 #include <dwarf.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +19,6 @@
 
 #define MAX_DEBUG_INFO (64u << 20)   /* larger DWARF is not walked (start-up time) */
 #define MAX_DEPTH 64
-
-/* ---- the executable's load bias ----------------------------------------- */
-
-static int first_object(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    *(uintptr_t *)arg = info->dlpi_addr;
-    return 1;   /* the first object is the executable */
-}
 
 /* ---- ELF symbols -------------------------------------------------------- */
 
@@ -534,8 +525,7 @@ bool cw_race_vars_load(cw_race_vars *out)
         return false;
     path[len] = '\0';
     out->module = path;
-    uintptr_t bias = 0;
-    dl_iterate_phdr(first_object, &bias);
+    uintptr_t bias = cw_code_map_executable_bias();
 
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (fd < 0)

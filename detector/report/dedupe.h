@@ -7,8 +7,8 @@
  * (module + vaddr, or the Python file/line/function), so this can run before
  * symbolization.  The first occurrence (in reading order) is kept.
  */
-#ifndef CONCWATCH_DEDUPE_H
-#define CONCWATCH_DEDUPE_H
+#ifndef CW_DEDUPE_H
+#define CW_DEDUPE_H
 
 #include <stddef.h>
 

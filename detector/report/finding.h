@@ -4,8 +4,8 @@
  * and JSON renderers print.  Plain owned C strings; finding_list_free() frees
  * everything.
  */
-#ifndef CONCWATCH_FINDING_H
-#define CONCWATCH_FINDING_H
+#ifndef CW_FINDING_H
+#define CW_FINDING_H
 
 #include <stdbool.h>
 #include <stddef.h>

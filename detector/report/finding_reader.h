@@ -17,8 +17,8 @@
  *
  * Not thread-safe in any interesting way: one caller, one list.
  */
-#ifndef CONCWATCH_FINDING_READER_H
-#define CONCWATCH_FINDING_READER_H
+#ifndef CW_FINDING_READER_H
+#define CW_FINDING_READER_H
 
 #include <stddef.h>
 

@@ -9,8 +9,8 @@
  * It does not check that the caller's structure is well formed (keys only in
  * objects, balanced ends): the renderers are small enough to get that right.
  */
-#ifndef CONCWATCH_JSON_WRITER_H
-#define CONCWATCH_JSON_WRITER_H
+#ifndef CW_JSON_WRITER_H
+#define CW_JSON_WRITER_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -2,8 +2,8 @@
  * Numbers in the fields of the record and log formats the launcher reads
  * (finding_reader.c, tsan_reports.c): not NUL-terminated, never trusted.
  */
-#ifndef CONCWATCH_NUMBER_FIELDS_H
-#define CONCWATCH_NUMBER_FIELDS_H
+#ifndef CW_NUMBER_FIELDS_H
+#define CW_NUMBER_FIELDS_H
 
 #include <stdbool.h>
 #include <stddef.h>

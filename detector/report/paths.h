@@ -2,8 +2,8 @@
  * How paths are shown in reports.  Files are kept in the model as DWARF gives
  * them (usually absolute); the renderers shorten them here.
  */
-#ifndef CONCWATCH_PATHS_H
-#define CONCWATCH_PATHS_H
+#ifndef CW_PATHS_H
+#define CW_PATHS_H
 
 #include <stdbool.h>
 

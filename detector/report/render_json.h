@@ -20,8 +20,8 @@
  * the lock's first-use stack when "how" says so.  Files are relative to
  * base_dir when under it, as in the text report; modules stay absolute.
  */
-#ifndef CONCWATCH_RENDER_JSON_H
-#define CONCWATCH_RENDER_JSON_H
+#ifndef CW_RENDER_JSON_H
+#define CW_RENDER_JSON_H
 
 #include <stddef.h>
 #include <stdio.h>

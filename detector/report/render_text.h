@@ -27,8 +27,8 @@
  * Files are shown relative to base_dir when under it (NULL: as recorded).
  * Frame offsets are the recorded ELF vaddrs.  No colours.
  */
-#ifndef CONCWATCH_RENDER_TEXT_H
-#define CONCWATCH_RENDER_TEXT_H
+#ifndef CW_RENDER_TEXT_H
+#define CW_RENDER_TEXT_H
 
 #include <stdio.h>
 

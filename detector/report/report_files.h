@@ -4,8 +4,8 @@
  * findings.<pid>, ThreadSanitizer's tsan.<pid>).  They are read back oldest
  * first, so findings come out in the order they were written.
  */
-#ifndef CONCWATCH_REPORT_FILES_H
-#define CONCWATCH_REPORT_FILES_H
+#ifndef CW_REPORT_FILES_H
+#define CW_REPORT_FILES_H
 
 #include <stddef.h>
 

@@ -20,8 +20,8 @@
  * any of its stacks or lock-creation stacks, so apply rules after
  * symbolization.
  */
-#ifndef CONCWATCH_SUPPRESSIONS_H
-#define CONCWATCH_SUPPRESSIONS_H
+#ifndef CW_SUPPRESSIONS_H
+#define CW_SUPPRESSIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -19,8 +19,8 @@
  * Python frames and frames without a module are left as they are.
  * Not thread-safe: one symbolizer per thread.
  */
-#ifndef CONCWATCH_SYMBOLIZER_H
-#define CONCWATCH_SYMBOLIZER_H
+#ifndef CW_SYMBOLIZER_H
+#define CW_SYMBOLIZER_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -20,8 +20,8 @@
  *                                TSan's would report them twice
  * A program that is not built with TSan ignores the variable.
  */
-#ifndef CONCWATCH_TSAN_OPTIONS_H
-#define CONCWATCH_TSAN_OPTIONS_H
+#ifndef CW_TSAN_OPTIONS_H
+#define CW_TSAN_OPTIONS_H
 
 #define CW_TSAN_OPTIONS_ENV "TSAN_OPTIONS"
 

@@ -53,8 +53,8 @@
  * format ("#0 func file:line (module+0xoff)") is understood too, with the
  * module's base name only.
  */
-#ifndef CONCWATCH_TSAN_REPORTS_H
-#define CONCWATCH_TSAN_REPORTS_H
+#ifndef CW_TSAN_REPORTS_H
+#define CW_TSAN_REPORTS_H
 
 #include <stdio.h>
 

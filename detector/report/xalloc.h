@@ -6,8 +6,8 @@
  * print one line and exit(2) (concwatch's own-error status) instead of making
  * every caller carry an out-of-memory path.  Never use them in the shim.
  */
-#ifndef CONCWATCH_XALLOC_H
-#define CONCWATCH_XALLOC_H
+#ifndef CW_XALLOC_H
+#define CW_XALLOC_H
 
 #include <stddef.h>
 
