@@ -23,6 +23,7 @@ static void cond_wait_cancelled(void *arg)
 {
     wait_context *w = arg;
     cw_wait_end(w->t);
+    cw_order_acquire(w->m);
     cw_acquired(w->t, (uintptr_t)w->m, CW_KIND_MUTEX, false, CW_ACQ_BLOCKING, w->pc);
     cw_leave(w->t);
 }
@@ -52,12 +53,15 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
     if (!t)
         return REAL_WAIT();
     cw_released(t, (uintptr_t)m);
+    cw_order_release(m);   /* the wait unlocks it */
     cw_wait_begin(t, c, CW_KIND_CONDVAR, variant != 0, pc);
     wait_context ctx = { t, m, pc };
     rc = cancellable_wait(&ctx, c, clock, abstime, variant);
     cw_wait_end(t);
 #undef REAL_WAIT
     int saved = errno;
+    cw_order_acquire(c);   /* after a signal or broadcast, what the signaller did before it */
+    cw_order_acquire(m);
     cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_BLOCKING, pc);
     errno = saved;
     cw_leave(t);
@@ -78,4 +82,26 @@ int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t cloc
                            const struct timespec *abstime)
 {
     return cond_wait(c, m, clock, abstime, 2, CW_CALLER_PC());
+}
+
+/* Signalling orders what the signaller did before it before the woken
+ * waiters' return (it may signal without holding the mutex). */
+int pthread_cond_signal(pthread_cond_t *c)
+{
+    cw_thread *t = cw_enter_from(CW_CALLER_PC());
+    if (t) {
+        cw_order_release(c);
+        cw_leave(t);
+    }
+    return REAL(pthread_cond_signal)(c);
+}
+
+int pthread_cond_broadcast(pthread_cond_t *c)
+{
+    cw_thread *t = cw_enter_from(CW_CALLER_PC());
+    if (t) {
+        cw_order_release(c);
+        cw_leave(t);
+    }
+    return REAL(pthread_cond_broadcast)(c);
 }

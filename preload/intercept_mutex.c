@@ -82,8 +82,10 @@ int pthread_mutex_lock(pthread_mutex_t *m)
     cw_wait_mark(t, m, CW_KIND_MUTEX, false, pc);
     int rc = REAL(pthread_mutex_lock)(m);
     cw_wait_end(t);
-    if (acquired(rc))
+    if (acquired(rc)) {
+        cw_order_acquire(m);
         cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_BLOCKING, pc);
+    }
     cw_leave(t);
     return rc;
 }
@@ -94,8 +96,10 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
     if (!t)
         return REAL(pthread_mutex_trylock)(m);
     int rc = REAL(pthread_mutex_trylock)(m);
-    if (acquired(rc))
+    if (acquired(rc)) {
+        cw_order_acquire(m);
         cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_TRY, CW_CALLER_PC());
+    }
     cw_leave(t);
     return rc;
 }
@@ -116,8 +120,10 @@ static int timed_lock(pthread_mutex_t *m, clockid_t clock, const struct timespec
         cw_wait_end(t);
     }
     int saved = errno;
-    if (acquired(rc))
+    if (acquired(rc)) {
+        cw_order_acquire(m);
         cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_TIMED, pc);
+    }
     errno = saved;
     cw_leave(t);
     return rc;
@@ -145,6 +151,7 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
         cw_released(t, (uintptr_t)m);
     else
         cw_unlock_misuse(t, (uintptr_t)m, CW_KIND_MUTEX, owner, CW_CALLER_PC());
+    cw_order_release(m);
     int rc = REAL(pthread_mutex_unlock)(m);
     cw_leave(t);
     return rc;

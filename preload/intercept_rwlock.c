@@ -47,8 +47,11 @@ static int acquire(pthread_rwlock_t *rw, rw_mode mode, cw_acquire_mode how,
         }
     }
     int saved = errno;
-    if (rc == 0)
+    if (rc == 0) {
+        if (cw_hb_enabled())
+            (mode == RW_READ ? cw_hb_acquire_shared : cw_hb_acquire)(rw);
         cw_acquired(t, (uintptr_t)rw, CW_KIND_RWLOCK, mode == RW_READ, how, pc);
+    }
     errno = saved;
     cw_leave(t);
     return rc;
@@ -78,6 +81,8 @@ int pthread_rwlock_unlock(pthread_rwlock_t *rw)
     cw_thread *t = cw_enter();
     if (!t)
         return REAL(pthread_rwlock_unlock)(rw);
+    if (cw_hb_enabled())
+        (rw->__data.__cur_writer == t->tid ? cw_hb_release : cw_hb_release_shared)(rw);
     if (cw_held_index(t, (uintptr_t)rw) >= 0) {
         cw_released(t, (uintptr_t)rw);
     } else {

@@ -89,8 +89,10 @@ static int sem_take(sem_t *s, int variant, clockid_t clock, const struct timespe
     }
 #undef REAL_WAIT
     int saved = errno;
-    if (rc == 0)
+    if (rc == 0) {
+        cw_order_acquire(s);
         cw_semaphore_taken(t, (uintptr_t)s, variant == SEM_WAIT ? CW_ACQ_BLOCKING : CW_ACQ_TIMED, pc);
+    }
     errno = saved;
     cw_leave(t);
     return rc;
@@ -115,9 +117,10 @@ int sem_trywait(sem_t *s)
         return REAL(sem_trywait)(s);
     int rc = REAL(sem_trywait)(s);
     int saved = errno;
-    if (rc == 0)
+    if (rc == 0) {
+        cw_order_acquire(s);
         cw_semaphore_taken(t, (uintptr_t)s, CW_ACQ_TRY, CW_CALLER_PC());
-    else
+    } else
         cw_semaphore_busy(t, (uintptr_t)s);
     errno = saved;
     cw_leave(t);
@@ -131,6 +134,7 @@ int sem_post(sem_t *s)
         return REAL(sem_post)(s);
     /* Before the real post: the thread it wakes records its own take after ours. */
     cw_semaphore_posted(t, (uintptr_t)s);
+    cw_order_release(s);
     int rc = REAL(sem_post)(s);
     cw_leave(t);
     return rc;

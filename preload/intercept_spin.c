@@ -57,8 +57,10 @@ int pthread_spin_lock(pthread_spinlock_t *s)
         rc = REAL(pthread_spin_lock)(s);
         cw_wait_end(t);
     }
-    if (rc == 0)
+    if (rc == 0) {
+        cw_order_acquire((const void *)s);
         cw_acquired(t, (uintptr_t)s, CW_KIND_SPINLOCK, false, CW_ACQ_BLOCKING, pc);
+    }
     cw_leave(t);
     return rc;
 }
@@ -69,8 +71,10 @@ int pthread_spin_trylock(pthread_spinlock_t *s)
     if (!t)
         return REAL(pthread_spin_trylock)(s);
     int rc = REAL(pthread_spin_trylock)(s);
-    if (rc == 0)
+    if (rc == 0) {
+        cw_order_acquire((const void *)s);
         cw_acquired(t, (uintptr_t)s, CW_KIND_SPINLOCK, false, CW_ACQ_TRY, CW_CALLER_PC());
+    }
     cw_leave(t);
     return rc;
 }
@@ -84,6 +88,7 @@ int pthread_spin_unlock(pthread_spinlock_t *s)
         cw_released(t, (uintptr_t)s);
     else if (!spin_is_locked(s))
         cw_unlock_misuse(t, (uintptr_t)s, CW_KIND_SPINLOCK, 0, CW_CALLER_PC());
+    cw_order_release((const void *)s);
     int rc = REAL(pthread_spin_unlock)(s);
     cw_leave(t);
     return rc;

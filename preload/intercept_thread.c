@@ -31,14 +31,20 @@ static void thread_unwound(void *arg)
         return;
     t->depth++;
     cw_thread_exiting(t, 0, true);
+    cw_hb_thread_exit();
     t->depth--;
 }
 
 static void *start_thread_wrapper(void *p)
 {
     thread_start start = *(thread_start *)p;
-    free(p);
     cw_thread *t = cw_thread_self();
+    if (t && cw_hb_enabled()) {
+        t->depth++;
+        cw_hb_acquire_once(p);   /* what the parent did before pthread_create */
+        t->depth--;
+    }
+    free(p);
     if (t) {
         t->start_routine = (uintptr_t)start.fn;
         t->parent = start.parent;
@@ -53,6 +59,7 @@ static void *start_thread_wrapper(void *p)
     if (t && !t->depth) {
         t->depth++;
         cw_thread_exiting(t, 0, false);
+        cw_hb_thread_exit();
         t->depth--;
     }
     return ret;
@@ -70,6 +77,7 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
     } else {
         *start = (thread_start){ fn, arg, t->index, cw_thread_site_stack(t, CW_CALLER_PC()) };
         cw_stack_id site = start->stack;
+        cw_order_release(start);
         rc = REAL(pthread_create)(thread, attr, start_thread_wrapper, start);
         if (rc != 0)
             free(start);
@@ -101,6 +109,8 @@ int pthread_join(pthread_t thread, void **ret)
     cw_wait_begin(t, (void *)thread, CW_KIND_THREAD, false, CW_CALLER_PC());
     int rc = cancellable_join(t, thread, ret);
     cw_wait_end(t);
+    if (rc == 0 && cw_hb_enabled())
+        cw_hb_thread_joined(thread);
     cw_leave(t);
     return rc;
 }
@@ -110,6 +120,7 @@ void pthread_exit(void *ret)
     cw_thread *t = cw_enter();
     if (t) {
         cw_thread_exiting(t, CW_CALLER_PC(), false);
+        cw_hb_thread_exit();
         cw_leave(t);
     }
     REAL(pthread_exit)(ret);

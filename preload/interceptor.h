@@ -17,9 +17,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "events/lock_events.h"
 #include "real_functions.h"
+#include "events/lock_events.h"
 #include "events/thread_state.h"
+#include "races/happens_before.h"
 
 /* Hidden: the shim's own globals are read on every call; hidden visibility
  * lets them be addressed directly instead of through the GOT. */
@@ -99,6 +100,20 @@ static inline void cw_wait_cancelled(void *thread)
 {
     cw_wait_end(thread);
     cw_leave(thread);
+}
+
+/* Happens-before edges for the race checks (races/happens_before.h), kept
+ * only while they keep clocks: on the fast path, one load and a branch. */
+static inline void cw_order_acquire(const void *obj)
+{
+    if (cw_hb_enabled())
+        cw_hb_acquire(obj);
+}
+
+static inline void cw_order_release(const void *obj)
+{
+    if (cw_hb_enabled())
+        cw_hb_release(obj);
 }
 
 #endif

@@ -13,6 +13,7 @@
 #include "events/python_sites.h"
 #include "events/record_writer.h"
 #include "hangs/hang_watch.h"
+#include "races/happens_before.h"
 #include "races/race_sampler.h"
 #include "stacks/stack_capture.h"
 #include "stacks/stack_depot.h"
@@ -57,6 +58,7 @@ static void after_fork_child(void)
 {
     cw_hang_watch_after_fork_child();
     cw_race_sampler_after_fork_child();
+    cw_hb_after_fork_child();
     cw_thread_registry_after_fork_child();
     cw_stack_depot_after_fork();
     cw_events_after_fork();
