@@ -41,7 +41,12 @@ static void ensure_exit_key(void)
             atomic_store(&exit_key_state, 2);
         else
             atomic_store(&exit_key_state, 3);
+        return;
     }
+    /* Another thread is creating it: wait, or this thread would never be
+     * detached (its slot would stay "alive" after it ends). */
+    while (atomic_load(&exit_key_state) == 1)
+        cw_cpu_relax();
 }
 
 static cw_thread *new_slot_chunk(void)
