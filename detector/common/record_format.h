@@ -25,6 +25,15 @@
  *                                     how is "created" or "first used".
  *                                     The frame lines that follow (until the next
  *                                     lock/stack/end) are where it was created.
+ *   lockaddr <addr-hex> [<module> <vaddr-hex>]
+ *                                     where the last lock lives: its address in the
+ *                                     process and, when that lies in a loaded
+ *                                     object's image (a global or static variable),
+ *                                     the object's path and the address inside its
+ *                                     ELF image, which the launcher looks up in the
+ *                                     debug information to name the variable.
+ *                                     Optional (older shims do not write it; an
+ *                                     older launcher ignores it as an unknown tag).
  *   stack <thread> <role>             a stack of the finding; thread like "T1",
  *                                     role what the stack shows, either a sentence
  *                                     with its own subject ("mutex M2 acquired here

@@ -305,9 +305,9 @@ static lock_desc describe_lock(uintptr_t addr, cw_stack_id fallback)
     return (lock_desc){ created ? created : fallback, created != 0 };
 }
 
-static void record_lock(cw_record *r, const char *id, cw_lock_kind kind, lock_desc d)
+static void record_lock(cw_record *r, const char *id, cw_lock_kind kind, lock_desc d, uintptr_t addr)
 {
-    cw_record_lock(r, id, cw_lock_kind_name(kind), d.created ? "created" : "first used", d.stack);
+    cw_record_lock(r, id, cw_lock_kind_name(kind), d.created ? "created" : "first used", d.stack, addr);
 }
 
 void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool held, uintptr_t pc)
@@ -320,7 +320,7 @@ void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hel
         cw_record r;
         if (cw_record_begin(&r, "misuse", "%s destroys %s M1 while it is locked", self,
                             cw_lock_kind_name(kind)) == 0) {
-            record_lock(&r, "M1", kind, describe_lock(addr, i >= 0 ? t->held[i].stack : 0));
+            record_lock(&r, "M1", kind, describe_lock(addr, i >= 0 ? t->held[i].stack : 0), addr);
             cw_record_stack(&r, self, cw_capture_stack(pc), "destroys M1 here");
             if (i >= 0)
                 cw_record_stack(&r, self, t->held[i].stack, "locked M1 here");
@@ -345,7 +345,7 @@ void cw_self_deadlock(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hang
     cw_record r;
     if (cw_record_begin(&r, "self-deadlock", "%s acquires %s M1 that it already holds", self,
                         cw_lock_kind_name(kind)) == 0) {
-        record_lock(&r, "M1", kind, describe_lock(addr, first));
+        record_lock(&r, "M1", kind, describe_lock(addr, first), addr);
         cw_record_stack(&r, self, cw_capture_stack(pc), "acquires M1 again here");
         if (first)
             cw_record_stack(&r, self, first, "first acquired M1 here");
@@ -375,7 +375,7 @@ void cw_unlock_misuse(cw_thread *t, uintptr_t addr, cw_lock_kind kind, pid_t own
                           owner[0] ? owner : "another thread");
     if (rc != 0)
         return;
-    record_lock(&r, "M1", kind, describe_lock(addr, owner_stack));
+    record_lock(&r, "M1", kind, describe_lock(addr, owner_stack), addr);
     cw_record_stack(&r, self, cw_capture_stack(pc), "unlocks M1 here");
     if (owner_stack)
         cw_record_stack(&r, owner, owner_stack, "locked M1 here");
@@ -410,7 +410,7 @@ void cw_thread_exiting(cw_thread *t, uintptr_t pc, bool cancelled)
         if (cw_record_begin(&r, "misuse", "%s %s while holding %s M1", self,
                             cancelled ? "is cancelled" : "exits", cw_lock_kind_name(h->kind)) != 0)
             continue;
-        record_lock(&r, "M1", h->kind, describe_lock(h->addr, h->stack));
+        record_lock(&r, "M1", h->kind, describe_lock(h->addr, h->stack), h->addr);
         cw_record_stack(&r, self, h->stack, "locked M1 here");
         if (pc) {
             cw_record_stack(&r, self, cw_capture_stack(pc), "exits here (pthread_exit)");
@@ -468,7 +468,8 @@ static void report_cycle(const cw_cycle *found)
         char id[24];
         snprintf(id, sizeof id, "M%zu", i + 1);
         cw_record_lock(&r, id, info ? cw_lock_kind_name(info->kind) : "lock",
-                       info && info->created ? "created" : "first used", info ? info->stack : 0);
+                       info && info->created ? "created" : "first used", info ? info->stack : 0,
+                       info ? info->addr : 0);
     }
     for (size_t i = 0; i < cycle->n; i++) {
         const cw_cycle_edge *e = &cycle->edges[i];

@@ -122,13 +122,35 @@ static void put_frames(cw_record *r, const uintptr_t *pcs, size_t n, int first_i
             put_frame(r, pcs[i], i == 0 && first_is_exact);
 }
 
-void cw_record_lock(cw_record *r, const char *id, const char *type, const char *how, cw_stack_id stack)
+/* Where a lock lives: its address, and when it lies in a loaded object's
+ * image (a global or static variable) that object and the address inside its
+ * ELF image, which the launcher looks up in the debug information. */
+static void put_lock_address(cw_record *r, uintptr_t addr)
+{
+    char line[64];
+    put_raw(r, "lockaddr", 8);
+    int n = snprintf(line, sizeof line, "\t0x%lx", (unsigned long)addr);
+    put_raw(r, line, (size_t)n);
+    Dl_info info;
+    struct link_map *map = NULL;
+    if (dladdr1((void *)addr, &info, (void **)&map, RTLD_DL_LINKMAP) && map) {
+        put_field(r, (map->l_name && map->l_name[0]) ? map->l_name : exe_path);
+        n = snprintf(line, sizeof line, "\t0x%lx", (unsigned long)(addr - map->l_addr));
+        put_raw(r, line, (size_t)n);
+    }
+    put_raw(r, "\n", 1);
+}
+
+void cw_record_lock(cw_record *r, const char *id, const char *type, const char *how, cw_stack_id stack,
+                    uintptr_t addr)
 {
     put_raw(r, "lock", 4);
     put_field(r, id);
     put_field(r, type);
     put_field(r, how);
     put_raw(r, "\n", 1);
+    if (addr)
+        put_lock_address(r, addr);
     if (stack & CW_PYTHON_STACK_BIT) {
         cw_record_python_frames(r, cw_python_stack_text(stack));
         return;

@@ -30,7 +30,10 @@ void cw_record_writer_init(void);
 
 int cw_record_begin(cw_record *r, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void cw_record_lock(cw_record *r, const char *id, const char *type, const char *how, cw_stack_id stack);
+/* A lock of the finding: its id, type, where it was created or first used (`how`, `stack`) and
+   its address (0: unknown), so the launcher can name it (lockaddr, record_format.h). */
+void cw_record_lock(cw_record *r, const char *id, const char *type, const char *how, cw_stack_id stack,
+                    uintptr_t addr);
 void cw_record_stack(cw_record *r, const char *thread, cw_stack_id stack, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* A stack given as raw PCs; `first_is_exact` when pcs[0] is an interrupted instruction, not a return address. */

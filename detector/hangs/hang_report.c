@@ -198,7 +198,8 @@ static void record_objects(const story *s, cw_record *r)
             if (s->list[i]->addr == s->objs[j])
                 k = s->list[i]->kind;
         cw_stack_id created = slot ? atomic_load(&slot->create_stack) : 0;
-        cw_record_lock(r, id, cw_lock_kind_name((int)k), created ? "created" : "first used", created);
+        cw_record_lock(r, id, cw_lock_kind_name((int)k), created ? "created" : "first used", created,
+                       s->objs[j]);
     }
 }
 

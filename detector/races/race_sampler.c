@@ -1220,7 +1220,8 @@ static void report(const cw_race_var *c, const watch *w)
         char id[16], how[64];
         snprintf(id, sizeof id, "M%d", k + 1);
         snprintf(how, sizeof how, "taken by %s", who == a ? ta : tb);
-        cw_record_lock(&r, id, cw_lock_kind_name(who->held[h].kind), how, who->held[h].stack);
+        cw_record_lock(&r, id, cw_lock_kind_name(who->held[h].kind), how, who->held[h].stack,
+                       who->held[h].addr);
     }
     const var_state *vs = &vstate[w->var];
     if (vs->is_arg && vs->passed_stack) {

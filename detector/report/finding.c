@@ -27,6 +27,9 @@ void cw_finding_clear(cw_finding *f)
         free(f->locks[i].id);
         free(f->locks[i].type);
         free(f->locks[i].how);
+        free(f->locks[i].module);
+        free(f->locks[i].name);
+        free(f->locks[i].description);
         free_frames(f->locks[i].frames, f->locks[i].nframes);
     }
     free(f->locks);

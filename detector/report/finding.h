@@ -38,6 +38,16 @@ typedef struct cw_lock {
     char *how;           /* "created" or "first used" */
     cw_frame *frames;    /* where it was created / first used */
     size_t nframes;
+    /* Where it lives (the `lockaddr` record); 0 / NULL when not recorded. */
+    uint64_t addr;       /* in the process */
+    char *module;        /* the loaded object whose image holds it (a global or
+                            static variable), NULL for heap and stack locks */
+    uint64_t vaddr;      /* the address inside module's ELF image */
+    /* Filled by lock_names.h (or read back from a JSON report); NULL when unknown. */
+    char *name;          /* as the code names it: "accounts[1].lock", "alice.lock" */
+    char *description;   /* the phrase reports show beside the id: "`accounts[1].lock`
+                            (static, bank.c:12)", "field `lock` of a struct account
+                            (initialised at bank.c:40)" */
 } cw_lock;
 
 typedef struct cw_finding {
@@ -50,6 +60,10 @@ typedef struct cw_finding {
     char **notes;
     size_t nnotes;
     long pid;            /* process that reported it (findings.<pid>), 0 if unknown */
+    /* Set when reports are merged (merge.h): how many reports (runs) and
+       processes the finding came from; 0 in a single run's report. */
+    size_t runs;
+    size_t processes;
 } cw_finding;
 
 typedef struct cw_finding_list {

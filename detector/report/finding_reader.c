@@ -131,6 +131,23 @@ static void on_lock(parser *p, const char *line, size_t len)
     p->sink = SINK_LOCK;
 }
 
+/* lockaddr <addr> [<module> <vaddr>]: where the last lock lives. */
+static void on_lockaddr(parser *p, const char *line, size_t len)
+{
+    record r;
+    uint64_t addr, vaddr;
+    split_record(line, len, 4, &r);
+    if (p->sink != SINK_LOCK || r.n < 2 || !cw_parse_hex_field(r.field[1], r.len[1], &addr))
+        return;
+    cw_lock *l = &p->cur.locks[p->cur.nlocks - 1];
+    l->addr = addr;
+    if (r.n == 4 && r.len[2] > 0 && cw_parse_hex_field(r.field[3], r.len[3], &vaddr)) {
+        free(l->module);
+        l->module = field_dup(&r, 2);
+        l->vaddr = vaddr;
+    }
+}
+
 static void on_stack(parser *p, const char *line, size_t len)
 {
     record r;
@@ -191,6 +208,8 @@ static void on_line(parser *p, const char *line, size_t len)
         close_finding(p, true);
     else if (tag_is(&tag, "lock"))
         on_lock(p, line, len);
+    else if (tag_is(&tag, "lockaddr"))
+        on_lockaddr(p, line, len);
     else if (tag_is(&tag, "stack"))
         on_stack(p, line, len);
     else if (tag_is(&tag, "frame"))
