@@ -31,7 +31,7 @@ function(_cw_report_test name)
 endfunction()
 
 foreach(_t report_reader report_dedupe report_render report_suppressions
-           report_launcher symbolizer)
+           report_launcher symbolizer lock_names)
   add_executable(test_${_t} ${_cw_report_src}/test_${_t}.c)
   target_link_libraries(test_${_t} PRIVATE ${_cw_report_lib})
 endforeach()
@@ -98,6 +98,14 @@ foreach(_v ${_cw_symfix_variants})
     _cw_report_test(symbolizer.${_v} ARGS test_symbolizer $<TARGET_FILE:symfix_${_v}>)
   endif()
 endforeach()
+
+# Lock naming: a program with locks in every kind of storage (-O0 -g, so
+# every variable and parameter keeps its location).
+add_executable(lockname_fix ${_cw_report_fixtures}/lockname_fix.c)
+target_compile_options(lockname_fix PRIVATE -O0 -g)
+target_link_libraries(lockname_fix PRIVATE Threads::Threads ${CMAKE_DL_LIBS})
+_cw_report_fixture_dirs(lockname_fix)
+_cw_report_test(lock_names ARGS test_lock_names $<TARGET_FILE:lockname_fix>)
 
 # A statically linked program, if this system can link one (libc.a).
 include(CheckCSourceCompiles)

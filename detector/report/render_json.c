@@ -56,6 +56,8 @@ static void write_lock(cw_json *w, const cw_lock *l, const char *base_dir)
     key_string(w, "id", l->id);
     key_string(w, "type", l->type);
     key_string(w, "how", l->how);
+    key_string(w, "name", l->name);
+    key_string(w, "description", l->description);
     write_frames(w, "created", l->frames, l->nframes, base_dir);
     cw_json_end_object(w);
 }
@@ -79,6 +81,12 @@ static void write_finding(cw_json *w, const cw_finding *f, const char *base_dir)
         cw_json_int(w, f->pid);
     else
         cw_json_null(w);
+    if (f->runs > 0) {
+        cw_json_key(w, "runs");
+        cw_json_int(w, (long long)f->runs);
+        cw_json_key(w, "processes");
+        cw_json_int(w, (long long)f->processes);
+    }
     cw_json_key(w, "notes");
     cw_json_begin_array(w);
     for (size_t i = 0; i < f->nnotes; i++)
@@ -105,12 +113,26 @@ void cw_render_json(FILE *out, const cw_finding_list *list, const cw_run_info *r
     key_string(&w, "tool", "concwatch");
     key_string(&w, "version", run->version);
     cw_json_key(&w, "command");
-    cw_json_begin_array(&w);
-    for (int i = 0; i < run->ncommand; i++)
-        cw_json_string(&w, run->command[i]);
-    cw_json_end_array(&w);
+    if (run->nmerged > 0) {
+        cw_json_null(&w);
+    } else {
+        cw_json_begin_array(&w);
+        for (int i = 0; i < run->ncommand; i++)
+            cw_json_string(&w, run->command[i]);
+        cw_json_end_array(&w);
+    }
     cw_json_key(&w, "exit_status");
-    cw_json_int(&w, run->exit_status);
+    if (run->nmerged > 0)
+        cw_json_null(&w);
+    else
+        cw_json_int(&w, run->exit_status);
+    if (run->nmerged > 0) {
+        cw_json_key(&w, "merged");
+        cw_json_begin_array(&w);
+        for (int i = 0; i < run->nmerged; i++)
+            cw_json_string(&w, run->merged[i]);
+        cw_json_end_array(&w);
+    }
     cw_json_key(&w, "suppressed");
     cw_json_int(&w, (long long)run->suppressed);
     cw_json_key(&w, "findings");

@@ -10,6 +10,23 @@
 
 static const char SEPARATOR[] = "==================";
 
+/* ANSI SGR sequences, used only when colour is on (cw_text_style). */
+typedef struct palette {
+    const char *headline, *title, *location, *name, *summary, *reset;
+} palette;
+
+static const palette COLOURS = {
+    .headline = "\033[1;31m", .title = "\033[1m", .location = "\033[36m",
+    .name = "\033[35m", .summary = "\033[1m", .reset = "\033[0m",
+};
+static const palette PLAIN = { "", "", "", "", "", "" };
+
+/* What one rendering needs besides the findings. */
+typedef struct style {
+    const char *base_dir;
+    const palette *c;
+} style;
+
 /* What each kind means, for the headline; unknown kinds print bare. */
 static const char *kind_explanation(const char *kind)
 {
@@ -26,13 +43,14 @@ static const char *kind_explanation(const char *kind)
     return NULL;
 }
 
-static void print_frame(FILE *out, size_t index, const cw_frame *fr, const char *base_dir)
+static void print_frame(FILE *out, size_t index, const cw_frame *fr, const style *st)
 {
     fprintf(out, "    #%zu %s", index, fr->function ? fr->function : "<unknown>");
     if (fr->file) {
-        fprintf(out, " %s", cw_display_path(fr->file, base_dir));
+        fprintf(out, " %s%s", st->c->location, cw_display_path(fr->file, st->base_dir));
         if (fr->line > 0)
             fprintf(out, ":%d", fr->line);
+        fputs(st->c->reset, out);
     }
     if (fr->is_python)
         fputs(" (python)", out);
@@ -43,26 +61,34 @@ static void print_frame(FILE *out, size_t index, const cw_frame *fr, const char 
     fputc('\n', out);
 }
 
-static void print_frames(FILE *out, const cw_frame *frames, size_t n, const char *base_dir)
+static void print_frames(FILE *out, const cw_frame *frames, size_t n, const style *st)
 {
     if (n == 0)
         fputs("    <no stack recorded>\n", out);
     for (size_t i = 0; i < n; i++)
-        print_frame(out, i, &frames[i], base_dir);
+        print_frame(out, i, &frames[i], st);
 }
 
-static void print_headline(FILE *out, const cw_finding *f)
+static void print_headline(FILE *out, const cw_finding *f, const style *st)
 {
     const char *kind = f->kind ? f->kind : "unknown";
     const char *why = kind_explanation(f->kind);
-    fprintf(out, "WARNING: concwatch: %s", kind);
+    fprintf(out, "%sWARNING: concwatch: %s", st->c->headline, kind);
     if (why)
         fprintf(out, " (%s)", why);
-    if (f->pid > 0)
+    if (f->pid > 0 && f->runs == 0)      /* merged: one pid of many would mislead */
         fprintf(out, " (pid=%ld)", f->pid);
-    fputc('\n', out);
+    fprintf(out, "%s\n", st->c->reset);
     if (f->message && f->message[0])
         fprintf(out, "  %s\n", f->message);
+    /* The locks by the names the code gives them, beside their short ids. */
+    for (size_t i = 0; i < f->nlocks; i++)
+        if (f->locks[i].description)
+            fprintf(out, "  %s is %s%s%s\n", f->locks[i].id ? f->locks[i].id : "?", st->c->name,
+                    f->locks[i].description, st->c->reset);
+    if (f->runs > 0)
+        fprintf(out, "  seen in %zu run%s, %zu process%s\n", f->runs, f->runs == 1 ? "" : "s",
+                f->processes, f->processes == 1 ? "" : "es");
     for (size_t i = 0; i < f->nnotes; i++)
         fprintf(out, "  note: %s\n", f->notes[i]);
 }
@@ -100,41 +126,46 @@ static bool role_has_subject(const cw_finding *f, const char *role)
     return false;
 }
 
-static void print_stack_title(FILE *out, const cw_finding *f, const cw_stack *s)
+static void print_stack_title(FILE *out, const cw_finding *f, const cw_stack *s, const style *st)
 {
     const char *role = s->role && s->role[0] ? s->role : NULL;
     const char *thread = s->thread && s->thread[0] ? s->thread : NULL;
+    fputs("  ", out);
+    fputs(st->c->title, out);
     if (!role && thread) {
-        fprintf(out, "  Thread %s:\n", thread);
+        fprintf(out, "Thread %s:", thread);
     } else if (!role) {
-        fputs("  Stack:\n", out);
+        fputs("Stack:", out);
     } else if (thread && !role_has_subject(f, role)) {
-        fprintf(out, "  Thread %s %s:\n", thread, role);
+        fprintf(out, "Thread %s %s:", thread, role);
     } else {
-        fprintf(out, "  %c%s", toupper((unsigned char)role[0]), role + 1);
+        fprintf(out, "%c%s", toupper((unsigned char)role[0]), role + 1);
         if (thread && !mentions_word(role, thread))
             fprintf(out, " (thread %s)", thread);
-        fputs(":\n", out);
+        fputc(':', out);
     }
+    fprintf(out, "%s\n", st->c->reset);
 }
 
-static void print_stack(FILE *out, const cw_finding *f, const cw_stack *s, const char *base_dir)
+static void print_stack(FILE *out, const cw_finding *f, const cw_stack *s, const style *st)
 {
     fputc('\n', out);
-    print_stack_title(out, f, s);
-    print_frames(out, s->frames, s->nframes, base_dir);
+    print_stack_title(out, f, s, st);
+    print_frames(out, s->frames, s->nframes, st);
 }
 
 /* Locks without a recorded stack are left out: their id and type already
    appear in the roles, and "created at: <nothing>" only adds noise. */
-static void print_lock(FILE *out, const cw_lock *l, const char *base_dir)
+static void print_lock(FILE *out, const cw_lock *l, const style *st)
 {
     if (l->nframes == 0)
         return;
     const char *type = l->type && l->type[0] ? l->type : "lock";
-    fprintf(out, "\n  %c%s %s %s at:\n", toupper((unsigned char)type[0]), type + 1,
-            l->id ? l->id : "?", l->how ? l->how : "created");
-    print_frames(out, l->frames, l->nframes, base_dir);
+    fprintf(out, "\n  %s%c%s %s", st->c->title, toupper((unsigned char)type[0]), type + 1, l->id ? l->id : "?");
+    if (l->name)
+        fprintf(out, " `%s`", l->name);
+    fprintf(out, " %s at:%s\n", l->how ? l->how : "created", st->c->reset);
+    print_frames(out, l->frames, l->nframes, st);
 }
 
 /* Python's own library (threading.py, queue.py...) is runtime too: the
@@ -152,7 +183,7 @@ static bool is_system_header(const char *file)
     return strncmp(file, "/usr/include/", 13) == 0 || strncmp(file, "/usr/lib/gcc/", 13) == 0;
 }
 
-static bool is_user_frame(const cw_frame *fr)
+bool cw_is_user_frame(const cw_frame *fr)
 {
     if (!fr->file || fr->line <= 0)
         return false;
@@ -174,6 +205,14 @@ static const cw_frame *first_frame_where(const cw_finding *f, bool (*pred)(const
     return NULL;
 }
 
+const cw_frame *cw_first_user_frame(const cw_frame *frames, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (cw_is_user_frame(&frames[i]))
+            return &frames[i];
+    return NULL;
+}
+
 static bool has_function(const cw_frame *fr)
 {
     return fr->function != NULL;
@@ -181,38 +220,39 @@ static bool has_function(const cw_frame *fr)
 
 const cw_frame *cw_summary_frame(const cw_finding *f)
 {
-    const cw_frame *fr = first_frame_where(f, is_user_frame);
+    const cw_frame *fr = first_frame_where(f, cw_is_user_frame);
     return fr ? fr : first_frame_where(f, has_function);
 }
 
-static void print_summary(FILE *out, const cw_finding *f, const char *base_dir)
+static void print_summary(FILE *out, const cw_finding *f, const style *st)
 {
     const cw_frame *fr = cw_summary_frame(f);
-    fprintf(out, "\nSUMMARY: concwatch: %s", f->kind ? f->kind : "unknown");
+    fprintf(out, "\n%sSUMMARY: concwatch: %s", st->c->summary, f->kind ? f->kind : "unknown");
     if (fr && fr->file) {
-        fprintf(out, " %s", cw_display_path(fr->file, base_dir));
+        fprintf(out, " %s", cw_display_path(fr->file, st->base_dir));
         if (fr->line > 0)
             fprintf(out, ":%d", fr->line);
     }
     if (fr && fr->function)
         fprintf(out, " in %s", fr->function);
-    fputc('\n', out);
+    fprintf(out, "%s\n", st->c->reset);
 }
 
-void cw_render_text_finding(FILE *out, const cw_finding *f, const char *base_dir)
+void cw_render_text_finding(FILE *out, const cw_finding *f, const char *base_dir, bool color)
 {
+    style st = { base_dir, color ? &COLOURS : &PLAIN };
     fprintf(out, "%s\n", SEPARATOR);
-    print_headline(out, f);
+    print_headline(out, f, &st);
     for (size_t i = 0; i < f->nstacks; i++)
-        print_stack(out, f, &f->stacks[i], base_dir);
+        print_stack(out, f, &f->stacks[i], &st);
     for (size_t i = 0; i < f->nlocks; i++)
-        print_lock(out, &f->locks[i], base_dir);
-    print_summary(out, f, base_dir);
+        print_lock(out, &f->locks[i], &st);
+    print_summary(out, f, &st);
     fprintf(out, "%s\n", SEPARATOR);
 }
 
-void cw_render_text(FILE *out, const cw_finding_list *list, const char *base_dir)
+void cw_render_text(FILE *out, const cw_finding_list *list, const char *base_dir, bool color)
 {
     for (size_t i = 0; i < list->n; i++)
-        cw_render_text_finding(out, &list->items[i], base_dir);
+        cw_render_text_finding(out, &list->items[i], base_dir, color);
 }

@@ -24,18 +24,27 @@
  *   SUMMARY: concwatch: lock-order-inversion samples/abba.c:21 in transfer
  *   ==================
  *
+ * Locks named by lock_names.h get a line each under the message, "M1 is
+ * `alice.lock` (static, abba.c:28)", and their name in their own title
+ * ("Mutex M1 `alice.lock` first used at:").  A merged report (merge.h) says
+ * under the message how many runs and processes a finding came from.
+ *
  * Files are shown relative to base_dir when under it (NULL: as recorded).
- * Frame offsets are the recorded ELF vaddrs.  No colours.
+ * Frame offsets are the recorded ELF vaddrs.  With color, ANSI colours mark
+ * the headline, the stack titles, file:line, the lock names and the summary
+ * (the caller decides: a terminal, and no NO_COLOR); without, plain text.
  */
 #ifndef CW_RENDER_TEXT_H
 #define CW_RENDER_TEXT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "finding.h"
 
-void cw_render_text_finding(FILE *out, const cw_finding *f, const char *base_dir);
-void cw_render_text(FILE *out, const cw_finding_list *list, const char *base_dir);
+void cw_render_text_finding(FILE *out, const cw_finding *f, const char *base_dir, bool color);
+void cw_render_text(FILE *out, const cw_finding_list *list, const char *base_dir, bool color);
 
 /*
  * The frame the SUMMARY line names: the first frame, over the stacks in order
@@ -45,5 +54,10 @@ void cw_render_text(FILE *out, const cw_finding_list *list, const char *base_dir
  * that, the first frame with a function name; NULL if there is none.
  */
 const cw_frame *cw_summary_frame(const cw_finding *f);
+
+/* The rule above for one frame, and the first such frame of one stack (NULL
+   if none): a stack's own summary, e.g. for naming and fingerprints. */
+bool cw_is_user_frame(const cw_frame *fr);
+const cw_frame *cw_first_user_frame(const cw_frame *frames, size_t n);
 
 #endif

@@ -292,3 +292,12 @@ char *cw_symbolize_data(cw_symbolizer *sym, const char *module, uint64_t vaddr)
         return NULL;
     return out;
 }
+
+struct Dwfl_Module *cw_symbolizer_module(cw_symbolizer *sym, const char *module, uint64_t *bias)
+{
+    module_entry *m = module && module[0] ? find_module(sym, module) : NULL;
+    if (!m || !m->mod)
+        return NULL;
+    *bias = m->bias;
+    return m->mod;
+}

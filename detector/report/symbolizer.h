@@ -49,4 +49,10 @@ void cw_symbolize_findings(cw_symbolizer *sym, cw_finding_list *list);
    "name+offset" (malloc'd), NULL when no object symbol covers it. */
 char *cw_symbolize_data(cw_symbolizer *sym, const char *module, uint64_t vaddr);
 
+/* The module opened for the other DWARF lookups of this layer (data_names.h):
+   its libdwfl handle and bias (Dwfl address = ELF vaddr + *bias); NULL when
+   it cannot be opened.  Owned by the symbolizer. */
+struct Dwfl_Module;
+struct Dwfl_Module *cw_symbolizer_module(cw_symbolizer *sym, const char *module, uint64_t *bias);
+
 #endif

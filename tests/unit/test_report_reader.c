@@ -198,9 +198,45 @@ static void test_directory(void)
     CHECK(cw_read_findings_dir(dir, &l) == -1 && l.n == 0);
 }
 
+/* Where a lock lives (lockaddr): after its lock line, before or after its
+   frames; without a module for heap and stack locks; older records have none. */
+static void test_lock_addresses(void)
+{
+    static const char TEXT[] =
+        "finding\tmisuse\tx\n"
+        "lock\tM1\tmutex\tcreated\n"
+        "lockaddr\t0x55d0c0de40a0\t/abs/prog\t0x40a0\n"
+        "frame\t/abs/prog\t0x1189\tr\n"
+        "lock\tM2\tmutex\tfirst used\n"
+        "frame\t/abs/prog\t0x1189\tr\n"
+        "lockaddr\t0x7f00aa001000\n"
+        "lock\tM3\tmutex\tcreated\n"
+        "lockaddr\tnot-a-number\t/abs/prog\t0x10\n"
+        "lock\tM4\tmutex\tcreated\n"
+        "stack\tT1\tunlocks\n"
+        "lockaddr\t0x1234\t/abs/prog\t0x10\n"       /* not after a lock: ignored */
+        "end\n";
+    cw_finding_list l = { 0 };
+    CHECK(parse(TEXT, &l) == 1);
+    cw_finding *f = &l.items[0];
+    CHECK(f->nlocks == 4);
+    CHECK(f->locks[0].addr == 0x55d0c0de40a0 && eq(f->locks[0].module, "/abs/prog") && f->locks[0].vaddr == 0x40a0);
+    CHECK(f->locks[0].nframes == 1);
+    CHECK(f->locks[1].addr == 0x7f00aa001000 && f->locks[1].module == NULL && f->locks[1].nframes == 1);
+    CHECK(f->locks[2].addr == 0 && f->locks[2].module == NULL);
+    CHECK(f->locks[3].addr == 0 && f->locks[3].module == NULL);
+    CHECK(f->nstacks == 1 && f->stacks[0].nframes == 0);
+    cw_finding_list_free(&l);
+    /* A record from before lockaddr existed reads as before. */
+    CHECK(parse(COMPLETE, &l) == 1);
+    CHECK(l.items[0].locks[0].addr == 0 && l.items[0].locks[0].module == NULL);
+    cw_finding_list_free(&l);
+}
+
 int main(void)
 {
     test_complete();
+    test_lock_addresses();
     test_two_findings_and_crlf();
     test_truncated();
     test_garbage_and_unknown();

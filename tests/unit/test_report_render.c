@@ -79,7 +79,7 @@ static char *render_text_to_string(const cw_finding_list *l)
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
-    cw_render_text(out, l, BASE);
+    cw_render_text(out, l, BASE, false);
     fclose(out);
     return text;
 }
