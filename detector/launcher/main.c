@@ -1,10 +1,12 @@
 /*
  * concwatch [OPTIONS] [--] PROGRAM [ARGS...]
+ * concwatch merge [OPTIONS] REPORT.json...      (merge_command.h)
  *
  * The launcher, step by step: check everything the user could have gotten
  * wrong before the program runs (options, suppressions file, PROGRAM, shim,
- * --json path), run PROGRAM with the shim preloaded, then report what the
- * shim found.  Exit status: 66 if anything was reported, else the program's.
+ * --json / --sarif paths, --source-root), run PROGRAM with the shim
+ * preloaded, then report what the shim found.  Exit status: 66 if anything
+ * was reported, else the program's.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include "common/record_format.h"
 #include "common/shim_flags.h"
 #include "locate_shim.h"
+#include "merge_command.h"
 #include "options.h"
 #include "report_dir.h"
 #include "report_findings.h"
@@ -30,9 +33,10 @@ typedef struct launch {
     cw_suppressions *suppressions;
     char *program_path;
     char *shim;
-    FILE *json;
+    cw_report_outputs outputs;
     char *report_dir;
     char *cwd;
+    char *source_root;
 } launch;
 
 static void launch_free(launch *l)
@@ -40,10 +44,10 @@ static void launch_free(launch *l)
     cw_suppressions_free(l->suppressions);
     free(l->program_path);
     free(l->shim);
-    if (l->json && l->json != stdout)
-        fclose(l->json);
+    cw_report_outputs_close(&l->outputs);
     free(l->report_dir);
     free(l->cwd);
+    free(l->source_root);
 }
 
 /* Returns 0, or the exit status of the first problem (after printing it). */
@@ -64,14 +68,11 @@ static int prepare(const cw_options *opts, launch *l)
         fprintf(stderr, "concwatch: %s\n", why);
         return CW_EXIT_USAGE;
     }
+    if (!(l->source_root = cw_source_root(opts->source_root)))
+        return CW_EXIT_USAGE;
     /* Opened now: an unwritable path must stop us before the program runs. */
-    if (opts->json) {
-        l->json = strcmp(opts->json, "-") == 0 ? stdout : fopen(opts->json, "we");
-        if (!l->json) {
-            fprintf(stderr, "concwatch: cannot write the JSON report to %s: %m\n", opts->json);
-            return CW_EXIT_USAGE;
-        }
-    }
+    if (!cw_report_outputs_open(&l->outputs, opts, false))
+        return CW_EXIT_USAGE;
     if (!(l->report_dir = cw_report_dir_create(why, sizeof why))) {
         fprintf(stderr, "concwatch: %s\n", why);
         return CW_EXIT_USAGE;
@@ -92,18 +93,20 @@ static int run_and_report(const cw_options *opts, launch *l)
         fprintf(stderr, "concwatch: %s\n", err);
     cw_report_request report = {
         .report_dir = l->report_dir, .suppressions = l->suppressions,
-        .json = l->json, .json_name = opts->json, .quiet = opts->quiet,
+        .outputs = &l->outputs, .quiet = opts->quiet,
         .run = { .version = CW_VERSION, .command = opts->program_argv,
-                 .ncommand = opts->program_argc, .exit_status = status, .base_dir = l->cwd },
+                 .ncommand = opts->program_argc, .exit_status = status,
+                 .base_dir = l->source_root, .cwd = l->cwd },
     };
     long reported = cw_report_findings(&report);
-    l->json = NULL;                       /* closed by cw_report_findings */
     cw_report_dir_remove(l->report_dir);
     return reported > 0 ? CW_EXIT_FINDINGS : status;
 }
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "merge") == 0)
+        return cw_merge_command(argc - 1, argv + 1, CW_VERSION);
     cw_options opts;
     if (!cw_options_parse(&opts, argc, argv))
         return CW_EXIT_USAGE;

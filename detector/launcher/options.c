@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "help_text.h"
+
 #define USAGE "usage: concwatch [OPTIONS] [--] PROGRAM [ARGS...]"
 
 typedef struct option_spec {
@@ -127,12 +129,37 @@ static bool positive_seconds(const char *s)
     return end != s && *end == '\0' && isfinite(v) && v > 0;
 }
 
-bool cw_options_validate(const cw_options *opts)
+/* What the run and merge share: the reports and their looks. */
+static bool validate_outputs(const cw_options *opts)
 {
-    if (opts->sarif) {
-        fputs("concwatch: --sarif is not yet supported (use --json)\n", stderr);
+    if (opts->json && opts->sarif && strcmp(opts->json, "-") == 0 && strcmp(opts->sarif, "-") == 0) {
+        fputs("concwatch: --json - and --sarif -: only one report can go to standard output\n", stderr);
         return false;
     }
+    if (strcmp(opts->color, "auto") != 0 && strcmp(opts->color, "always") != 0 &&
+        strcmp(opts->color, "never") != 0) {
+        fprintf(stderr, "concwatch: --color wants auto, always or never, not '%s'\n", opts->color);
+        return false;
+    }
+    return true;
+}
+
+bool cw_options_validate_merge(const cw_options *opts)
+{
+    if (!validate_outputs(opts))
+        return false;
+    if (opts->program_argc == 0) {
+        fputs("concwatch: merge: no report to merge (usage: concwatch merge [OPTIONS] REPORT.json...)\n",
+              stderr);
+        return false;
+    }
+    return true;
+}
+
+bool cw_options_validate(const cw_options *opts)
+{
+    if (!validate_outputs(opts))
+        return false;
     if (!positive_seconds(opts->hang_after)) {
         fprintf(stderr, "concwatch: --hang-after wants a positive number of seconds, not '%s'\n",
                 opts->hang_after);
@@ -161,15 +188,9 @@ static void print_option(FILE *out, const option_spec *s)
 
 void cw_options_print_help(FILE *out)
 {
-    fputs(USAGE "\n"
-          "Runs PROGRAM with concwatch's shim preloaded and reports self-deadlocks,\n"
-          "lock-order inversions (potential deadlocks), hangs and lock API misuse.\n"
-          "\noptions:\n", out);
+    fputs(CW_HELP_USAGE "\n" CW_HELP_DESCRIPTION "\noptions:\n", out);
     for (size_t i = 0; i < NSPECS; i++)
         print_option(out, &specs[i]);
-    fputs("\nexit status: 66 when any finding was reported; else the program's own status\n"
-          "             (128+N when it died of signal N); 2 for concwatch's own usage errors\n"
-          "             (also: PROGRAM statically linked, shim or report path unusable);\n"
-          "             127 when PROGRAM is not found, 126 when it cannot be executed\n"
-          "environment: CONCWATCH_SHIM=PATH uses that libconcwatch.so; every variable: --help-env\n", out);
+    fputs("\noutput:\n" CW_HELP_OUTPUT "\nexit status:\n" CW_HELP_EXIT
+          "\nenvironment:\n" CW_HELP_ENVIRONMENT, out);
 }

@@ -28,6 +28,10 @@ bool cw_options_parse(cw_options *opts, int argc, char **argv);
    prints one line and returns false on a usage error. */
 bool cw_options_validate(const cw_options *opts);
 
+/* The same for `concwatch merge` (argv[0] "merge"): the REPORT files are
+   program_argv. */
+bool cw_options_validate_merge(const cw_options *opts);
+
 void cw_options_print_help(FILE *out);
 
 #endif

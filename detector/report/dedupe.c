@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "paths.h"
 #include "xalloc.h"
 
 static bool same_string(const char *a, const char *b)
@@ -12,11 +13,19 @@ static bool same_string(const char *a, const char *b)
     return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+static bool symbolized(const cw_frame *f)
+{
+    return f->function || f->file;
+}
+
 static bool same_frame(const cw_frame *a, const cw_frame *b)
 {
-    return a->is_python == b->is_python && a->vaddr == b->vaddr && a->line == b->line &&
-           same_string(a->module, b->module) && same_string(a->file, b->file) &&
-           same_string(a->function, b->function);
+    if (a->is_python != b->is_python || symbolized(a) != symbolized(b))
+        return false;
+    if (symbolized(a))
+        return a->line == b->line && a->is_inlined == b->is_inlined &&
+               same_string(a->function, b->function) && same_string(cw_basename(a->file), cw_basename(b->file));
+    return a->vaddr == b->vaddr && same_string(a->module, b->module);
 }
 
 static bool same_frames(const cw_frame *a, size_t na, const cw_frame *b, size_t nb)
@@ -29,7 +38,7 @@ static bool same_frames(const cw_frame *a, size_t na, const cw_frame *b, size_t 
     return true;
 }
 
-static bool same_finding(const cw_finding *a, const cw_finding *b)
+bool cw_same_finding(const cw_finding *a, const cw_finding *b)
 {
     if (!same_string(a->kind, b->kind) || !same_string(a->message, b->message) ||
         a->nlocks != b->nlocks || a->nstacks != b->nstacks)
@@ -49,7 +58,8 @@ static bool same_finding(const cw_finding *a, const cw_finding *b)
     return true;
 }
 
-/* FNV-1a over the fields that cheaply tell most findings apart. */
+/* FNV-1a over the fields that cheaply tell most findings apart (consistent
+   with cw_same_finding: equal findings hash equal). */
 static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
 {
     const unsigned char *p = data;
@@ -58,7 +68,7 @@ static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
     return h;
 }
 
-static uint64_t finding_hash(const cw_finding *f)
+uint64_t cw_finding_hash(const cw_finding *f)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
     if (f->kind)
@@ -66,8 +76,13 @@ static uint64_t finding_hash(const cw_finding *f)
     if (f->message)
         h = hash_bytes(h, f->message, strlen(f->message));
     for (size_t i = 0; i < f->nstacks; i++)
-        for (size_t k = 0; k < f->stacks[i].nframes; k++)
-            h = hash_bytes(h, &f->stacks[i].frames[k].vaddr, sizeof(uint64_t));
+        for (size_t k = 0; k < f->stacks[i].nframes; k++) {
+            const cw_frame *fr = &f->stacks[i].frames[k];
+            if (symbolized(fr))
+                h = hash_bytes(h, &fr->line, sizeof fr->line);
+            else
+                h = hash_bytes(h, &fr->vaddr, sizeof fr->vaddr);
+        }
     return h;
 }
 
@@ -82,9 +97,9 @@ typedef struct dedupe_state {
 static bool keep_first(const cw_finding *f, void *arg)
 {
     dedupe_state *st = arg;
-    uint64_t h = finding_hash(f);
+    uint64_t h = cw_finding_hash(f);
     for (size_t i = 0; i < st->nkept; i++)
-        if (st->hashes[i] == h && same_finding(&st->list->items[i], f))
+        if (st->hashes[i] == h && cw_same_finding(&st->list->items[i], f))
             return false;
     st->hashes[st->nkept++] = h;
     return true;

@@ -12,6 +12,11 @@
    Returns a pointer into file (or file); NULL stays NULL. */
 const char *cw_display_path(const char *file, const char *base_dir);
 
+/* file as an absolute path, malloc'd: a relative one is taken from cwd; "."
+   and ".." components and repeated '/' are resolved lexically (no symlinks).
+   NULL when file is NULL, or relative with no absolute cwd. */
+char *cw_absolute_path(const char *file, const char *cwd);
+
 /* The part after the last '/' ("" stays ""); NULL stays NULL. */
 const char *cw_basename(const char *path);
 

@@ -147,7 +147,11 @@ static void test_usage(void)
     CHECK(count_lines(r->err) == 1);
     EXPECT(RUN("--json"), 2, "needs a value");
     EXPECT(RUN("--quiet=yes", "true"), 2, "takes no value");
-    EXPECT(RUN("--sarif", "x.sarif", "true"), 2, "not yet supported");
+    EXPECT(RUN("--json", "-", "--sarif", "-", "true"), 2, "only one report can go to standard output");
+    EXPECT(RUN("--color", "sometimes", "true"), 2, "--color wants auto, always or never");
+    EXPECT(RUN("--source-root", "/nonexistent-cw-dir", "true"), 2, "--source-root /nonexistent-cw-dir");
+    EXPECT(run_env(NULL, (const char *const[]){ concwatch, "merge", NULL }), 2, "no report to merge");
+    EXPECT(RUN("merge", "/nonexistent-cw.json"), 2, "/nonexistent-cw.json: No such file");
     EXPECT(RUN("--hang-after", "0", "true"), 2, "--hang-after");
     EXPECT(RUN("--hang-after=soon", "true"), 2, "--hang-after");
     /* Options after PROGRAM are the program's. */
@@ -263,12 +267,31 @@ static void test_findings(void)
     EXPECT(r, 66, "WARNING: concwatch: misuse");
     CHECK(strstr(r->err, "concwatch: reported") == NULL);
 
-    /* --json -: the report on stdout. */
-    r = RUN("--json", "-", "sh", "-c", WRITE_FINDING "; exit 7");
-    EXPECT(r, 66, NULL);
+    /* --json -: the report alone on stdout; the program's own stdout goes to stderr. */
+    r = RUN("--json", "-", "sh", "-c", "echo program-$((6*7)); " WRITE_FINDING "; exit 7");
+    EXPECT(r, 66, "program-42");
+    CHECK(strstr(r->out, "program-42") == NULL);
     char *out = tmp_path("stdout.json");
     write_text(out, r->out, 0644);
     CHECK(json_ok(out, "assert d['exit_status'] == 7 and len(d['findings']) == 1"));
+    /* --sarif - likewise, with the JSON report in a file beside it. */
+    char *json2 = tmp_path("beside.json");
+    r = RUN("--sarif", "-", "--json", json2, "sh", "-c", "echo program-$((6*7)); " WRITE_FINDING);
+    EXPECT(r, 66, "program-42");
+    CHECK(strstr(r->out, "program-42") == NULL);
+    write_text(out, r->out, 0644);
+    CHECK(json_ok(out, "assert d['version'] == '2.1.0' and len(d['runs'][0]['results']) == 1\n"
+                       "assert d['runs'][0]['results'][0]['ruleId'] == 'misuse'"));
+    CHECK(json_ok(json2, "assert len(d['findings']) == 1"));
+
+    /* merge: two runs of the same finding fold into one, counted twice. */
+    char *merged = tmp_path("merged.json");
+    r = RUN("merge", "--json", merged, json, json2);
+    EXPECT(r, 66, "concwatch: merged 1 finding\n");
+    CHECK(strstr(r->out, "seen in 2 runs, 2 processes") != NULL);
+    CHECK(json_ok(merged, "f = d['findings']\n"
+                          "assert len(f) == 1 and f[0]['runs'] == 2 and f[0]['processes'] == 2\n"
+                          "assert d['command'] is None and len(d['merged']) == 2"));
 
     /* Every process's file counts: the program and a child of it. */
     r = RUN("sh", "-c", WRITE_FINDING "; sh -c '" "printf \"finding\\tdeadlock\\tchild\\n"
