@@ -17,6 +17,9 @@
 // concwatch-expect-text: \btransfer\b
 // concwatch-expect-text: abba\.c:@line(edge)\b.*\n.*\balice_pays_bob\b
 // concwatch-expect-text: abba\.c:@line(edge)\b.*\n.*\bbob_pays_alice\b
+// The two locks are named as the code names them (from the debug info):
+// concwatch-expect-text: \n  M[12] is `alice\.lock` \(static, [^)\n]*abba\.c:@line(alice)\)\n
+// concwatch-expect-text: \n  M[12] is `bob\.lock` \(static, [^)\n]*abba\.c:@line(bob)\)\n
 
 #include <pthread.h>
 #include <stdio.h>
@@ -26,8 +29,8 @@ struct account {
     int balance;
 };
 
-static struct account alice = { .lock = PTHREAD_MUTEX_INITIALIZER, .balance = 100 };
-static struct account bob = { .lock = PTHREAD_MUTEX_INITIALIZER, .balance = 100 };
+static struct account alice = { .lock = PTHREAD_MUTEX_INITIALIZER, .balance = 100 }; /* @alice */
+static struct account bob = { .lock = PTHREAD_MUTEX_INITIALIZER, .balance = 100 }; /* @bob */
 
 static void transfer(struct account *from, struct account *to, int amount)
 {

@@ -14,13 +14,14 @@
 // concwatch-expect: lock-order-inversion=1
 // concwatch-expect-text: \bpick_up_forks\b
 // concwatch-expect-text: (?s)(?:dining_philosophers\.c:@line(right)\b.*?){5}
+// concwatch-expect-text: (?s)(?:\n  M[1-5] is `fork_lock\[[0-4]\]` \(static, [^)\n]*dining_philosophers\.c:@line(forks)\).*?){5}
 
 #include <pthread.h>
 #include <stdio.h>
 
 #define N 5
 
-static pthread_mutex_t fork_lock[N];
+static pthread_mutex_t fork_lock[N]; /* @forks */
 static int meals[N];
 
 static void pick_up_forks(int left, int right)

@@ -12,6 +12,8 @@
 // Correct twin: misuse_destroy_locked_fixed.c.
 //
 // concwatch-expect: misuse=1
+// The lock lives on the heap: named by its type and where it was made.
+// concwatch-expect-text: \n  M1 is field `lock` of a struct session \(initialised at [^)\n]*misuse_destroy_locked\.c:@line(init)\)\n
 
 #include <pthread.h>
 #include <stdio.h>
@@ -28,7 +30,7 @@ static struct session *session_new(int refs)
     struct session *s = calloc(1, sizeof *s);
     if (!s)
         abort();
-    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->lock, NULL); /* @init */
     s->refs = refs;
     return s;
 }

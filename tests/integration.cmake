@@ -1,0 +1,27 @@
+# How concwatch fits where its users work (issue 14), beyond the samples:
+#   names.py_abba      a Python report names its locks by the code (the C
+#                      samples state their lock names themselves: abba.c, ...)
+#   terminal.color     colour on a terminal (a pseudo-terminal), not with
+#                      NO_COLOR, TERM=dumb, --color never or a pipe
+#   merge.samples      `concwatch merge` over the JSON reports of real runs
+# Label "integration".
+if(TARGET concwatch)
+  # Python locks are named from their Python creation stack, which the shim
+  # records under the CPython the tests run with (python_sites.h).
+  add_test(NAME names.py_abba
+    COMMAND $<TARGET_FILE:concwatch> -q ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/samples/py_abba.py)
+  set_tests_properties(names.py_abba PROPERTIES LABELS "integration;python" TIMEOUT 60
+    PASS_REGULAR_EXPRESSION "M1 is attribute `lock` of an Account object \\(created at [^)]*py_abba\\.py:[0-9]+\\)\n  M2 is attribute `lock` of an Account object")
+
+  add_test(NAME terminal.color
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_terminal.py
+      $<TARGET_FILE:concwatch> $<TARGET_FILE:sample_abba>)
+  set_tests_properties(terminal.color PROPERTIES LABELS integration TIMEOUT 120)
+
+  add_test(NAME merge.samples
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_merge.py
+      --concwatch $<TARGET_FILE:concwatch> --python ${Python3_EXECUTABLE}
+      --samples $<TARGET_FILE_DIR:sample_abba> --source-root ${CMAKE_SOURCE_DIR}
+      --sarif-check "${CW_SYSTEM_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/check_sarif.py --schema ${CMAKE_SOURCE_DIR}/tests/sarif/sarif-2.1.0-rtm.5.json")
+  set_tests_properties(merge.samples PROPERTIES LABELS integration TIMEOUT 180)
+endif()
