@@ -4,6 +4,13 @@
 #   terminal.color     colour on a terminal (a pseudo-terminal), not with
 #                      NO_COLOR, TERM=dumb, --color never or a pipe
 #   merge.samples      `concwatch merge` over the JSON reports of real runs
+#   package.cmake      `cmake --install` into a temporary prefix, then
+#                      examples/ctest_project built and tested against it
+#                      (find_package(concwatch), concwatch_add_test)
+#   package.deb        `cpack -G DEB`: dependencies, contents, the extracted
+#                      concwatch on a sample, the man page (installing it with
+#                      dpkg -i needs root and a machine without concwatch:
+#                      .ci/run does that with tests/check_deb.py --install)
 # Label "integration".
 if(TARGET concwatch)
   # Python locks are named from their Python creation stack, which the shim
@@ -24,4 +31,19 @@ if(TARGET concwatch)
       --samples $<TARGET_FILE_DIR:sample_abba> --source-root ${CMAKE_SOURCE_DIR}
       --sarif-check "${CW_SYSTEM_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/check_sarif.py --schema ${CMAKE_SOURCE_DIR}/tests/sarif/sarif-2.1.0-rtm.5.json")
   set_tests_properties(merge.samples PROPERTIES LABELS integration TIMEOUT 180)
+
+  # Both read the build tree's install rules: one at a time.
+  add_test(NAME package.cmake
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_cmake_package.py
+      --cmake ${CMAKE_COMMAND} --ctest ${CMAKE_CTEST_COMMAND} --build-dir ${CMAKE_BINARY_DIR}
+      --example ${CMAKE_SOURCE_DIR}/examples/ctest_project
+      --sarif-check "${CW_SYSTEM_PYTHON3} ${CMAKE_SOURCE_DIR}/tests/check_sarif.py --schema ${CMAKE_SOURCE_DIR}/tests/sarif/sarif-2.1.0-rtm.5.json")
+  set_tests_properties(package.cmake PROPERTIES LABELS integration TIMEOUT 300
+    RESOURCE_LOCK cw_install_rules)
+  add_test(NAME package.deb
+    COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_deb.py --inspect
+      --build-dir ${CMAKE_BINARY_DIR} --source-dir ${CMAKE_SOURCE_DIR} --cpack ${CMAKE_CPACK_COMMAND}
+      --sample $<TARGET_FILE:sample_abba>)
+  set_tests_properties(package.deb PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77
+    RESOURCE_LOCK cw_install_rules)
 endif()

@@ -1,7 +1,8 @@
 /*
  * The prose of concwatch's --help, shared with its man page (manpage.c), so
  * that the two cannot say different things.  Each text is lines of at most 78
- * columns ending in '\n'; a blank line separates paragraphs.  The option list
+ * columns ending in '\n'; a blank line separates paragraphs (the examples
+ * are shown as they are).  The option list
  * itself comes from options.inc, the environment variables from
  * common/shim_flags.inc.
  */
@@ -34,6 +35,13 @@
     "PROGRAM statically linked, shim or report path unusable, a report that\n"    \
     "merge cannot read); 127 when PROGRAM is not found, 126 when it cannot be\n"  \
     "executed.  merge: 66 when the merged report has findings, else 0.\n"
+
+#define CW_HELP_EXAMPLES                                                           \
+    "  concwatch ./prog args                   the text report on standard error\n" \
+    "  concwatch python3 app.py                a Python program\n"                \
+    "  concwatch --json run.json ./prog        and a JSON report\n"                \
+    "  concwatch --sarif - ./prog > out.sarif  SARIF for a code-scanning dashboard\n" \
+    "  concwatch merge --sarif all.sarif runs/*.json   one report of many runs\n"
 
 #define CW_HELP_ENVIRONMENT                                                        \
     "CONCWATCH_SHIM=PATH uses that libconcwatch.so; NO_COLOR (non-empty) turns\n" \

@@ -192,5 +192,5 @@ void cw_options_print_help(FILE *out)
     for (size_t i = 0; i < NSPECS; i++)
         print_option(out, &specs[i]);
     fputs("\noutput:\n" CW_HELP_OUTPUT "\nexit status:\n" CW_HELP_EXIT
-          "\nenvironment:\n" CW_HELP_ENVIRONMENT, out);
+          "\nenvironment:\n" CW_HELP_ENVIRONMENT "\nexamples:\n" CW_HELP_EXAMPLES, out);
 }
