@@ -26,8 +26,9 @@
     "program ends.  With '-' (standard output) the report is the only thing on\n"  \
     "standard output: the program's own standard output is sent to standard\n"    \
     "error instead, so `concwatch --json - ./prog | jq` always reads clean JSON.\n" \
-    "Only one of --json and --sarif can be '-'.\n"                                 \
-    "A program named merge runs as `concwatch -- merge` or `concwatch ./merge`.\n"
+    "Only one of --json and --sarif can be '-'.  Colour (--color auto): when the\n" \
+    "text report goes to a terminal, NO_COLOR is unset or empty and TERM is not\n"  \
+    "dumb.  A program named merge runs as `concwatch -- merge`.\n"
 
 #define CW_HELP_EXIT                                                               \
     "66 when any finding was reported; else the program's own status (128+N\n"   \
