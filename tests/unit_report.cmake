@@ -31,7 +31,7 @@ function(_cw_report_test name)
 endfunction()
 
 foreach(_t report_reader report_dedupe report_render report_suppressions
-           report_launcher symbolizer lock_names)
+           report_launcher symbolizer lock_names report_sarif)
   add_executable(test_${_t} ${_cw_report_src}/test_${_t}.c)
   target_link_libraries(test_${_t} PRIVATE ${_cw_report_lib})
 endforeach()
@@ -40,6 +40,7 @@ _cw_report_test(reader ARGS test_report_reader)
 _cw_report_test(dedupe ARGS test_report_dedupe)
 _cw_report_test(render ARGS test_report_render ${_cw_report_python})
 _cw_report_test(suppressions ARGS test_report_suppressions)
+_cw_report_test(sarif ARGS test_report_sarif ${_cw_report_python})
 
 # ---- fixtures (not sanitized: they stand for the user's programs) ----
 
