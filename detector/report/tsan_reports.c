@@ -364,14 +364,22 @@ typedef struct mutex_name {
     char *name;              /* "control_lock", "forks+40" */
 } mutex_name;
 
-/* The global object at addr in the reporting process, from the symbol table
-   of the module it lies in; NULL if unknown (heap, stack, stripped). */
-static char *data_symbol(const report *r, uint64_t addr)
+/* The module with the highest load address at or below addr (which need
+   not contain it: a heap address lies above the executable). */
+static const module_base *module_below(const report *r, uint64_t addr)
 {
     const module_base *in = NULL;
     for (size_t i = 0; i < r->nmodules; i++)
         if (r->modules[i].bias <= addr && (!in || r->modules[i].bias > in->bias))
             in = &r->modules[i];
+    return in;
+}
+
+/* The global object at addr in the reporting process, from the symbol table
+   of the module it lies in; NULL if unknown (heap, stack, stripped). */
+static char *data_symbol(const report *r, uint64_t addr)
+{
+    const module_base *in = module_below(r, addr);
     return in && r->sym ? cw_symbolize_data(r->sym, in->path, addr - in->bias) : NULL;
 }
 
@@ -647,13 +655,24 @@ static void add_note(cw_finding *f, char *note)
     *(char **)cw_array_push(&f->notes, &f->nnotes, sizeof(char *)) = note;
 }
 
-/* "Mutex M7 (0x...) created at" -> lock M7, with where TSan first saw it. */
-static void add_mutex(cw_finding *f, const section *s)
+/* "Mutex M7 (0x...) created at" -> lock M7, with where TSan first saw it
+   and where it lives, for lock_names.h (a global is found by its module's
+   DWARF; a module below a heap address holds no variable there). */
+static void add_mutex(cw_finding *f, const section *s, const report *r)
 {
     const char *id = s->header + strlen("Mutex ");
     cw_lock *l = cw_array_push(&f->locks, &f->nlocks, sizeof *l);
     l->id = cw_xstrndup(id, strcspn(id, " "));
     l->type = cw_xstrdup("mutex");
+    const char *open = strstr(s->header, " (0x");
+    if (open) {
+        l->addr = strtoull(open + 2, NULL, 16);
+        const module_base *in = module_below(r, l->addr);
+        if (in) {
+            l->module = cw_xstrdup(in->path);
+            l->vaddr = l->addr - in->bias;
+        }
+    }
     /* TSan says "created" for the first operation it saw: an init, or the
        first lock of a statically initialized mutex. */
     bool init = s->nframes > 0 && s->frames[0].function && strstr(s->frames[0].function, "_init");
@@ -778,7 +797,7 @@ static void convert_race(const report *r, cw_finding *f)
         if (s->kind == SEC_LOCATION && loc.stack_role && s->nframes > 0 && has_user_frame(s))
             add_stack(f, s, cw_xstrdup(loc.stack_thread), cw_xstrdup(loc.stack_role));
         else if (s->kind == SEC_MUTEX)
-            add_mutex(f, s);
+            add_mutex(f, s, r);
         else if (s->kind == SEC_THREAD && has_user_frame(s))
             add_thread_creation(f, s);
     }
@@ -817,7 +836,7 @@ static void convert_other(const report *r, cw_finding *f)
         else if (s->kind == SEC_THREAD && s->nframes > 0)
             add_thread_creation(f, s);
         else if (s->kind == SEC_MUTEX)
-            add_mutex(f, s);
+            add_mutex(f, s, r);
         else if (s->nframes > 0)
             add_stack(f, s, NULL, cw_xstrdup(s->header));
         else if (s->header)
