@@ -4,9 +4,9 @@
 # Adds a CTest test that runs <program> under concwatch.  The test fails when
 # concwatch reports anything (its exit status is then 66) or when the program
 # itself fails; a hang is ended and reported by concwatch (--hang-after).
-# <program> may be an executable target of the project.  The report names
-# files relative to the project's source directory (--source-root), as a
-# code-scanning dashboard wants them.
+# <program> may be an executable target of the project (defined before this
+# call) or a path.  The report names files relative to the project's source
+# directory (--source-root), as a code-scanning dashboard wants them.
 #
 # CONCWATCH_ARGS are passed to concwatch before the program (e.g.
 # --suppressions ${CMAKE_CURRENT_SOURCE_DIR}/concwatch.supp, --hang-after 10).
