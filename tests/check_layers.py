@@ -4,6 +4,10 @@
 The folders are layers.  Inside the watched program (the LD_PRELOAD shim):
 
     preload -> hangs | races -> events -> stacks | analysis -> common
+                                          stacks -> python -> common
+
+(python/ is the CPython runtime binding: stacks and everything above it
+may use it; analysis/ stays pure)
 
 and in the launcher, after the program ran:
 
@@ -29,12 +33,16 @@ import sys
 
 # folder -> the folders its files may include (besides its own)
 ALLOWED = {
-    "preload": {"hangs", "races", "events", "stacks", "analysis", "common"},
-    "hangs": {"events", "stacks", "analysis", "common"},
-    "races": {"events", "stacks", "analysis", "common"},
-    "events": {"stacks", "analysis", "common"},
-    "stacks": {"common"},
+    "preload": {"hangs", "races", "events", "stacks", "analysis", "python", "common"},
+    "hangs": {"events", "stacks", "analysis", "python", "common"},
+    "races": {"events", "stacks", "analysis", "python", "common"},
+    "events": {"stacks", "analysis", "python", "common"},
+    "stacks": {"python", "common"},
     "analysis": {"common"},
+    # The CPython runtime binding (version, C API by dlsym, struct layout):
+    # below stacks, which shows Python frames, and beside analysis, which is
+    # pure and knows no runtime.
+    "python": {"common"},
     "common": set(),
     "launcher": {"report", "common"},
     "report": {"common"},

@@ -17,6 +17,7 @@
 #include "common/record_format.h"
 #include "common/shim_flags.h"
 #include "common/spin_lock.h"
+#include "python/py_lock_types.h"
 #include "stacks/python_stacks.h"
 #include "stacks/stack_capture.h"
 
@@ -65,7 +66,7 @@ static uint64_t node_for(uintptr_t addr, cw_lock_kind kind, cw_stack_id first_us
         if (node) {
             cw_stack_id created = atomic_load(&slot->create_stack);
             cw_node_info info = {
-                .node = node, .addr = addr, .kind = (uint8_t)kind,
+                .node = node, .addr = addr, .kind = (uint8_t)kind, .py_type = atomic_load(&slot->py_type),
                 .stack = created ? created : first_use, .created = created != 0,
             };
             cw_node_info_put(&info);
@@ -288,7 +289,27 @@ void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t 
     retire_node(slot);
     atomic_store(&slot->kind, (uint16_t)kind);
     atomic_store(&slot->flags, 0);
+    atomic_store(&slot->py_type, 0);
     atomic_store(&slot->create_stack, cw_thread_site_stack(t, pc));
+}
+
+/* What a report calls a lock: a CPython lock by what the user made (Lock,
+ * RLock, Condition...), anything else by its kind. */
+static const char *type_name(int kind, int py_type)
+{
+    const char *py = cw_py_lock_type_name(py_type);
+    return py ? py : cw_lock_kind_name(kind);
+}
+
+const char *cw_lock_type_name(uintptr_t addr, int kind)
+{
+    cw_lock_slot *slot = cw_lock_table_find(addr);
+    return type_name(kind, slot ? atomic_load(&slot->py_type) : 0);
+}
+
+static const char *node_type_name(const cw_node_info *info)
+{
+    return info ? type_name(info->kind, info->py_type) : "lock";
 }
 
 /* ---- findings ---------------------------------------------------------- */
@@ -307,7 +328,7 @@ static lock_desc describe_lock(uintptr_t addr, cw_stack_id fallback)
 
 static void record_lock(cw_record *r, const char *id, cw_lock_kind kind, lock_desc d, uintptr_t addr)
 {
-    cw_record_lock(r, id, cw_lock_kind_name(kind), d.created ? "created" : "first used", d.stack, addr);
+    cw_record_lock(r, id, cw_lock_type_name(addr, kind), d.created ? "created" : "first used", d.stack, addr);
 }
 
 void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool held, uintptr_t pc)
@@ -319,7 +340,7 @@ void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hel
         int i = cw_held_index(t, addr);
         cw_record r;
         if (cw_record_begin(&r, "misuse", "%s destroys %s M1 while it is locked", self,
-                            cw_lock_kind_name(kind)) == 0) {
+                            cw_lock_type_name(addr, kind)) == 0) {
             record_lock(&r, "M1", kind, describe_lock(addr, i >= 0 ? t->held[i].stack : 0), addr);
             cw_record_stack(&r, self, cw_capture_stack(pc), "destroys M1 here");
             if (i >= 0)
@@ -344,7 +365,7 @@ void cw_self_deadlock(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hang
     cw_stack_id first = i >= 0 ? t->held[i].stack : 0;
     cw_record r;
     if (cw_record_begin(&r, "self-deadlock", "%s acquires %s M1 that it already holds", self,
-                        cw_lock_kind_name(kind)) == 0) {
+                        cw_lock_type_name(addr, kind)) == 0) {
         record_lock(&r, "M1", kind, describe_lock(addr, first), addr);
         cw_record_stack(&r, self, cw_capture_stack(pc), "acquires M1 again here");
         if (first)
@@ -370,8 +391,8 @@ void cw_unlock_misuse(cw_thread *t, uintptr_t addr, cw_lock_kind kind, pid_t own
     cw_stack_id owner_stack = oi >= 0 ? o->held[oi].stack : 0;
     cw_record r;
     int rc = owner_tid == 0
-        ? cw_record_begin(&r, "misuse", "%s unlocks %s M1 that is not locked", self, cw_lock_kind_name(kind))
-        : cw_record_begin(&r, "misuse", "%s unlocks %s M1 held by %s", self, cw_lock_kind_name(kind),
+        ? cw_record_begin(&r, "misuse", "%s unlocks %s M1 that is not locked", self, cw_lock_type_name(addr, kind))
+        : cw_record_begin(&r, "misuse", "%s unlocks %s M1 held by %s", self, cw_lock_type_name(addr, kind),
                           owner[0] ? owner : "another thread");
     if (rc != 0)
         return;
@@ -408,7 +429,7 @@ void cw_thread_exiting(cw_thread *t, uintptr_t pc, bool cancelled)
         cw_thread_label(t->index, self, sizeof self);
         cw_record r;
         if (cw_record_begin(&r, "misuse", "%s %s while holding %s M1", self,
-                            cancelled ? "is cancelled" : "exits", cw_lock_kind_name(h->kind)) != 0)
+                            cancelled ? "is cancelled" : "exits", cw_lock_type_name(h->addr, h->kind)) != 0)
             continue;
         record_lock(&r, "M1", h->kind, describe_lock(h->addr, h->stack), h->addr);
         cw_record_stack(&r, self, h->stack, "locked M1 here");
@@ -467,9 +488,8 @@ static void report_cycle(const cw_cycle *found)
         const cw_node_info *info = cw_node_info_get(cycle->edges[i].from);
         char id[24];
         snprintf(id, sizeof id, "M%zu", i + 1);
-        cw_record_lock(&r, id, info ? cw_lock_kind_name(info->kind) : "lock",
-                       info && info->created ? "created" : "first used", info ? info->stack : 0,
-                       info ? info->addr : 0);
+        cw_record_lock(&r, id, node_type_name(info), info && info->created ? "created" : "first used",
+                       info ? info->stack : 0, info ? info->addr : 0);
     }
     for (size_t i = 0; i < cycle->n; i++) {
         const cw_cycle_edge *e = &cycle->edges[i];
@@ -478,9 +498,9 @@ static void report_cycle(const cw_cycle *found)
         cw_thread_label(e->first.thread, label, sizeof label);
         const cw_node_info *to_info = cw_node_info_get(e->to), *from_info = cw_node_info_get(e->from);
         cw_record_stack(&r, label, e->first.to_stack, "%s M%zu acquired%s here while holding %s M%zu%s in thread %s",
-                        to_info ? cw_lock_kind_name(to_info->kind) : "lock", to,
+                        node_type_name(to_info), to,
                         e->first.to_read ? " for reading" : "",
-                        from_info ? cw_lock_kind_name(from_info->kind) : "lock", from,
+                        node_type_name(from_info), from,
                         e->first.from_read ? " (for reading)" : "", label);
         cw_record_stack(&r, label, e->first.from_stack, "M%zu previously acquired by the same thread here", from);
     }
@@ -490,13 +510,13 @@ static void report_cycle(const cw_cycle *found)
 /* ---- semaphores -------------------------------------------------------- */
 
 /* In CPython the native frames are the interpreter's own: where a Python
- * lock is made or taken, the Python stack is what the user can act on. */
-static cw_stack_id semaphore_site(cw_thread *t, uintptr_t pc, bool *nonblocking, bool *lifetime)
+ * lock is made or taken, the Python site is what the user can act on. */
+static cw_stack_id semaphore_site(cw_thread *t, uintptr_t pc, cw_python_site *py)
 {
-    *nonblocking = false;
-    *lifetime = false;
-    cw_stack_id py = cw_trywait_is_acquire ? cw_python_site_stack(t, nonblocking, lifetime) : 0;
-    return py ? py : cw_thread_site_stack(t, pc);
+    if (cw_trywait_is_acquire && cw_python_site_here(t, py))
+        return py->stack;
+    *py = (cw_python_site){ 0 };
+    return cw_thread_site_stack(t, pc);
 }
 
 void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_t pc)
@@ -505,9 +525,11 @@ void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_
     cw_lock_slot *slot = cw_lock_table_get(addr);
     if (!slot)
         return;
-    bool unused, unused_lifetime;
-    if (cw_trywait_is_acquire)
-        atomic_store(&slot->create_stack, semaphore_site(t, pc, &unused, &unused_lifetime));
+    if (cw_trywait_is_acquire) {
+        cw_python_site py;
+        atomic_store(&slot->create_stack, semaphore_site(t, pc, &py));
+        atomic_store(&slot->py_type, py.lock_type);
+    }
     atomic_store(&slot->sem_value0, value + 1);
     atomic_store(&slot->sem_taker, 0);
     atomic_fetch_add(&slot->sem_epoch, 1);
@@ -528,9 +550,10 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
         return;
     /* A blocking take in CPython runs without the GIL; its site was noted
      * by the trywait that failed just before, while the GIL was held. */
-    bool nonblocking = false, lifetime = false;
+    cw_python_site py = { 0 };
     bool pending_site = mode != CW_ACQ_TRY && t->py_pending;
-    cw_stack_id stack = pending_site ? t->py_pending : semaphore_site(t, pc, &nonblocking, &lifetime);
+    cw_stack_id stack = pending_site ? t->py_pending : semaphore_site(t, pc, &py);
+    bool nonblocking = py.nonblocking, lifetime = py.thread_lifetime;
     t->py_pending = 0;
     atomic_store(&slot->sem_taker, t->index + 1);
     atomic_store(&slot->sem_take_stack, stack);
@@ -564,11 +587,12 @@ void cw_semaphore_posted(cw_thread *t, uintptr_t addr)
 
 void cw_semaphore_busy(cw_thread *t, uintptr_t addr)
 {
-    bool nonblocking;
     cw_lock_slot *slot = cw_trywait_is_acquire ? binary_semaphore(addr) : NULL;
     if (!slot)
         return;
-    t->py_pending = cw_python_site_stack(t, &nonblocking, NULL);
+    cw_python_site py;
+    cw_python_site_here(t, &py);
+    t->py_pending = py.stack;
     /* Its holder is about to wait on it: a signal (Condition.wait's waiter),
      * or a Lock taken twice, which the hang watcher will tell. */
     int i = cw_held_index(t, addr);

@@ -113,6 +113,10 @@ void cw_semaphore_busy(cw_thread *t, uintptr_t addr);
 void cw_events_before_fork(void);
 void cw_events_after_fork(void);
 
+/* What reports call the lock at addr: "Lock", "RLock", "Condition"... for a
+ * CPython lock (what the user made), else its kind ("mutex", "semaphore"). */
+const char *cw_lock_type_name(uintptr_t addr, int kind);
+
 /* Thread label for reports ("T3"). */
 void cw_thread_label(uint32_t index, char *buf, unsigned size);
 

@@ -29,6 +29,7 @@ typedef struct cw_lock_slot {
     _Atomic cw_stack_id create_stack;  /* where initialised; 0 for static initialisers */
     _Atomic uint16_t kind;
     _Atomic uint16_t flags;            /* CW_LOCK_* below */
+    _Atomic uint8_t py_type;           /* a CPython lock: what the user made (python/py_lock_types.h); 0 = none */
     /* Semaphores used as locks: who took it last, and how often it was released. */
     _Atomic uint32_t sem_value0;       /* initial value + 1 (0 = unknown) */
     _Atomic uint32_t sem_taker;        /* thread index + 1 of the last taker, 0 = none */

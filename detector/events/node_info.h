@@ -20,6 +20,7 @@ typedef struct cw_node_info {
     uintptr_t addr;
     cw_stack_id stack;
     uint8_t kind;
+    uint8_t py_type;     /* a CPython lock: Lock, RLock... (python/py_lock_types.h); 0 = none */
     bool created;        /* stack is where it was initialised (else: where first used) */
 } cw_node_info;
 

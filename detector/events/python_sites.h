@@ -1,34 +1,46 @@
 /*
- * Where a CPython program takes its locks: the Python call site of a
- * semaphore operation made by the interpreter on behalf of a Python Lock.
+ * Where a CPython program makes and takes its locks: the Python call site of
+ * a semaphore operation made by the interpreter on behalf of a Python Lock.
  *
  * CPython's threading.Lock is a POSIX semaphore; its acquire shows up in the
  * shim as a sem_trywait or sem_wait made by the interpreter.  The call site
  * the user can act on is the Python frame making it, read with the GIL held
- * through CPython's public frame API (PyEval_GetFrame, PyFrame_GetCode,
- * PyFrame_GetLasti).  That site also tells what kind of acquire it was,
- * which the semaphore call alone cannot: acquire(False) makes the same
- * trywait as a blocking acquire of a free lock.
+ * through the runtime binding (python/).  That site also tells
+ *   - what kind of acquire it was, which the semaphore call alone cannot:
+ *     acquire(False) makes the same trywait as a blocking acquire of a free
+ *     lock (python/py_bytecode.h);
+ *   - what the user made, for a lock being made: Lock, RLock, Condition...
+ *     (python/py_lock_types.h);
+ *   - whether it is threading's acquire of the lock a thread holds for its
+ *     whole life.
+ *
+ * A site is the innermost user frame with the library frames inside it
+ * (threading.py, queue.py): every Queue.get() waits at the same line of
+ * threading.py, but each call site of get() is a site of its own.  Sites
+ * are cached per thread, so only the first acquire at a site pays for the
+ * capture.
  */
 #ifndef CW_PYTHON_SITES_H
 #define CW_PYTHON_SITES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "thread_state.h"
 
-/* Resolves the interpreter entry points used below; false outside CPython. */
+/* Start-up: binds the CPython runtime (python/py_runtime.h); false outside CPython. */
 bool cw_python_sites_init(void);
 
-/* The Python stack of the calling thread's current acquire site, cached per
- * thread by (code object, bytecode offset) so that only the first acquire at
- * a site pays for the capture.  0 when the thread does not hold the GIL (its
- * frames cannot be read safely then) or has no Python frame.
- * *nonblocking tells whether the Python call at that site is a
- * non-blocking acquire (acquire(False), acquire(blocking=False),
- * acquire(timeout=0)); read from CPython 3.11 bytecode only.
- * *thread_lifetime (may be NULL): the site is threading's own acquire of the
- * lock a thread holds for its whole life (Thread._set_tstate_lock). */
-cw_stack_id cw_python_site_stack(cw_thread *t, bool *nonblocking, bool *thread_lifetime);
+typedef struct cw_python_site {
+    cw_stack_id stack;          /* the Python stack (CW_PYTHON_STACK_BIT), 0: none */
+    bool nonblocking;           /* acquire(False), acquire(blocking=False), acquire(timeout=0) */
+    bool thread_lifetime;       /* threading's acquire of the thread's state lock (Thread._set_tstate_lock) */
+    uint8_t lock_type;          /* what a lock made here is (cw_py_lock_type), 0: not known */
+} cw_python_site;
+
+/* The calling thread's current Python site.  False (and *site zeroed) when
+ * the thread does not hold the GIL (its frames cannot be read safely then)
+ * or has no Python frame. */
+bool cw_python_site_here(cw_thread *t, cw_python_site *site);
 
 #endif

@@ -46,13 +46,14 @@ typedef struct cw_site {
     cw_stack_id stack;
 } cw_site;
 
-/* A Python acquire site: code object and bytecode offset. */
+/* A Python site (events/python_sites.h): its key (the code objects and
+ * bytecode offsets of its frames) and what was found there. */
 typedef struct cw_py_site {
-    uintptr_t code;
-    int lasti;
+    uint64_t key;               /* 0: empty */
     cw_stack_id stack;
     bool nonblocking;           /* the call there is acquire(False) / acquire(timeout=0) */
     bool thread_lifetime;       /* threading's acquire of the thread's tstate lock */
+    uint8_t lock_type;          /* what a lock made there is (python/py_lock_types.h) */
 } cw_py_site;
 
 #define CW_PY_SITE_CACHE 64

@@ -21,6 +21,7 @@ typedef struct cw_blocked {
     bool holder_certain;       /* only the holder can release it (mutex, write lock, spin, join) */
     bool library_wait;         /* a Python thread parked inside threading.py (Condition machinery) */
     bool python_join;          /* a Python thread in Thread.join (waits on the joined thread's state lock) */
+    bool python_exit;          /* ... in threading._shutdown: the main thread, at exit, joining the others */
 } cw_blocked;
 
 #endif

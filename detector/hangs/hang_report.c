@@ -82,7 +82,12 @@ static size_t user_frames(const cw_blocked *b, const uintptr_t **pcs)
 
 /* CPython's Condition (and Event, Queue, Barrier, Semaphore built on it)
  * parks each waiter on a fresh Lock that the waiter itself took: blocked
- * there, a thread waits for a notify, not on a lock it forgot it held. */
+ * there, a thread waits for a notify, not on a lock it forgot it held.
+ * Thread.join waits on the joined thread's state lock (3.10-3.12, in
+ * _wait_for_tstate_lock) or, from 3.13, on an event of the thread's handle
+ * in CPython's parking lot (a semaphore of its own), right under
+ * Thread.join; at exit, threading._shutdown waits for the non-daemon
+ * threads the same ways. */
 static void classify_python_wait(const cw_python_stacks *py, cw_blocked *b)
 {
     const char *frames = cw_python_stacks_of(py, b->t->self);
@@ -92,8 +97,9 @@ static void classify_python_wait(const cw_python_stacks *py, cw_blocked *b)
     size_t len = strlen(top.file);
     if (len < 12 || strcmp(top.file + len - 12, "threading.py") != 0)
         return;
-    /* Thread.join waits on the joined thread's state lock. */
-    if (strcmp(top.function, "_wait_for_tstate_lock") == 0)
+    if (strcmp(top.function, "_shutdown") == 0)
+        b->python_join = b->python_exit = true;
+    else if (strcmp(top.function, "_wait_for_tstate_lock") == 0 || strcmp(top.function, "join") == 0)
         b->python_join = true;
     else
         b->library_wait = true;
@@ -134,7 +140,7 @@ static void label_objects(story *s)
 {
     s->nobj = 0;
     for (size_t i = 0; i < s->n; i++) {
-        if (s->list[i]->kind == CW_KIND_THREAD)
+        if (is_join(s->list[i]))
             continue;
         size_t j = 0;
         while (j < s->nobj && s->objs[j] != s->list[i]->addr)
@@ -173,12 +179,16 @@ static void describe_wait(const story *s, const cw_blocked *b, char *role, size_
     if (b->library_wait)
         snprintf(role, size, "waits in the threading library (a Condition, Event, Queue, Barrier or "
                  "Semaphore wait) that nothing is left to wake");
+    else if (b->python_exit)
+        snprintf(role, size, "waits, at exit, for the other threads to end (threading._shutdown)");
+    else if (b->python_join && holder[0])
+        snprintf(role, size, "waits to join thread %s (Thread.join)", holder);
     else if (b->python_join)
-        snprintf(role, size, "waits to join thread %s (Thread.join)", holder[0] ? holder : "(unknown)");
+        snprintf(role, size, "waits to join a thread (Thread.join)");
     else if (b->kind == CW_KIND_THREAD)
         snprintf(role, size, "%s %s", wait_verb(b->kind), holder[0] ? holder : "(unknown)");
     else if (b->kind == CW_KIND_SEMAPHORE)
-        snprintf(role, size, "%s semaphore M%zu%s%s", wait_verb(b->kind), m,
+        snprintf(role, size, "%s %s M%zu%s%s", wait_verb(b->kind), cw_lock_type_name(b->addr, (int)b->kind), m,
                  holder[0] ? ", last taken by " : ", which nobody is left to post", holder[0] ? who : "");
     else if (b->kind == CW_KIND_CONDVAR || b->kind == CW_KIND_BARRIER)
         snprintf(role, size, "%s M%zu", wait_verb(b->kind), m);
@@ -198,7 +208,7 @@ static void record_objects(const story *s, cw_record *r)
             if (s->list[i]->addr == s->objs[j])
                 k = s->list[i]->kind;
         cw_stack_id created = slot ? atomic_load(&slot->create_stack) : 0;
-        cw_record_lock(r, id, cw_lock_kind_name((int)k), created ? "created" : "first used", created,
+        cw_record_lock(r, id, cw_lock_type_name(s->objs[j], (int)k), created ? "created" : "first used", created,
                        s->objs[j]);
     }
 }

@@ -3,16 +3,19 @@
  * function) that a report about a Python program must show, since its
  * native frames are the interpreter's own.
  *
- * Two sources, both CPython's own exported traceback writers (what
- * faulthandler uses), whose text ('  File "f.py", line N in func' lines) is
- * captured in a memfd:
- *   - every thread at once (_Py_DumpTracebackThreads), without taking the
- *     GIL: written to run from a watchdog thread while the interpreter is
- *     stuck, which is the hang watcher's case.  CPython's thread ident is
- *     the thread's pthread_t, which maps it to ours.
- *   - the calling thread (_Py_DumpTraceback), which must hold the GIL, as
- *     a thread taking a Python lock does; interned like native stacks.
- * Frames are read back with cw_python_frame_next, innermost first.
+ * The frames come from the runtime binding (python/py_frames.h), on every
+ * supported CPython (3.10 to 3.13):
+ *   - the calling thread, which must hold the GIL, as a thread making or
+ *     taking a Python lock does; interned like native stacks;
+ *   - every thread at once, without the GIL, for the hang watcher: the
+ *     interpreter is stuck and no thread may be asked for anything.
+ *     CPython's thread ident is the thread's pthread_t, which maps it to
+ *     ours.  Where the binding cannot read other threads' frames (a version
+ *     whose layout is unknown), CPython's own faulthandler writer is used
+ *     when it is exported (3.11 and 3.12 only).
+ * Both are kept as text, '  File "f.py", line N in func' lines as
+ * faulthandler writes them, read back with cw_python_frame_next, innermost
+ * first.
  */
 #ifndef CW_PYTHON_STACKS_H
 #define CW_PYTHON_STACKS_H
@@ -22,6 +25,7 @@
 #include <stddef.h>
 
 #include "stack_depot.h"
+#include "python/py_frames.h"
 
 typedef struct cw_python_frame {
     char file[512];
@@ -52,6 +56,8 @@ void cw_python_stacks_free(cw_python_stacks *py);
  * native stack id is.  0 when this is not CPython or there are no frames. */
 #define CW_PYTHON_STACK_BIT 0x80000000u
 cw_stack_id cw_python_stack_capture(void);
+/* The same from frames the caller has walked already (py_frames.h), innermost first. */
+cw_stack_id cw_python_stack_of_frames(const cw_py_frame_ref *frames, int n);
 /* The frame lines of an interned Python stack (for cw_python_frame_next); NULL for other ids. */
 const char *cw_python_stack_text(cw_stack_id id);
 
