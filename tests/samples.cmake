@@ -3,16 +3,23 @@
 #   sample.<name>          the sample run under concwatch and checked against the
 #                          "// concwatch-expect:" line of samples/<name>.c
 #                          (tests/check_sample.py: exact finding counts, exit status,
-#                          JSON shape, symbolized stacks, expect-text regexes);
-#                          for a Python sample, samples/<name>.py, the program run
-#                          under concwatch is ${Python3_EXECUTABLE} samples/<name>.py
+#                          JSON shape, symbolized stacks, expect-text regexes)
+#   sample.<name>.py3.X    a Python sample, samples/<name>.py, run the same way
+#                          under each CPython interpreter of the machine
+#                          (tests/find_pythons.py, at configure time: pyenv's
+#                          versions, python3.X on PATH, ${Python3_EXECUTABLE}; a
+#                          second interpreter of one minor version is py3.X.Y)
 #   samples.native         every sample that does not hang, run WITHOUT concwatch:
 #                          must exit 0 (the samples are legitimate programs)
 #   samples.native_hangs   every sample listed in CW_SAMPLES_HANG_NATIVELY, run
 #                          without concwatch: must still be blocked after 2 s
 #                          (the hang is real), then killed
-#   samples.native_python, samples.native_hangs_python
-#                          the same two checks for the Python samples
+#   samples.native_python.py3.X, samples.native_hangs_python.py3.X
+#                          the same two checks for the Python samples, per interpreter
+#   python.binding.py3.X   concwatch's binding to that interpreter
+#                          (tests/check_python_binding.py); SKIPPED, with the
+#                          reason, for each supported version (3.10-3.13) the
+#                          machine lacks and each interpreter it does not support
 #
 # The C lists come from samples/CMakeLists.txt; the Python lists are below.
 
@@ -76,15 +83,6 @@ if(TARGET concwatch)
     # The harness's own deadline (60 s) reports a hang clearly; CTest's is a backstop.
     set_tests_properties(sample.${name} PROPERTIES LABELS samples TIMEOUT 90)
   endforeach()
-  foreach(name IN LISTS CW_PY_SAMPLES)
-    add_test(NAME sample.${name}
-      COMMAND ${Python3_EXECUTABLE} ${_cw_check}
-        --concwatch $<TARGET_FILE:concwatch>
-        --source ${CMAKE_SOURCE_DIR}/samples/${name}.py
-        --timeout 60
-        -- ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/samples/${name}.py)
-    set_tests_properties(sample.${name} PROPERTIES LABELS "samples;python" TIMEOUT 90)
-  endforeach()
   # Threads that exit while the race sampler asks for their watchpoints must
   # not make it give up for the whole run (it did: ENODEV for an exiting
   # thread was taken for "not permitted", in 4 of 4 runs of 30 000 threads).
@@ -138,15 +136,61 @@ foreach(name IN LISTS CW_PY_SAMPLES)
   endif()
 endforeach()
 
-if(_cw_py_exits_zero)
-  add_test(NAME samples.native_python
-    COMMAND ${Python3_EXECUTABLE} ${_cw_check} --native --timeout 30
-      --python ${Python3_EXECUTABLE} --exits-zero ${_cw_py_exits_zero})
-  set_tests_properties(samples.native_python PROPERTIES LABELS "samples;python" TIMEOUT 300)
+# Every CPython interpreter of this machine: "label;status;executable;version;reason" lines.
+execute_process(
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/find_pythons.py --cmake ${Python3_EXECUTABLE}
+  OUTPUT_VARIABLE _cw_pythons_out RESULT_VARIABLE _cw_pythons_rc)
+if(NOT _cw_pythons_rc EQUAL 0)
+  message(FATAL_ERROR "tests/find_pythons.py failed (${_cw_pythons_rc})")
 endif()
-if(_cw_py_hangs)
-  add_test(NAME samples.native_hangs_python
-    COMMAND ${Python3_EXECUTABLE} ${_cw_check} --native --hang-window 2
-      --python ${Python3_EXECUTABLE} --hangs ${_cw_py_hangs})
-  set_tests_properties(samples.native_hangs_python PROPERTIES LABELS "samples;python" TIMEOUT 60)
-endif()
+string(REPLACE "\n" ";" _cw_pythons "${_cw_pythons_out}")
+set(_cw_python_summary)
+foreach(_line IN LISTS _cw_pythons)
+  if(_line STREQUAL "")
+    continue()
+  endif()
+  string(REPLACE "|" ";" _fields "${_line}")
+  list(GET _fields 0 _label)
+  list(GET _fields 1 _status)
+  list(GET _fields 2 _exe)
+  list(GET _fields 3 _version)
+  list(GET _fields 4 _reason)
+  if(_status STREQUAL "skip")
+    string(APPEND _cw_python_summary "  ${_label}: skipped: ${_reason}\n")
+    add_test(NAME python.binding.${_label}
+      COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_python_binding.py --skip "${_reason}")
+    set_tests_properties(python.binding.${_label} PROPERTIES LABELS python SKIP_RETURN_CODE 77)
+    continue()
+  endif()
+  string(APPEND _cw_python_summary "  ${_label}: CPython ${_version}, ${_exe}\n")
+  if(TARGET concwatch)
+    add_test(NAME python.binding.${_label}
+      COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_python_binding.py
+        --concwatch $<TARGET_FILE:concwatch> --source-root ${CMAKE_SOURCE_DIR} --cc ${CMAKE_C_COMPILER}
+        -- ${_exe})
+    set_tests_properties(python.binding.${_label} PROPERTIES LABELS python TIMEOUT 120)
+    foreach(name IN LISTS CW_PY_SAMPLES)
+      add_test(NAME sample.${name}.${_label}
+        COMMAND ${Python3_EXECUTABLE} ${_cw_check}
+          --concwatch $<TARGET_FILE:concwatch>
+          --source ${CMAKE_SOURCE_DIR}/samples/${name}.py
+          --timeout 60
+          -- ${_exe} ${CMAKE_SOURCE_DIR}/samples/${name}.py)
+      # The harness's own deadline (60 s) reports a hang clearly; CTest's is a backstop.
+      set_tests_properties(sample.${name}.${_label} PROPERTIES LABELS "samples;python" TIMEOUT 90)
+    endforeach()
+  endif()
+  if(_cw_py_exits_zero)
+    add_test(NAME samples.native_python.${_label}
+      COMMAND ${Python3_EXECUTABLE} ${_cw_check} --native --timeout 30
+        --python ${_exe} --exits-zero ${_cw_py_exits_zero})
+    set_tests_properties(samples.native_python.${_label} PROPERTIES LABELS "samples;python" TIMEOUT 300)
+  endif()
+  if(_cw_py_hangs)
+    add_test(NAME samples.native_hangs_python.${_label}
+      COMMAND ${Python3_EXECUTABLE} ${_cw_check} --native --hang-window 2
+        --python ${_exe} --hangs ${_cw_py_hangs})
+    set_tests_properties(samples.native_hangs_python.${_label} PROPERTIES LABELS "samples;python" TIMEOUT 60)
+  endif()
+endforeach()
+message(STATUS "CPython interpreters for the Python tests:\n${_cw_python_summary}")
