@@ -63,8 +63,10 @@ static void after_fork_child(void)
     cw_stack_depot_after_fork();
     cw_events_after_fork();
     cw_thread *t = cw_tls_self;
-    if (t)
+    if (t) {
+        cw_events_after_fork_child(t);
         t->depth--;
+    }
 }
 
 __attribute__((constructor(101))) static void cw_shim_init(void)

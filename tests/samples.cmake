@@ -50,6 +50,10 @@ set(CW_PY_SAMPLES
   py_abba_trylock                  # clean (the reverse side only tries: blocking=False)
   py_abba_same_thread              # lock-order-inversion=1 (both orders in one thread)
   py_cond_timeout                  # clean (Condition/Queue/Event waits that time out)
+  py_trylock_forms                 # clean (every spelling of a non-blocking acquire, reverse side)
+  py_blocking_forms                # lock-order-inversion=8 (their blocking look-alikes; Lock, Condition, RLock)
+  py_fork_from_thread              # clean (fork from a thread under a lock, with logging; threads in the child)
+  py_fork_holding_lock             # self-deadlock=1 (the child takes the lock held across the fork; hangs natively)
 )
 # Python samples that hang forever when run natively (like CW_SAMPLES_HANG_NATIVELY).
 set(CW_PY_SAMPLES_HANG_NATIVELY
@@ -58,6 +62,7 @@ set(CW_PY_SAMPLES_HANG_NATIVELY
   py_cond_lost_wakeup
   py_queue_lost_sentinel
   py_abba_hang_join_timeout
+  py_fork_holding_lock
 )
 # A .py file in samples/ that is not listed above would silently go untested.
 file(GLOB _cw_py_files RELATIVE ${CMAKE_SOURCE_DIR}/samples ${CMAKE_SOURCE_DIR}/samples/*.py)

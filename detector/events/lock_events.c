@@ -42,6 +42,13 @@ void cw_events_init(void)
 void cw_events_before_fork(void) { cw_spin_lock_acquire(&graph_lock); }
 void cw_events_after_fork(void) { cw_spin_lock_release(&graph_lock); }
 
+void cw_events_after_fork_child(cw_thread *t)
+{
+    for (int i = (int)t->nheld - 1; i >= 0; i--)
+        if (t->held[i].kind == CW_KIND_SEMAPHORE)
+            cw_held_remove(t, i);
+}
+
 void cw_thread_label(uint32_t index, char *buf, unsigned size)
 {
     snprintf(buf, size, "T%u", index);
@@ -558,8 +565,12 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
     atomic_store(&slot->sem_taker, t->index + 1);
     atomic_store(&slot->sem_take_stack, stack);
     /* In CPython a successful trywait is how every acquire of a free Lock
-     * looks; it is a real trylock only when the Python call said so. */
-    if (mode == CW_ACQ_TRY && cw_trywait_is_acquire && !nonblocking)
+     * looks; it is a real trylock only when the Python call said so.  A
+     * thread taking its lifetime lock, made a moment ago and reachable by
+     * joiners only once the thread has ended, cannot wait either: no order
+     * leads into it (in a fork's child, threading takes it anew under its
+     * own _active_limbo_lock, which would close a cycle with any join). */
+    if (mode == CW_ACQ_TRY && cw_trywait_is_acquire && !nonblocking && !lifetime)
         mode = CW_ACQ_BLOCKING;
     if (t->nheld > 0 && mode != CW_ACQ_TRY)
         add_order_edges(t, addr, CW_KIND_SEMAPHORE, false, stack,

@@ -112,6 +112,16 @@ void cw_semaphore_busy(cw_thread *t, uintptr_t addr);
 /* fork(): the graph lock must not be held by a thread that does not exist in the child. */
 void cw_events_before_fork(void);
 void cw_events_after_fork(void);
+/* In the child, the forking thread's semaphore holds end.  CPython, where
+ * semaphores are locks, takes some for the fork itself (the import lock up
+ * to 3.12, the locks of os.register_at_fork handlers such as logging's) and
+ * in the child makes new locks in their place, leaving the old ones taken
+ * forever; a semaphore has no owner, so concwatch cannot tell such an
+ * abandoned lock from one really held.  Counted as held, they would order
+ * every lock the child takes after them, against orders inherited from the
+ * parent: false cycles.  (Who took a semaphore last is kept for the hang
+ * report; mutexes, which the child's thread really owns, stay held.) */
+void cw_events_after_fork_child(cw_thread *t);
 
 /* What reports call the lock at addr: "Lock", "RLock", "Condition"... for a
  * CPython lock (what the user made), else its kind ("mutex", "semaphore"). */

@@ -44,6 +44,7 @@ static const known_code known[] = {
     { "threading", "Barrier", "wait", CW_PY_BARRIER, false },
     { "threading", "Thread", "__init__", CW_PY_THREAD, false },
     { "threading", "Thread", "_set_tstate_lock", CW_PY_THREAD, true },   /* 3.10-3.12 */
+    { "threading", "Thread", "_reset_internal_locks", CW_PY_THREAD, true },   /* the same in a fork's child */
     { "queue", "Queue", "__init__", CW_PY_QUEUE, false },
     { "queue", "Queue", "get", CW_PY_QUEUE, false },
     { "queue", "Queue", "put", CW_PY_QUEUE, false },

@@ -49,7 +49,9 @@ int cw_py_library_frames(const cw_py_frame_ref *frames, int n);
 cw_py_lock_type cw_py_lock_type_of(const cw_py_frame_ref *frames, int n, int library);
 
 /* The frame is threading's acquire of the lock a thread holds from its start
- * to its end (Thread._set_tstate_lock, 3.10-3.12: what join() waits on). */
+ * to its end (3.10-3.12: what join() waits on): in Thread._set_tstate_lock
+ * when the thread starts, in Thread._reset_internal_locks in the child of a
+ * fork, each time right after the lock was made. */
 bool cw_py_is_thread_lifetime_acquire(const cw_py_frame_ref *frame);
 
 #endif

@@ -107,7 +107,8 @@ static bool mentions_word(const char *text, const char *word)
 }
 
 /* A role that starts with a lock ("mutex M2 acquired here ...", "M1 first
-   acquired ...") is a sentence with its own subject; otherwise it is a verb
+   acquired ...", "RLock M3 acquired ..." with the type of one of the
+   finding's locks) is a sentence with its own subject; otherwise it is a verb
    phrase ("acquires M2 while holding M1") whose subject is the thread. */
 static bool role_has_subject(const cw_finding *f, const char *role)
 {
@@ -119,8 +120,11 @@ static bool role_has_subject(const cw_finding *f, const char *role)
         if (strlen(lock_words[i]) == first_len && strncasecmp(role, lock_words[i], first_len) == 0)
             return true;
     for (size_t i = 0; i < f->nlocks; i++) {
-        const char *id = f->locks[i].id;
+        const char *id = f->locks[i].id, *type = f->locks[i].type;
         if (id && strlen(id) == first_len && strncmp(role, id, first_len) == 0)
+            return true;
+        /* a lock named by what the program made it ("Thread M2 acquired...": a CPython lock) */
+        if (type && strlen(type) == first_len && strncasecmp(role, type, first_len) == 0)
             return true;
     }
     return false;
