@@ -233,19 +233,39 @@ void cw_py_frame_describe(const cw_py_frame_ref *f, bool gil, cw_py_frame_text *
         out->line = cw_py_fn.PyCode_Addr2Line((void *)f->code, f->lasti);
 }
 
+/* The str at s ends with the ASCII text `suffix`: its last code units are
+ * compared in place, whatever their width (no copy: this runs for every
+ * acquire of a Python lock). */
+static bool str_ends_with(const cw_py_layout *L, uintptr_t s, const char *suffix)
+{
+    if (!is_object_of(false, s, cw_py_fn.PyUnicode_Type))
+        return false;
+    int64_t length = *(const int64_t *)(s + (uintptr_t)L->unicode_length);
+    uint32_t state = *(const uint32_t *)(s + (uintptr_t)L->unicode_state);
+    unsigned kind = state >> 2 & 7, compact = state >> 5 & 1, ascii = state >> 6 & 1;
+    size_t k = strlen(suffix);
+    if (!compact || (kind != 1 && kind != 2 && kind != 4) || length < (int64_t)k)
+        return false;
+    const unsigned char *data = (const unsigned char *)(s + (uintptr_t)(ascii ? L->ascii_size : L->compact_size));
+    for (size_t i = 0; i < k; i++) {
+        size_t at = (size_t)length - k + i;
+        uint32_t c = kind == 1 ? data[at] : kind == 2 ? ((const uint16_t *)data)[at] : ((const uint32_t *)data)[at];
+        if (c != (unsigned char)suffix[i])
+            return false;
+    }
+    return true;
+}
+
 bool cw_py_code_file_is(uintptr_t code, const char *suffix)
 {
     const cw_py_layout *L = cw_py.layout;
+    if (L)
+        return str_ends_with(L, *(const uintptr_t *)(code + (uintptr_t)L->code_filename), suffix);
     char file[512];
-    if (L) {
-        if (!read_code_str(L, false, code, L->code_filename, file, sizeof file))
-            return false;
-    } else {
-        cw_py_saved_error e;
-        cw_py_api_begin(&e);
-        api_str(code, "co_filename", file, sizeof file);
-        cw_py_api_end(&e);
-    }
+    cw_py_saved_error e;
+    cw_py_api_begin(&e);
+    api_str(code, "co_filename", file, sizeof file);
+    cw_py_api_end(&e);
     size_t n = strlen(file), k = strlen(suffix);
     return n >= k && strcmp(file + n - k, suffix) == 0;
 }
