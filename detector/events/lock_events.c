@@ -572,11 +572,14 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
      * own _active_limbo_lock, which would close a cycle with any join). */
     if (mode == CW_ACQ_TRY && cw_trywait_is_acquire && !nonblocking && !lifetime)
         mode = CW_ACQ_BLOCKING;
+    /* Through the nesting digest, as mutexes: a Python thread always holds
+     * its lifetime lock, so every acquire is a nested one, mostly repeating
+     * a nesting already recorded. */
     if (t->nheld > 0 && mode != CW_ACQ_TRY)
-        add_order_edges(t, addr, CW_KIND_SEMAPHORE, false, stack,
-                        !cw_trywait_is_acquire                          ? pc
-                        : !pending_site && (stack & CW_PYTHON_STACK_BIT) ? PYTHON_NOW   /* the GIL is held */
-                                                                         : 0);
+        cw_acquired_nested(t, addr, CW_KIND_SEMAPHORE, false, stack,
+                           !cw_trywait_is_acquire                          ? pc
+                           : !pending_site && (stack & CW_PYTHON_STACK_BIT) ? PYTHON_NOW   /* the GIL is held */
+                                                                            : 0);
     if (t->nheld < CW_MAX_HELD)
         t->held[t->nheld++] = (cw_held_lock){
             .addr = addr, .stack = stack, .kind = CW_KIND_SEMAPHORE,

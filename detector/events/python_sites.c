@@ -19,6 +19,35 @@ bool cw_python_sites_init(void)
  * that called into the library. */
 #define KEY_FRAMES 8
 
+static uint64_t key_of(const cw_py_frame_ref *frames, int n)
+{
+    uint64_t key = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < n; i++)
+        key = cw_mix64(key ^ frames[i].code) + (uint64_t)(uint32_t)frames[i].lasti;
+    return key | 1;   /* 0 is an empty slot */
+}
+
+static cw_py_site *slot_of(cw_thread *t, uint64_t key)
+{
+    return &t->py_sites[cw_mix64(key) & (CW_PY_SITE_CACHE - 1)];
+}
+
+static void fill(cw_py_site *s, uint64_t key, const cw_py_frame_ref *frames, int library)
+{
+    cw_py_frame_ref all[CW_PY_MAX_FRAMES];
+    int depth = cw_py_current_frames(all, CW_PY_MAX_FRAMES);
+    s->key = key;
+    s->library_head = false;
+    s->stack = cw_python_stack_of_frames(all, depth);
+    s->nonblocking = cw_py_call_is_nonblocking_acquire(frames[0].code, frames[0].lasti);
+    s->thread_lifetime = cw_py_is_thread_lifetime_acquire(&frames[0]);
+    s->lock_type = (uint8_t)cw_py_lock_type_of(all, depth, library);
+}
+
+/* The common case, a lock taken in the program's own code, costs a one-frame
+ * walk and a cache probe: the innermost frame alone is the key, and its
+ * entry remembers whether that frame is the library's (whose sites are
+ * keyed by the frames out to the user's). */
 bool cw_python_site_here(cw_thread *t, cw_python_site *site)
 {
     memset(site, 0, sizeof *site);
@@ -27,28 +56,28 @@ bool cw_python_site_here(cw_thread *t, cw_python_site *site)
     if (!cw_py.version || !cw_py_holds_gil())
         return false;
     cw_py_frame_ref frames[KEY_FRAMES];
-    int n = cw_py_current_frames(frames, 1);
-    if (n == 0)
+    if (cw_py_current_frames(frames, 1) == 0)
         return false;
-    int library = cw_py_library_frames(frames, n);
-    if (library) {
-        n = cw_py_current_frames(frames, KEY_FRAMES);
-        library = cw_py_library_frames(frames, n);
-    }
-    int key_frames = library < n ? library + 1 : n;
-    uint64_t key = 0x9e3779b97f4a7c15ull;
-    for (int i = 0; i < key_frames; i++)
-        key = cw_mix64(key ^ frames[i].code) + (uint64_t)(uint32_t)frames[i].lasti;
-    key |= 1;   /* 0 is an empty slot */
-    cw_py_site *s = &t->py_sites[cw_mix64(key) & (CW_PY_SITE_CACHE - 1)];
-    if (s->key != key || !s->stack) {
-        cw_py_frame_ref all[CW_PY_MAX_FRAMES];
-        int depth = cw_py_current_frames(all, CW_PY_MAX_FRAMES);
-        s->key = key;
-        s->stack = cw_python_stack_of_frames(all, depth);
-        s->nonblocking = cw_py_call_is_nonblocking_acquire(frames[0].code, frames[0].lasti);
-        s->thread_lifetime = cw_py_is_thread_lifetime_acquire(&frames[0]);
-        s->lock_type = (uint8_t)cw_py_lock_type_of(all, depth, library);
+    uint64_t key = key_of(frames, 1);
+    cw_py_site *s = slot_of(t, key);
+    bool library;
+    if (s->key == key)
+        library = s->library_head;
+    else
+        library = cw_py_library_frames(frames, 1) > 0;
+    if (!library) {
+        if (s->key != key || !s->stack)
+            fill(s, key, frames, 0);
+    } else {
+        if (s->key != key) {   /* remember that this frame is the library's */
+            *s = (cw_py_site){ .key = key, .library_head = true };
+        }
+        int n = cw_py_current_frames(frames, KEY_FRAMES);
+        int lib = cw_py_library_frames(frames, n);
+        uint64_t deep = key_of(frames, lib < n ? lib + 1 : n) ^ 2;   /* never a one-frame key */
+        s = slot_of(t, deep);
+        if (s->key != deep || !s->stack)
+            fill(s, deep, frames, lib);
     }
     site->stack = s->stack;
     site->nonblocking = s->nonblocking;

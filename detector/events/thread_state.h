@@ -50,6 +50,7 @@ typedef struct cw_site {
  * bytecode offsets of its frames) and what was found there. */
 typedef struct cw_py_site {
     uint64_t key;               /* 0: empty */
+    bool library_head;          /* the key's one frame is threading's or queue's: the site is keyed deeper */
     cw_stack_id stack;
     bool nonblocking;           /* the call there is acquire(False) / acquire(timeout=0) */
     bool thread_lifetime;       /* threading's acquire of the thread's tstate lock */
