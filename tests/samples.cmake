@@ -9,6 +9,8 @@
 #                          (tests/find_pythons.py, at configure time: pyenv's
 #                          versions, python3.X on PATH, ${Python3_EXECUTABLE}; a
 #                          second interpreter of one minor version is py3.X.Y)
+#   sample.<name>.py3.X.api  the same with CONCWATCH_PYTHON_DIRECT=0: CPython's
+#                          C API only, as for a version whose layout is unknown
 #   samples.native         every sample that does not hang, run WITHOUT concwatch:
 #                          must exit 0 (the samples are legitimate programs)
 #   samples.native_hangs   every sample listed in CW_SAMPLES_HANG_NATIVELY, run
@@ -183,6 +185,16 @@ foreach(_line IN LISTS _cw_pythons)
           -- ${_exe} ${CMAKE_SOURCE_DIR}/samples/${name}.py)
       # The harness's own deadline (60 s) reports a hang clearly; CTest's is a backstop.
       set_tests_properties(sample.${name}.${_label} PROPERTIES LABELS "samples;python" TIMEOUT 90)
+      # The same through CPython's C API only (CONCWATCH_PYTHON_DIRECT=0): what
+      # a version whose struct layout concwatch does not know gets.
+      add_test(NAME sample.${name}.${_label}.api
+        COMMAND ${CMAKE_COMMAND} -E env CONCWATCH_PYTHON_DIRECT=0
+          ${Python3_EXECUTABLE} ${_cw_check}
+          --concwatch $<TARGET_FILE:concwatch>
+          --source ${CMAKE_SOURCE_DIR}/samples/${name}.py
+          --timeout 60
+          -- ${_exe} ${CMAKE_SOURCE_DIR}/samples/${name}.py)
+      set_tests_properties(sample.${name}.${_label}.api PROPERTIES LABELS "samples;python;api" TIMEOUT 90)
     endforeach()
   endif()
   if(_cw_py_exits_zero)

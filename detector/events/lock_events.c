@@ -535,7 +535,14 @@ void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_
     if (cw_trywait_is_acquire) {
         cw_python_site py;
         atomic_store(&slot->create_stack, semaphore_site(t, pc, &py));
-        atomic_store(&slot->py_type, py.lock_type);
+        /* A Python lock is a semaphore made with value 1 (PyThread_allocate_lock);
+         * others made under a Python call are the interpreter's (3.13's
+         * parking lot makes one per wait, with value 0). */
+        if (value == 1) {
+            atomic_store(&slot->py_type, py.lock_type);
+            if (py.waiter)
+                atomic_fetch_or(&slot->flags, CW_LOCK_SIGNAL | CW_LOCK_WAITER);
+        }
     }
     atomic_store(&slot->sem_value0, value + 1);
     atomic_store(&slot->sem_taker, 0);
@@ -558,12 +565,14 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
     /* A blocking take in CPython runs without the GIL; its site was noted
      * by the trywait that failed just before, while the GIL was held. */
     cw_python_site py = { 0 };
-    bool pending_site = mode != CW_ACQ_TRY && t->py_pending;
+    bool pending_site = mode != CW_ACQ_TRY && t->py_pending && t->py_pending_addr == addr;
     cw_stack_id stack = pending_site ? t->py_pending : semaphore_site(t, pc, &py);
     bool nonblocking = py.nonblocking, lifetime = py.thread_lifetime;
     t->py_pending = 0;
     atomic_store(&slot->sem_taker, t->index + 1);
     atomic_store(&slot->sem_take_stack, stack);
+    if (lifetime)
+        atomic_fetch_or(&slot->flags, CW_LOCK_LIFETIME);
     /* In CPython a successful trywait is how every acquire of a free Lock
      * looks; it is a real trylock only when the Python call said so.  A
      * thread taking its lifetime lock, made a moment ago and reachable by
@@ -607,6 +616,7 @@ void cw_semaphore_busy(cw_thread *t, uintptr_t addr)
     cw_python_site py;
     cw_python_site_here(t, &py);
     t->py_pending = py.stack;
+    t->py_pending_addr = addr;
     /* Its holder is about to wait on it: a signal (Condition.wait's waiter),
      * or a Lock taken twice, which the hang watcher will tell. */
     int i = cw_held_index(t, addr);

@@ -44,6 +44,13 @@ typedef struct cw_lock_slot {
  * posts (CPython's Condition.wait waiter lock), not a lock; it takes no part
  * in lock order (the hang watcher still sees the wait). */
 #define CW_LOCK_SIGNAL 2u
+/* Known from where it was made to be such a signal: CPython's Condition.wait
+ * made it as its waiter (python/py_lock_types.h).  A thread blocked on it
+ * waits for a notify, whether or not its Python stack can be read. */
+#define CW_LOCK_WAITER 4u
+/* A thread's lifetime lock (CPython 3.10-3.12: threading's tstate lock, held
+ * by its thread from start to end): only join() waits on it. */
+#define CW_LOCK_LIFETIME 8u
 
 /* The slot for addr, inserting it if needed; NULL when the table is full. */
 cw_lock_slot *cw_lock_table_get(uintptr_t addr);

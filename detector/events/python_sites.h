@@ -36,6 +36,7 @@ typedef struct cw_python_site {
     bool nonblocking;           /* acquire(False), acquire(blocking=False), acquire(timeout=0) */
     bool thread_lifetime;       /* threading's acquire of the thread's state lock (Thread._set_tstate_lock) */
     uint8_t lock_type;          /* what a lock made here is (cw_py_lock_type), 0: not known */
+    bool waiter;                /* a lock made here is Condition.wait's waiter (python/py_lock_types.h) */
 } cw_python_site;
 
 /* The calling thread's current Python site.  False (and *site zeroed) when

@@ -92,6 +92,7 @@ cw_thread *cw_thread_attach(void)
     memset(t->nested, 0, sizeof t->nested);
     memset(t->py_sites, 0, sizeof t->py_sites);
     t->py_pending = 0;
+    t->py_pending_addr = 0;
     t->index = atomic_fetch_add(&next_index, 1);
     t->tid = (pid_t)syscall(SYS_gettid);
     t->self = pthread_self();

@@ -55,6 +55,7 @@ typedef struct cw_py_site {
     bool nonblocking;           /* the call there is acquire(False) / acquire(timeout=0) */
     bool thread_lifetime;       /* threading's acquire of the thread's tstate lock */
     uint8_t lock_type;          /* what a lock made there is (python/py_lock_types.h) */
+    bool waiter;                /* a lock made there is Condition.wait's waiter */
 } cw_py_site;
 
 #define CW_PY_SITE_CACHE 64
@@ -91,6 +92,7 @@ typedef struct cw_thread {
     struct { uint64_t digest, epoch; } nested[CW_NESTED_CACHE];
     cw_py_site py_sites[CW_PY_SITE_CACHE];
     cw_stack_id py_pending;     /* Python site of a failed trywait, for the blocking wait that follows */
+    uintptr_t py_pending_addr;  /* ... on this semaphore (the hang report shows it as the waiter's stack) */
     struct cw_thread *next_free;
     /* Written by the hang watcher only. */
     uint32_t watch_seq;

@@ -88,9 +88,8 @@ static size_t user_frames(const cw_blocked *b, const uintptr_t **pcs)
  * in CPython's parking lot (a semaphore of its own), right under
  * Thread.join; at exit, threading._shutdown waits for the non-daemon
  * threads the same ways. */
-static void classify_python_wait(const cw_python_stacks *py, cw_blocked *b)
+static void classify_python_wait(const char *frames, cw_blocked *b)
 {
-    const char *frames = cw_python_stacks_of(py, b->t->self);
     cw_python_frame top;
     if (!cw_python_frame_next(&frames, &top))
         return;
@@ -103,6 +102,21 @@ static void classify_python_wait(const cw_python_stacks *py, cw_blocked *b)
         b->python_join = true;
     else
         b->library_wait = true;
+}
+
+/* The same from what the lock is, where no Python stack can be read (a
+ * version whose thread layout is unknown, CONCWATCH_PYTHON_DIRECT=0): a
+ * Condition's waiter, or a Thread's lifetime lock, which only join() and
+ * threading._shutdown wait on (3.10-3.12). */
+static void classify_python_lock(cw_blocked *b)
+{
+    cw_lock_slot *slot = b->kind == CW_KIND_SEMAPHORE ? cw_lock_table_find(b->addr) : NULL;
+    if (!slot)
+        return;
+    if (atomic_load(&slot->flags) & CW_LOCK_WAITER)
+        b->library_wait = true;
+    else if (atomic_load(&slot->flags) & CW_LOCK_LIFETIME)
+        b->python_join = true;
 }
 
 static bool is_join(const cw_blocked *b)
@@ -121,6 +135,17 @@ typedef struct story {
     cw_python_stacks py;
     bool have_py;
 } story;
+
+/* A blocked thread's Python stack: from the dump of every thread, or else
+ * (no dump: a version whose thread layout is unknown) the Python site its
+ * wait on a Python lock started from, noted while it still held the GIL. */
+static const char *python_frames(const story *s, const cw_blocked *b)
+{
+    const char *frames = s->have_py ? cw_python_stacks_of(&s->py, b->t->self) : NULL;
+    if (!frames && b->kind == CW_KIND_SEMAPHORE && b->t->py_pending_addr == b->addr)
+        frames = cw_python_stack_text(b->t->py_pending);
+    return frames;
+}
 
 /* Threads waiting on locks first, joins last: the stack a reader should
  * look at first (and the summary line) is the one stuck on a lock. */
@@ -222,7 +247,7 @@ static void record_waiters(const story *s, cw_record *r)
         describe_wait(s, b, role, sizeof role);
         /* In CPython the native frames are the interpreter's own: the Python
          * stack is the one the user can act on. */
-        const char *frames = s->have_py ? cw_python_stacks_of(&s->py, b->t->self) : NULL;
+        const char *frames = python_frames(s, b);
         if (frames) {
             cw_record_stack_pcs(r, self, NULL, 0, 0, role);
             cw_record_python_frames(r, frames);
@@ -261,8 +286,13 @@ void cw_hang_report(cw_blocked *all, size_t n, cw_blocked **ring, size_t nring)
     capture_stacks(all, n);
     story s = { 0 };
     s.have_py = cw_python_stacks_dump(&s.py);
-    for (size_t i = 0; s.have_py && i < n; i++)
-        classify_python_wait(&s.py, &all[i]);
+    for (size_t i = 0; i < n; i++) {
+        const char *frames = python_frames(&s, &all[i]);
+        if (frames)
+            classify_python_wait(frames, &all[i]);
+        else
+            classify_python_lock(&all[i]);
+    }
 
     cw_blocked *ordered[MAX_REPORTED];
     s.list = ring ? ring : ordered;

@@ -29,26 +29,27 @@ typedef struct known_code {
     const char *module, *owner, *function;   /* owner NULL: a module-level function */
     cw_py_lock_type type;
     bool thread_lifetime;
+    bool waiter;        /* makes Condition.wait's waiter lock */
 } known_code;
 
 static const known_code known[] = {
-    { "threading", NULL, "RLock", CW_PY_RLOCK, false },
-    { "threading", "Condition", "__init__", CW_PY_CONDITION, false },
-    { "threading", "Condition", "wait", CW_PY_CONDITION, false },
-    { "threading", "Semaphore", "__init__", CW_PY_SEMAPHORE, false },
-    { "threading", "Semaphore", "acquire", CW_PY_SEMAPHORE, false },
-    { "threading", "BoundedSemaphore", "__init__", CW_PY_BOUNDED_SEMAPHORE, false },
-    { "threading", "Event", "__init__", CW_PY_EVENT, false },
-    { "threading", "Event", "wait", CW_PY_EVENT, false },
-    { "threading", "Barrier", "__init__", CW_PY_BARRIER, false },
-    { "threading", "Barrier", "wait", CW_PY_BARRIER, false },
-    { "threading", "Thread", "__init__", CW_PY_THREAD, false },
-    { "threading", "Thread", "_set_tstate_lock", CW_PY_THREAD, true },   /* 3.10-3.12 */
-    { "threading", "Thread", "_reset_internal_locks", CW_PY_THREAD, true },   /* the same in a fork's child */
-    { "queue", "Queue", "__init__", CW_PY_QUEUE, false },
-    { "queue", "Queue", "get", CW_PY_QUEUE, false },
-    { "queue", "Queue", "put", CW_PY_QUEUE, false },
-    { "queue", "Queue", "join", CW_PY_QUEUE, false },
+    { "threading", NULL, "RLock", CW_PY_RLOCK, false, false },
+    { "threading", "Condition", "__init__", CW_PY_CONDITION, false, false },
+    { "threading", "Condition", "wait", CW_PY_CONDITION, false, true },
+    { "threading", "Semaphore", "__init__", CW_PY_SEMAPHORE, false, false },
+    { "threading", "Semaphore", "acquire", CW_PY_SEMAPHORE, false, false },
+    { "threading", "BoundedSemaphore", "__init__", CW_PY_BOUNDED_SEMAPHORE, false, false },
+    { "threading", "Event", "__init__", CW_PY_EVENT, false, false },
+    { "threading", "Event", "wait", CW_PY_EVENT, false, false },
+    { "threading", "Barrier", "__init__", CW_PY_BARRIER, false, false },
+    { "threading", "Barrier", "wait", CW_PY_BARRIER, false, false },
+    { "threading", "Thread", "__init__", CW_PY_THREAD, false, false },
+    { "threading", "Thread", "_set_tstate_lock", CW_PY_THREAD, true, false },   /* 3.10-3.12 */
+    { "threading", "Thread", "_reset_internal_locks", CW_PY_THREAD, true, false },   /* the same in a fork's child */
+    { "queue", "Queue", "__init__", CW_PY_QUEUE, false, false },
+    { "queue", "Queue", "get", CW_PY_QUEUE, false, false },
+    { "queue", "Queue", "put", CW_PY_QUEUE, false, false },
+    { "queue", "Queue", "join", CW_PY_QUEUE, false, false },
 };
 #define NKNOWN (sizeof known / sizeof known[0])
 
@@ -143,6 +144,13 @@ cw_py_lock_type cw_py_lock_type_of(const cw_py_frame_ref *frames, int n, int lib
             type = k->type;   /* the outermost one names it */
     }
     return type;
+}
+
+bool cw_py_makes_waiter(const cw_py_frame_ref *frame)
+{
+    resolve();
+    const known_code *k = lookup(frame->code);
+    return k && k->waiter;
 }
 
 bool cw_py_is_thread_lifetime_acquire(const cw_py_frame_ref *frame)

@@ -48,6 +48,11 @@ int cw_py_library_frames(const cw_py_frame_ref *frames, int n);
  * which the first `library` are library frames. */
 cw_py_lock_type cw_py_lock_type_of(const cw_py_frame_ref *frames, int n, int library);
 
+/* The frame is Condition.wait making its waiter: a Lock the waiting thread
+ * takes, then waits on again until notify() releases it.  A signal, not a
+ * lock (Event, Queue, Semaphore and Barrier waits are Condition waits). */
+bool cw_py_makes_waiter(const cw_py_frame_ref *frame);
+
 /* The frame is threading's acquire of the lock a thread holds from its start
  * to its end (3.10-3.12: what join() waits on): in Thread._set_tstate_lock
  * when the thread starts, in Thread._reset_internal_locks in the child of a

@@ -181,7 +181,10 @@ bool cw_py_init(void)
             cw_py.layout = &layouts[i];
     if (cw_py.free_threaded)
         cw_py.layout = NULL;
-    if (ok && !cw_py.layout)
+    if (!cw_flags.python_direct) {   /* the user's choice: no line */
+        cw_py_debug("direct reads turned off (CONCWATCH_PYTHON_DIRECT=0)");
+        cw_py.layout = NULL;
+    } else if (ok && !cw_py.layout)
         cw_py_feature_off("Python stacks of blocked threads",
                           cw_py.free_threaded ? "free-threaded builds are not supported"
                                               : "this version's thread and frame layout is not known");
