@@ -48,6 +48,11 @@ static bool read_through_pipe(void *dst, uintptr_t addr, size_t n)
     return ok;
 }
 
+void cw_safe_read_force_pipe(bool on)
+{
+    atomic_store(&use_pipe, on);
+}
+
 bool cw_safe_read(void *dst, uintptr_t addr, size_t n)
 {
     if (n == 0)

@@ -20,6 +20,9 @@
 /* Copies n bytes at addr into dst; false (dst undefined) if any of them cannot be read. */
 bool cw_safe_read(void *dst, uintptr_t addr, size_t n);
 
+/* Tests: read through the pipe, as where process_vm_readv is refused. */
+void cw_safe_read_force_pipe(bool on);
+
 /* The same for one pointer-sized word. */
 static inline bool cw_safe_read_word(uintptr_t addr, uintptr_t *out)
 {
