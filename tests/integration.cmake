@@ -15,9 +15,8 @@
 # Label "integration".
 if(TARGET concwatch)
   # Python locks are named from their Python creation stack, which the shim
-  # records under the CPython the tests run with (python_sites.h): there both
-  # names are required.  Every other CPython 3.10-3.13 found (pyenv's) must
-  # name them right or not at all.
+  # records under every CPython 3.10-3.13 (python_sites.h, detector/python/):
+  # under each one found (pyenv's) both names are required.
   add_test(NAME names.py_abba
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_names.py $<TARGET_FILE:concwatch>
       ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/samples --require)
@@ -27,7 +26,7 @@ if(TARGET concwatch)
     string(REGEX REPLACE ".*/versions/([0-9]+\\.[0-9]+)\\.[^/]*/bin/python3$" "\\1" _ver ${_py})
     add_test(NAME names.py_abba.python${_ver}
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_names.py $<TARGET_FILE:concwatch>
-        ${_py} ${CMAKE_SOURCE_DIR}/samples)
+        ${_py} ${CMAKE_SOURCE_DIR}/samples --require)
     set_tests_properties(names.py_abba.python${_ver} PROPERTIES LABELS "integration;python" TIMEOUT 120)
   endforeach()
 
