@@ -22,6 +22,7 @@
 # concwatch-expect: deadlock=1
 # concwatch-expect-text: \bconsumer\b
 # concwatch-expect-text: py_cond_lost_wakeup\.py:@line(wait)\b
+# concwatch-expect-text: waits to join thread T\d+ \(Thread\.join\)
 
 import threading
 

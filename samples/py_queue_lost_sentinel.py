@@ -18,6 +18,7 @@
 #
 # concwatch-expect: deadlock=1
 # concwatch-expect-text: py_queue_lost_sentinel\.py:@line(get)\b
+# concwatch-expect-text: waits to join thread T\d+ \(Thread\.join\)
 
 import queue
 import threading

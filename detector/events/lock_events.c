@@ -73,7 +73,7 @@ static uint64_t node_for(uintptr_t addr, cw_lock_kind kind, cw_stack_id first_us
         if (node) {
             cw_stack_id created = atomic_load(&slot->create_stack);
             cw_node_info info = {
-                .node = node, .addr = addr, .kind = (uint8_t)kind, .py_type = atomic_load(&slot->py_type),
+                .node = node, .addr = addr, .kind = (uint8_t)kind, .py_type = (uint8_t)cw_lock_py_type(slot),
                 .stack = created ? created : first_use, .created = created != 0,
             };
             cw_node_info_put(&info);
@@ -296,9 +296,10 @@ void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t 
     retire_node(slot);
     atomic_store(&slot->kind, (uint16_t)kind);
     atomic_store(&slot->flags, 0);
-    atomic_store(&slot->py_type, 0);
     atomic_store(&slot->create_stack, cw_thread_site_stack(t, pc));
 }
+
+_Static_assert(CW_PY_THREAD <= (CW_LOCK_PY_TYPE_MASK >> CW_LOCK_PY_TYPE_SHIFT), "lock types fit in flags");
 
 /* What a report calls a lock: a CPython lock by what the user made (Lock,
  * RLock, Condition...), anything else by its kind. */
@@ -311,7 +312,7 @@ static const char *type_name(int kind, int py_type)
 const char *cw_lock_type_name(uintptr_t addr, int kind)
 {
     cw_lock_slot *slot = cw_lock_table_find(addr);
-    return type_name(kind, slot ? atomic_load(&slot->py_type) : 0);
+    return type_name(kind, slot ? (int)cw_lock_py_type(slot) : 0);
 }
 
 static const char *node_type_name(const cw_node_info *info)
@@ -539,7 +540,7 @@ void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_
          * others made under a Python call are the interpreter's (3.13's
          * parking lot makes one per wait, with value 0). */
         if (value == 1) {
-            atomic_store(&slot->py_type, py.lock_type);
+            atomic_fetch_or(&slot->flags, (uint16_t)((py.lock_type << CW_LOCK_PY_TYPE_SHIFT) & CW_LOCK_PY_TYPE_MASK));
             if (py.waiter)
                 atomic_fetch_or(&slot->flags, CW_LOCK_SIGNAL | CW_LOCK_WAITER);
         }
@@ -547,6 +548,15 @@ void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_
     atomic_store(&slot->sem_value0, value + 1);
     atomic_store(&slot->sem_taker, 0);
     atomic_fetch_add(&slot->sem_epoch, 1);
+    /* CPython 3.13's Thread.join parks on a semaphore of its own: note whom
+     * it waits for, as a 3.10-3.12 join's tstate lock tells by its taker. */
+    unsigned long joined;
+    cw_thread *j;
+    if (cw_trywait_is_acquire && value == 0 && cw_py_joined_thread(&joined) &&
+        (j = cw_thread_by_pthread((pthread_t)joined)) != NULL) {
+        atomic_store(&slot->sem_taker, j->index + 1);
+        atomic_fetch_or(&slot->flags, CW_LOCK_JOIN);
+    }
 }
 
 /* Only a semaphore created with value 1 behaves as a lock; counting

@@ -28,8 +28,7 @@ typedef struct cw_lock_slot {
     _Atomic uint64_t node;             /* lock-order graph node of the current lock, 0 = none yet */
     _Atomic cw_stack_id create_stack;  /* where initialised; 0 for static initialisers */
     _Atomic uint16_t kind;
-    _Atomic uint16_t flags;            /* CW_LOCK_* below */
-    _Atomic uint8_t py_type;           /* a CPython lock: what the user made (python/py_lock_types.h); 0 = none */
+    _Atomic uint16_t flags;            /* CW_LOCK_* below, and a CPython lock's type */
     /* Semaphores used as locks: who took it last, and how often it was released. */
     _Atomic uint32_t sem_value0;       /* initial value + 1 (0 = unknown) */
     _Atomic uint32_t sem_taker;        /* thread index + 1 of the last taker, 0 = none */
@@ -51,6 +50,18 @@ typedef struct cw_lock_slot {
 /* A thread's lifetime lock (CPython 3.10-3.12: threading's tstate lock, held
  * by its thread from start to end): only join() waits on it. */
 #define CW_LOCK_LIFETIME 8u
+/* A semaphore CPython 3.13+ parks a Thread.join on (its parking lot's, made
+ * for the wait): sem_taker is then the thread being joined (index + 1). */
+#define CW_LOCK_JOIN 16u
+/* A CPython lock's type, what the user made (python/py_lock_types.h; 0 =
+ * none), in bits 8-11 of flags: the slot stays 40 bytes. */
+#define CW_LOCK_PY_TYPE_SHIFT 8
+#define CW_LOCK_PY_TYPE_MASK 0xF00u
+
+static inline unsigned cw_lock_py_type(cw_lock_slot *slot)
+{
+    return (atomic_load(&slot->flags) & CW_LOCK_PY_TYPE_MASK) >> CW_LOCK_PY_TYPE_SHIFT;
+}
 
 /* The slot for addr, inserting it if needed; NULL when the table is full. */
 cw_lock_slot *cw_lock_table_get(uintptr_t addr);

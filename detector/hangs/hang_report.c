@@ -115,7 +115,7 @@ static void classify_python_lock(cw_blocked *b)
         return;
     if (atomic_load(&slot->flags) & CW_LOCK_WAITER)
         b->library_wait = true;
-    else if (atomic_load(&slot->flags) & CW_LOCK_LIFETIME)
+    else if (atomic_load(&slot->flags) & (CW_LOCK_LIFETIME | CW_LOCK_JOIN))
         b->python_join = true;
 }
 

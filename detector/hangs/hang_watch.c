@@ -58,9 +58,12 @@ static void find_holder(blocked *b)
         break;
     case CW_KIND_SEMAPHORE: {
         cw_lock_slot *slot = cw_lock_table_find(b->addr);
-        uint32_t taker = slot && atomic_load(&slot->sem_value0) == 2 ? atomic_load(&slot->sem_taker) : 0;
+        /* A CPython 3.13 join's parking-lot semaphore: only the joined thread's end wakes it. */
+        bool join = slot && (atomic_load(&slot->flags) & CW_LOCK_JOIN);
+        uint32_t taker = slot && (join || atomic_load(&slot->sem_value0) == 2) ? atomic_load(&slot->sem_taker) : 0;
         b->holder = taker ? cw_thread_by_index(taker - 1) : NULL;
-        break;   /* anyone may post a semaphore: never certain */
+        b->holder_certain = join && b->holder;   /* else anyone may post a semaphore: never certain */
+        break;
     }
     case CW_KIND_THREAD:
         b->holder = cw_thread_by_pthread((pthread_t)b->addr);

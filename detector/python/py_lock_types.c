@@ -30,26 +30,28 @@ typedef struct known_code {
     cw_py_lock_type type;
     bool thread_lifetime;
     bool waiter;        /* makes Condition.wait's waiter lock */
+    bool join;          /* Thread.join (3.13+: waits in the parking lot) */
 } known_code;
 
 static const known_code known[] = {
-    { "threading", NULL, "RLock", CW_PY_RLOCK, false, false },
-    { "threading", "Condition", "__init__", CW_PY_CONDITION, false, false },
-    { "threading", "Condition", "wait", CW_PY_CONDITION, false, true },
-    { "threading", "Semaphore", "__init__", CW_PY_SEMAPHORE, false, false },
-    { "threading", "Semaphore", "acquire", CW_PY_SEMAPHORE, false, false },
-    { "threading", "BoundedSemaphore", "__init__", CW_PY_BOUNDED_SEMAPHORE, false, false },
-    { "threading", "Event", "__init__", CW_PY_EVENT, false, false },
-    { "threading", "Event", "wait", CW_PY_EVENT, false, false },
-    { "threading", "Barrier", "__init__", CW_PY_BARRIER, false, false },
-    { "threading", "Barrier", "wait", CW_PY_BARRIER, false, false },
-    { "threading", "Thread", "__init__", CW_PY_THREAD, false, false },
-    { "threading", "Thread", "_set_tstate_lock", CW_PY_THREAD, true, false },   /* 3.10-3.12 */
-    { "threading", "Thread", "_reset_internal_locks", CW_PY_THREAD, true, false },   /* the same in a fork's child */
-    { "queue", "Queue", "__init__", CW_PY_QUEUE, false, false },
-    { "queue", "Queue", "get", CW_PY_QUEUE, false, false },
-    { "queue", "Queue", "put", CW_PY_QUEUE, false, false },
-    { "queue", "Queue", "join", CW_PY_QUEUE, false, false },
+    { "threading", NULL, "RLock", CW_PY_RLOCK, false, false, false },
+    { "threading", "Condition", "__init__", CW_PY_CONDITION, false, false, false },
+    { "threading", "Condition", "wait", CW_PY_CONDITION, false, true, false },
+    { "threading", "Semaphore", "__init__", CW_PY_SEMAPHORE, false, false, false },
+    { "threading", "Semaphore", "acquire", CW_PY_SEMAPHORE, false, false, false },
+    { "threading", "BoundedSemaphore", "__init__", CW_PY_BOUNDED_SEMAPHORE, false, false, false },
+    { "threading", "Event", "__init__", CW_PY_EVENT, false, false, false },
+    { "threading", "Event", "wait", CW_PY_EVENT, false, false, false },
+    { "threading", "Barrier", "__init__", CW_PY_BARRIER, false, false, false },
+    { "threading", "Barrier", "wait", CW_PY_BARRIER, false, false, false },
+    { "threading", "Thread", "__init__", CW_PY_THREAD, false, false, false },
+    { "threading", "Thread", "_set_tstate_lock", CW_PY_THREAD, true, false, false },   /* 3.10-3.12 */
+    { "threading", "Thread", "_reset_internal_locks", CW_PY_THREAD, true, false, false },   /* the same in a fork's child */
+    { "queue", "Queue", "__init__", CW_PY_QUEUE, false, false, false },
+    { "queue", "Queue", "get", CW_PY_QUEUE, false, false, false },
+    { "queue", "Queue", "put", CW_PY_QUEUE, false, false, false },
+    { "queue", "Queue", "join", CW_PY_QUEUE, false, false, false },
+    { "threading", "Thread", "join", CW_PY_NONE, false, false, true },
 };
 #define NKNOWN (sizeof known / sizeof known[0])
 
@@ -140,10 +142,39 @@ cw_py_lock_type cw_py_lock_type_of(const cw_py_frame_ref *frames, int n, int lib
     cw_py_lock_type type = CW_PY_LOCK;   /* _thread.allocate_lock() itself */
     for (int i = 0; i < library && i < n; i++) {
         const known_code *k = lookup(frames[i].code);
-        if (k)
+        if (k && k->type != CW_PY_NONE)
             type = k->type;   /* the outermost one names it */
     }
     return type;
+}
+
+bool cw_py_joined_thread(unsigned long *ident)
+{
+    cw_py_frame_ref f;
+    if (!cw_py_fn.PyFrame_GetVar || !cw_py_holds_gil() || cw_py_current_frames(&f, 1) != 1)
+        return false;
+    resolve();
+    const known_code *k = lookup(f.code);
+    if (!k || !k->join)
+        return false;
+    cw_py_saved_error e;
+    cw_py_api_begin(&e);
+    bool found = false;
+    void *frame = cw_py_fn.PyEval_GetFrame();   /* borrowed: Thread.join's own */
+    void *name = cw_py_fn.PyUnicode_FromString("self");
+    void *self = frame && name ? cw_py_fn.PyFrame_GetVar(frame, name) : NULL;
+    void *id = self ? cw_py_fn.PyObject_GetAttrString(self, "_ident") : NULL;
+    if (id) {
+        *ident = cw_py_fn.PyLong_AsUnsignedLong(id);
+        found = *ident != (unsigned long)-1;
+        cw_py_fn.Py_DecRef(id);
+    }
+    if (self)
+        cw_py_fn.Py_DecRef(self);
+    if (name)
+        cw_py_fn.Py_DecRef(name);
+    cw_py_api_end(&e);
+    return found;
 }
 
 bool cw_py_makes_waiter(const cw_py_frame_ref *frame)

@@ -53,6 +53,11 @@ cw_py_lock_type cw_py_lock_type_of(const cw_py_frame_ref *frames, int n, int lib
  * lock (Event, Queue, Semaphore and Barrier waits are Condition waits). */
 bool cw_py_makes_waiter(const cw_py_frame_ref *frame);
 
+/* The calling thread (holding the GIL) is in Thread.join: *ident is the
+ * thread it joins (its pthread_t).  3.12+ (PyFrame_GetVar); 3.13 parks a
+ * join in its parking lot, on a semaphore made for the wait. */
+bool cw_py_joined_thread(unsigned long *ident);
+
 /* The frame is threading's acquire of the lock a thread holds from its start
  * to its end (3.10-3.12: what join() waits on): in Thread._set_tstate_lock
  * when the thread starts, in Thread._reset_internal_locks in the child of a

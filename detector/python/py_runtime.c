@@ -149,6 +149,9 @@ bool cw_py_init(void)
     ok &= RESOLVE(PyFrame_GetBack, "PyFrame_GetBack") != NULL;
     ok &= RESOLVE(PyFrame_GetCode, "PyFrame_GetCode") != NULL;
     RESOLVE(PyFrame_GetLasti, "PyFrame_GetLasti");   /* 3.11+ */
+    RESOLVE(PyFrame_GetVar, "PyFrame_GetVar");       /* 3.12+ */
+    ok &= RESOLVE(PyUnicode_FromString, "PyUnicode_FromString") != NULL;
+    ok &= RESOLVE(PyLong_AsUnsignedLong, "PyLong_AsUnsignedLong") != NULL;
     ok &= RESOLVE(PyCode_Addr2Line, "PyCode_Addr2Line") != NULL;
     ok &= RESOLVE(PyInterpreterState_Head, "PyInterpreterState_Head") != NULL;
     ok &= RESOLVE(PyInterpreterState_Next, "PyInterpreterState_Next") != NULL;

@@ -65,6 +65,9 @@ typedef struct cw_py_api {
     void *(*PyFrame_GetBack)(void *);           /* new reference */
     void *(*PyFrame_GetCode)(void *);           /* new reference */
     int (*PyFrame_GetLasti)(void *);            /* 3.11+; NULL on 3.10 (the f_lasti attribute) */
+    void *(*PyFrame_GetVar)(void *, void *);    /* 3.12+ (new reference; name is a str); else NULL */
+    void *(*PyUnicode_FromString)(const char *);
+    unsigned long (*PyLong_AsUnsignedLong)(void *);
     int (*PyCode_Addr2Line)(void *, int);       /* no GIL needed: reads the code's line table */
     void *(*PyInterpreterState_Head)(void);     /* these three only read a field: no GIL needed */
     void *(*PyInterpreterState_Next)(void *);
