@@ -10,6 +10,8 @@
 # worker's release() frees.  A semaphore has no owner and its count goes up and
 # down from any thread: none of this is a lock-order problem or a misuse.
 #
+# Twin of: py_semaphore_leak.py (an error path keeps its slot).
+#
 # concwatch-expect: clean
 
 import sys

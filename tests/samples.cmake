@@ -56,6 +56,7 @@ set(CW_PY_SAMPLES
   py_blocking_forms                # lock-order-inversion=8 (their blocking look-alikes; Lock, Condition, RLock)
   py_fork_from_thread              # clean (fork from a thread under a lock, with logging; threads in the child)
   py_fork_holding_lock             # self-deadlock=1 (the child takes the lock held across the fork; hangs natively)
+  py_semaphore_leak                # deadlock=1 (a pool's slot never given back; hangs natively)
 )
 # Python samples that hang forever when run natively (like CW_SAMPLES_HANG_NATIVELY).
 set(CW_PY_SAMPLES_HANG_NATIVELY
@@ -65,6 +66,7 @@ set(CW_PY_SAMPLES_HANG_NATIVELY
   py_queue_lost_sentinel
   py_abba_hang_join_timeout
   py_fork_holding_lock
+  py_semaphore_leak
 )
 # A .py file in samples/ that is not listed above would silently go untested.
 file(GLOB _cw_py_files RELATIVE ${CMAKE_SOURCE_DIR}/samples ${CMAKE_SOURCE_DIR}/samples/*.py)
