@@ -70,6 +70,9 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
     cw_thread *t = cw_enter();
     if (!t)
         return REAL(pthread_create)(thread, attr, fn, arg);
+    /* Before the thread exists: it must find the race backend chosen (the
+     * software one is turned on by each thread for itself, at its start). */
+    cw_race_sampler_start_once(REAL(pthread_create));
     thread_start *start = malloc(sizeof *start);
     int rc;
     if (!start) {
@@ -85,7 +88,6 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
             cw_race_sampler_thread_arg(arg, t->index, site);
     }
     cw_watcher_start_once();
-    cw_race_sampler_start_once(REAL(pthread_create));
     cw_leave(t);
     return rc;
 }

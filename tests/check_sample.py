@@ -32,13 +32,19 @@ report for this run.  The check passes when
     comment /* @NAME */ (in a .py sample: a line ending in the comment
     # @NAME), so a test can name a line without hard-coding it.
 
+With --race-backend hardware|software the run is made with that way of
+looking for data races forced (CONCWATCH_RACE_BACKEND), and the report must
+say it was used ("races": {"method": ...}); when the hardware one is off on
+this host (its start-up probe failed: debug registers granted but silent,
+or refused) the check is skipped (exit 77) with the report's reason.
+
 Natively (last form), each --exits-zero program must exit 0 within --timeout
 seconds, and each --hangs program must still be running after --hang-window
 seconds (it is then killed): the samples are real programs and the hanging
 ones really hang.  A PROGRAM ending in .py is run by --python (default: the
 interpreter running this script).
 
-Exit status: 0 pass, 1 failure, 2 usage or sample-format error.
+Exit status: 0 pass, 1 failure, 2 usage or sample-format error, 77 skipped.
 Python 3 standard library only.
 """
 
@@ -205,10 +211,10 @@ def start(argv, **kwargs):
         raise CannotRun("cannot run %s: %s" % (argv[0], e))
 
 
-def run(argv, timeout):
+def run(argv, timeout, env=None):
     """Runs argv; returns (status, stdout, stderr), status None if it timed out
     (it is then killed) and -N if it died of signal N."""
-    proc = start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         out, err = proc.communicate(timeout=timeout)
         return proc.returncode, out, err
@@ -347,8 +353,11 @@ def check_under_concwatch(args, command):
     try:
         json_path = os.path.join(workdir, "report.json")
         argv = [args.concwatch, "--json", json_path, "--"] + command
+        env = None
+        if args.race_backend:
+            env = dict(os.environ, CONCWATCH_RACE_BACKEND=args.race_backend)
         started = time.monotonic()
-        status, out, err = run(argv, args.timeout)
+        status, out, err = run(argv, args.timeout, env)
         elapsed = time.monotonic() - started
         stderr = text(err)
         failures = []
@@ -376,6 +385,16 @@ def check_under_concwatch(args, command):
         elif status is not None:
             failures.append("no JSON report was written to %s" % json_path)
 
+        if report is not None and args.race_backend:
+            races = report.get("races") if isinstance(report, dict) else None
+            method = races.get("method") if isinstance(races, dict) else None
+            want = args.race_backend + " watchpoints"
+            if method == "off" and args.race_backend == "hardware":
+                print("SKIP %s: hardware watchpoints are off on this host: %s" % (name, races.get("detail")))
+                return 77
+            if method != want:
+                failures.append("the report says races were looked for with %r, want %r (%r)"
+                                % (method, want, races))
         if report is not None:
             failures += check_shape(report, command)
             findings = report.get("findings") if isinstance(report, dict) else None
@@ -484,6 +503,8 @@ def main(argv):
     p.add_argument("--source", help="the sample's source file, .c or .py (holds its expectation)")
     p.add_argument("--timeout", type=float, default=None,
                    help="seconds before the run counts as hung (default 60; 30 natively)")
+    p.add_argument("--race-backend", choices=("hardware", "software"),
+                   help="force this way of looking for data races (CONCWATCH_RACE_BACKEND)")
     p.add_argument("--native", action="store_true", help="run samples without concwatch")
     p.add_argument("--exits-zero", nargs="+", default=[], metavar="PROGRAM",
                    help="(--native) programs that must exit 0")

@@ -120,3 +120,13 @@ uintptr_t cw_code_map_executable_bias(void)
             return s->r[i].bias;
     return 0;
 }
+
+static _Atomic(cw_pc_alias_fn) alias_fn;
+
+void cw_code_map_set_alias(cw_pc_alias_fn fn) { atomic_store(&alias_fn, fn); }
+
+uintptr_t cw_code_map_alias(uintptr_t pc)
+{
+    cw_pc_alias_fn fn = atomic_load(&alias_fn);
+    return fn ? fn(pc) : 0;
+}

@@ -43,6 +43,15 @@ const cw_code_range *cw_code_map_find(uintptr_t pc);
 /* The same, rescanning once on a miss.  Not async-signal-safe. */
 const cw_code_range *cw_code_map_find_or_rescan(uintptr_t pc);
 
+/* Code that runs a system call on another instruction's behalf (the race
+ * checks' system-call guard runs each call from a trampoline of its own that
+ * jumps back to the caller): the pc a trampoline pc stands for, so that a
+ * stack taken while a thread sleeps in such a call unwinds through the real
+ * caller; 0 when pc is no trampoline.  Async-signal-safe. */
+typedef uintptr_t (*cw_pc_alias_fn)(uintptr_t pc);
+void cw_code_map_set_alias(cw_pc_alias_fn fn);
+uintptr_t cw_code_map_alias(uintptr_t pc);
+
 /* Load bias of the program's executable (0 for a non-PIE one). */
 uintptr_t cw_code_map_executable_bias(void);
 

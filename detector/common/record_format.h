@@ -49,6 +49,15 @@
  *   note <text>                       free text shown under the finding.
  *   end                               ends the finding.
  *
+ * Records about the run, outside any finding:
+ *   races <method> <detail>           how this process looks for data races:
+ *                                     method is "hardware watchpoints",
+ *                                     "software watchpoints" or "off"; detail says
+ *                                     why (off: the reason; else what was proven,
+ *                                     or what limits the judgement).  A process
+ *                                     may write it again (a later "off" wins).
+ *                                     Readers that predate it ignore it.
+ *
  * Frames are innermost first.
  */
 #ifndef CW_RECORD_FORMAT_H

@@ -11,6 +11,7 @@
 #define CW_FLAG_INIT_PERCENT(def) (def)
 #define CW_FLAG_INIT_COUNT(def) (def)
 #define CW_FLAG_INIT_PATH(def) def
+#define CW_FLAG_INIT_WORD(def) def
 
 cw_shim_flags cw_flags = {
 #define CW_SHIM_FLAG(field, env, kind, def, min, max, help) .field = CW_FLAG_INIT_##kind(def),
@@ -20,7 +21,7 @@ cw_shim_flags cw_flags = {
 #undef CW_LAUNCHER_ENV
 };
 
-typedef enum kind { K_BOOL, K_SECONDS, K_MS, K_US, K_PERCENT, K_COUNT, K_PATH, K_LAUNCHER } kind;
+typedef enum kind { K_BOOL, K_SECONDS, K_MS, K_US, K_PERCENT, K_COUNT, K_PATH, K_WORD, K_LAUNCHER } kind;
 
 typedef struct spec {
     const char *env;
@@ -61,6 +62,11 @@ static void read_one(const spec *s)
             strcpy((char *)s->field, value);
         return;
     }
+    if (s->k == K_WORD) {
+        if (strlen(value) < 32)
+            strcpy((char *)s->field, value);
+        return;
+    }
     char *end;
     double v = strtod(value, &end);
     if (end == value || *end || !(v >= s->min && v <= s->max))
@@ -97,6 +103,8 @@ void cw_shim_flags_print_table(FILE *out)
         char shown[64];
         if (s->k == K_PATH || s->k == K_LAUNCHER)
             snprintf(shown, sizeof shown, "unset");
+        else if (s->k == K_WORD)
+            snprintf(shown, sizeof shown, "%.*s", (int)strlen(def) - 2, def + 1);   /* without the quotes */
         else
             snprintf(shown, sizeof shown, "%s%s", def, unit_name(s->k));
         fprintf(out, "| `%s` | %s | %s |\n", s->env, shown, s->help);

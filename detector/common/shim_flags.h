@@ -23,6 +23,7 @@
 #define CW_FLAG_TYPE_PERCENT double
 #define CW_FLAG_TYPE_COUNT uint64_t
 #define CW_FLAG_TYPE_PATH char
+#define CW_FLAG_TYPE_WORD char
 #define CW_FLAG_DIM_BOOL
 #define CW_FLAG_DIM_SECONDS
 #define CW_FLAG_DIM_MS
@@ -30,6 +31,7 @@
 #define CW_FLAG_DIM_PERCENT
 #define CW_FLAG_DIM_COUNT
 #define CW_FLAG_DIM_PATH [PATH_MAX]
+#define CW_FLAG_DIM_WORD [32]
 
 typedef struct cw_shim_flags {
 #define CW_SHIM_FLAG(field, env, kind, def, min, max, help) CW_FLAG_TYPE_##kind field CW_FLAG_DIM_##kind;

@@ -46,4 +46,9 @@ void cw_record_note(cw_record *r, const char *fmt, ...) __attribute__((format(pr
 /* Appends `end`, writes the finding out and releases the buffer. */
 void cw_record_end(cw_record *r);
 
+/* A record about the run rather than a finding ("races <method> <detail>",
+ * record_format.h), one line with one write(2); nothing without a report
+ * directory. */
+void cw_record_run_line(const char *tag, const char *a, const char *b);
+
 #endif

@@ -12,6 +12,9 @@
 #include "common/clock.h"
 #include "common/record_format.h"
 #include "events/lock_events.h"
+#include <ucontext.h>
+
+#include "common/code_map.h"
 #include "events/lock_table.h"
 #include "events/record_writer.h"
 #include "stacks/python_stacks.h"
@@ -22,14 +25,23 @@
 
 /* ---- stacks of sleeping threads ---------------------------------------- */
 
-static void capture_handler(int sig, siginfo_t *info, void *uc)
+static void capture_handler(int sig, siginfo_t *info, void *ucv)
 {
-    (void)sig; (void)info; (void)uc;
+    (void)sig; (void)info;
     cw_thread *t = cw_tls_self;
     if (!t)
         return;
     int saved = errno;
+    /* Asleep in a call the race checks run from a trampoline: the unwinder
+     * reads the interrupted pc from this frame, so it is shown the caller's
+     * for the time of the capture. */
+    ucontext_t *uc = ucv;
+    uintptr_t tramp = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP], real = cw_code_map_alias(tramp);
+    if (real)
+        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)real;
     t->hang_npcs = cw_capture_pcs(0, t->hang_pcs, CW_MAX_FRAMES);
+    if (real)
+        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)tramp;
     atomic_store(&t->hang_captured, 1);
     errno = saved;
 }
@@ -43,6 +55,12 @@ static void capture_stacks(cw_blocked *all, size_t n)
     sa.sa_sigaction = capture_handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigfillset(&sa.sa_mask);
+    /* Never the synchronous ones: a fault or a guarded system call of the
+     * race checks' software watchpoints while they are blocked would kill
+     * the thread (races/syscall_guard.h). */
+    sigdelset(&sa.sa_mask, SIGSEGV);
+    sigdelset(&sa.sa_mask, SIGSYS);
+    sigdelset(&sa.sa_mask, SIGTRAP);
     sigaction(CAPTURE_SIGNAL, &sa, NULL);
     pid_t pid = getpid();
     for (size_t i = 0; i < n; i++) {

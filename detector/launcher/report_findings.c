@@ -38,6 +38,8 @@ long cw_report_findings(const cw_report_request *req)
     cw_finding_list list = { 0 };
     read_findings(req->report_dir, &list, req->run.base_dir);
     size_t suppressed = cw_suppressions_apply(req->suppressions, &list);
+    if (!req->quiet)
+        cw_render_text_header(req->outputs->text, &list);
     cw_render_text(req->outputs->text, &list, req->run.base_dir, req->outputs->color);
     if (!req->quiet)
         cw_print_banner("reported", list.n, suppressed);

@@ -85,17 +85,23 @@ static _Atomic uint64_t slot_last_clock[CW_HB_MAX_SLOTS];
 /* Slots below this have been used: vector joins stop here. */
 static atomic_uint slots_high;
 
+/* A slot never used before when there is one (a reused slot continues its
+ * last owner's clock, so its new owner would take the old owner's accesses
+ * for its own: see the header), else one an ended thread gave back. */
 static int slot_claim(void)
 {
+    unsigned high = atomic_load(&slots_high);
+    while (high < CW_HB_MAX_SLOTS) {
+        if (atomic_compare_exchange_weak(&slots_high, &high, high + 1)) {
+            atomic_store(&slot_taken[high], 1);
+            return (int)high;
+        }
+    }
     for (unsigned s = 0; s < CW_HB_MAX_SLOTS; s++) {
         unsigned char expected = 0;
         if (!atomic_load_explicit(&slot_taken[s], memory_order_relaxed) &&
-            atomic_compare_exchange_strong(&slot_taken[s], &expected, 1)) {
-            unsigned high = atomic_load(&slots_high);
-            while (high < s + 1 && !atomic_compare_exchange_weak(&slots_high, &high, s + 1))
-                ;
+            atomic_compare_exchange_strong(&slot_taken[s], &expected, 1))
             return (int)s;
-        }
     }
     return -1;
 }
@@ -104,13 +110,17 @@ static int slot_claim(void)
 
 typedef struct hb_thread {
     int slot;                         /* -1: none (has recorded nothing yet, or none free) */
+    _Atomic uint64_t ops;             /* synchronisations recorded by this thread (cw_hb_sync_count) */
     hb_clock vc[CW_HB_MAX_SLOTS];     /* what this thread knows of each slot's clock */
     struct hb_thread *next_free;
+    struct hb_thread *next_all;       /* every hb_thread ever made (they are never unmapped) */
 } hb_thread;
 
 static __thread hb_thread *self_tls __attribute__((tls_model("initial-exec")));
 static cw_spin_lock threads_lock;
 static hb_thread *free_threads;
+static hb_thread *_Atomic all_threads;
+static _Atomic uint64_t ops_of_ended;   /* ops of threads whose hb_thread was recycled */
 
 static hb_thread *self(void)
 {
@@ -128,8 +138,17 @@ static hb_thread *self(void)
         errno = saved;
         if (t == MAP_FAILED)
             return NULL;
+        memset(t, 0, sizeof *t);
+        hb_thread *head = atomic_load(&all_threads);
+        do
+            t->next_all = head;
+        while (!atomic_compare_exchange_weak(&all_threads, &head, t));
+    } else {
+        atomic_fetch_add(&ops_of_ended, atomic_load(&t->ops));
+        hb_thread *keep = t->next_all;
+        memset(t, 0, sizeof *t);
+        t->next_all = keep;
     }
-    memset(t, 0, sizeof *t);
     t->slot = -1;
     self_tls = t;
     return t;
@@ -275,6 +294,7 @@ static void release_into(const void *obj, bool shared)
     if (!ok)
         fail();
     tick(t);
+    atomic_store_explicit(&t->ops, atomic_load_explicit(&t->ops, memory_order_relaxed) + 1, memory_order_relaxed);
 }
 
 static void acquire_from(const void *obj, bool shared, bool once)
@@ -282,6 +302,7 @@ static void acquire_from(const void *obj, bool shared, bool once)
     hb_thread *t = self();
     if (!t)
         return;
+    atomic_store_explicit(&t->ops, atomic_load_explicit(&t->ops, memory_order_relaxed) + 1, memory_order_relaxed);
     hb_object *o = lookup((uintptr_t)obj, false);
     if (!o)
         return;   /* never released while clocks were kept: nothing to learn */
@@ -385,6 +406,14 @@ void cw_hb_unuse(void)
 bool cw_hb_failed(void)
 {
     return atomic_load(&failed) != 0;
+}
+
+uint64_t cw_hb_sync_count(void)
+{
+    uint64_t n = atomic_load(&ops_of_ended);
+    for (hb_thread *t = atomic_load(&all_threads); t; t = t->next_all)
+        n += atomic_load_explicit(&t->ops, memory_order_relaxed);
+    return n;
 }
 
 void cw_hb_after_fork_child(void)

@@ -30,9 +30,10 @@
  * user drops its recorded accesses before it turns clocks off).
  *
  * Imprecision, always towards missing a race, never towards a false one:
- *   - a slot of an ended thread is reused by a later thread, which continues
- *     its clock: the earlier thread's accesses then look ordered before
- *     whatever the later one knows;
+ *   - once CW_HB_MAX_SLOTS threads have had a slot, the slot of an ended
+ *     thread is reused by a later thread, which continues its clock: the
+ *     earlier thread's accesses then look ordered before whatever the later
+ *     one knows (slots never used are taken first);
  *   - a sync object's clock lives at its address: a new object at the
  *     address of an old one inherits the old one's clock;
  *   - more than CW_HB_MAX_SLOTS threads alive at once: the extra threads get
@@ -77,6 +78,10 @@ void cw_hb_use(void);
 void cw_hb_unuse(void);
 /* The engine ran out of memory or table room and stopped for good. */
 bool cw_hb_failed(void);
+/* How many synchronisations the engine has recorded so far (each costs a
+ * table lookup and a vector join: users charge it to their budget).  Sums
+ * per-thread counters: no shared cache line on the interceptors' path. */
+uint64_t cw_hb_sync_count(void);
 
 /* ---- the calling thread's accesses ---- */
 

@@ -2,6 +2,7 @@
 #include "race_candidates.h"
 
 #include "access_insn.h"
+#include "insn_decode.h"
 #include "common/code_map.h"
 
 #include <dlfcn.h>
@@ -10,6 +11,7 @@
 #include <dwarf.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +219,9 @@ static bool member_offset(const dw_api *dw, Dwarf_Die *m, Dwarf_Word *off)
     return false;
 }
 
+/* A variable of an atomic type (C11 _Atomic, std::atomic) was seen. */
+static bool saw_atomic_type;
+
 typedef struct cell_list {
     cw_race_cell c[CW_RACE_MAX_CELLS];
     unsigned n;
@@ -275,6 +280,7 @@ static void collect_cells(const dw_api *dw, Dwarf_Die *type, uint64_t off, cell_
             cur = next;
             continue;
         case DW_TAG_atomic_type:
+            saw_atomic_type = true;
             return;
         case DW_TAG_array_type: {
             Dwarf_Word esize, total;
@@ -288,7 +294,11 @@ static void collect_cells(const dw_api *dw, Dwarf_Die *type, uint64_t off, cell_
         case DW_TAG_structure_type:
         case DW_TAG_class_type:
         case DW_TAG_union_type: {
-            if (atomic_class(dw->diename(&cur)) || depth >= MAX_DEPTH)
+            if (atomic_class(dw->diename(&cur))) {
+                saw_atomic_type = true;
+                return;
+            }
+            if (depth >= MAX_DEPTH)
                 return;
             bool is_union = dw->tag(&cur) == DW_TAG_union_type;
             Dwarf_Die m, biggest;
@@ -372,6 +382,48 @@ static void typed_cells(const dw_api *dw, cw_race_var *v, Dwarf_Die *type)
     v->nwords = l.n == 0 ? 0 : period ? l.n * (v->size / period) : l.n;
 }
 
+/* A pointer variable: what it points to, when that is data with scalars
+ * (not a function, not void, not char: strings are mostly read only). */
+static void pointee_of(const dw_api *dw, cw_race_var *v, Dwarf_Die *type)
+{
+    Dwarf_Die t = *type, next;
+    for (int guard = 0; guard < 16 && (dw->tag(&t) == DW_TAG_typedef || dw->tag(&t) == DW_TAG_const_type ||
+                                       dw->tag(&t) == DW_TAG_volatile_type);
+         guard++) {
+        if (!type_of(dw, &t, &next))
+            return;
+        t = next;
+    }
+    if (dw->tag(&t) != DW_TAG_pointer_type || v->size != 8 || !type_of(dw, &t, &next))
+        return;   /* not a pointer, or a void * */
+    Dwarf_Die pt = next;
+    for (int guard = 0; guard < 16 && (dw->tag(&pt) == DW_TAG_typedef || dw->tag(&pt) == DW_TAG_const_type ||
+                                       dw->tag(&pt) == DW_TAG_volatile_type);
+         guard++) {
+        if (sync_typedef(dw->diename(&pt)) || !type_of(dw, &pt, &next))
+            return;
+        pt = next;
+    }
+    int tag = dw->tag(&pt);
+    Dwarf_Word size;
+    if ((tag != DW_TAG_structure_type && tag != DW_TAG_base_type && tag != DW_TAG_union_type) ||
+        dw->aggregate_size(&pt, &size) != 0 || size == 0 || size > 4096)
+        return;
+    if (tag == DW_TAG_base_type && size == 1)
+        return;   /* char * */
+    cell_list l = { .n = 0, .full = false };
+    collect_cells(dw, &pt, 0, &l, 0);
+    if (l.n == 0)
+        return;
+    cw_race_cell *cells = malloc(l.n * sizeof *cells);
+    if (!cells)
+        return;
+    memcpy(cells, l.c, l.n * sizeof *cells);
+    v->pointee_cells = cells;
+    v->pointee_ncells = l.n;
+    v->pointee_size = size;
+}
+
 static cw_race_var *find_var(cw_race_vars *vars, uint64_t link_addr)
 {
     size_t lo = 0, hi = vars->n;
@@ -410,8 +462,10 @@ static void visit_variable(const dw_api *dw, cw_race_vars *vars, Dwarf_Die *die)
         v->decl_line = line;
     }
     Dwarf_Die type;
-    if (type_of(dw, die, &type))
+    if (type_of(dw, die, &type)) {
         typed_cells(dw, v, &type);
+        pointee_of(dw, v, &type);
+    }
 }
 
 static void read_dwarf(const char *path, cw_race_vars *vars)
@@ -514,6 +568,56 @@ static void scan_atomic_accesses(const image *im, cw_race_vars *vars)
     }
 }
 
+/* ---- synchronisation the shim does not see ------------------------------ */
+
+/* Why the program may order its threads' accesses in ways the shim cannot
+ * see (access_history.h): its code has atomic read-modify-writes (hand-made
+ * locks, reference counts), its variables atomic types (flags with acquire
+ * and release accesses, plain moves on x86), or it takes C++ guarded statics
+ * or C11 thread primitives the shim does not intercept.  NULL: none seen. */
+static const char *unseen_sync_of(const image *im)
+{
+    if (saw_atomic_type)
+        return "the program has variables of atomic types";
+    for (size_t i = 0; i < im->nsh; i++) {
+        const Elf64_Shdr *sh = &im->sh[i];
+        if (sh->sh_type == SHT_DYNSYM && sh->sh_link < im->nsh && sh->sh_entsize == sizeof(Elf64_Sym) &&
+            sh->sh_offset + sh->sh_size <= im->size) {
+            const Elf64_Shdr *str = &im->sh[sh->sh_link];
+            const Elf64_Sym *syms = (const Elf64_Sym *)(im->base + sh->sh_offset);
+            for (size_t k = 0; k < sh->sh_size / sizeof(Elf64_Sym); k++) {
+                if (syms[k].st_name >= str->sh_size || str->sh_offset + str->sh_size > im->size)
+                    continue;
+                const char *name = (const char *)im->base + str->sh_offset + syms[k].st_name;
+                if (strcmp(name, "__cxa_guard_acquire") == 0)
+                    return "the program initialises C++ static locals (guarded by means the shim does not see)";
+                if (strcmp(name, "mtx_lock") == 0 || strcmp(name, "cnd_wait") == 0 || strcmp(name, "call_once") == 0)
+                    return "the program uses C11 thread primitives the shim does not intercept";
+            }
+        }
+    }
+    if (!cw_insn_loaded() && !cw_insn_load())
+        return NULL;   /* without a decoder: no way to tell (the byte scan above dropped the targets) */
+    for (size_t i = 0; i < im->nsh; i++) {
+        const Elf64_Shdr *sh = &im->sh[i];
+        if (sh->sh_type != SHT_PROGBITS || !(sh->sh_flags & SHF_EXECINSTR) || sh->sh_offset + sh->sh_size > im->size ||
+            sh->sh_size > (16u << 20))
+            continue;
+        const uint8_t *code = im->base + sh->sh_offset;
+        for (size_t at = 0; at < sh->sh_size;) {
+            cw_insn in;
+            if (!cw_insn_decode(code + at, sh->sh_size - at, sh->sh_addr + at, NULL, &in) || in.len == 0) {
+                at++;
+                continue;
+            }
+            if (in.atomic)
+                return "the program's code has atomic instructions (hand-made locks, reference counts)";
+            at += in.len;
+        }
+    }
+    return NULL;
+}
+
 /* ---- loading ------------------------------------------------------------ */
 
 bool cw_race_vars_load(cw_race_vars *out)
@@ -558,6 +662,8 @@ bool cw_race_vars_load(cw_race_vars *out)
         read_dwarf(path, out);
     if (ok)
         scan_atomic_accesses(&im, out);
+    if (ok)
+        out->unseen_sync = unseen_sync_of(&im);
     munmap(map, (size_t)st.st_size);
     return ok;
 }
@@ -584,6 +690,42 @@ static uintptr_t writable_mapping_end(uintptr_t addr)
     }
     fclose(f);
     return end;
+}
+
+/* malloc's block at p: its chunk header says its size, which must fit the
+ * mapping; then malloc_usable_size is safe to ask (read in the sampler
+ * thread). */
+static size_t heap_block_size(uintptr_t p)
+{
+    if (p < 4096 || (p & 15))
+        return 0;
+    uintptr_t end = writable_mapping_end(p);
+    if (!end || writable_mapping_end(p - 16) != end)
+        return 0;   /* the header must be in the same mapping */
+    uint64_t header = *(const volatile uint64_t *)(p - 8);
+    uint64_t chunk = header & ~7ull;
+    if (chunk < 32 || (chunk & 15) || chunk > (1ull << 30) || p - 16 + chunk > end)
+        return 0;
+    size_t usable = malloc_usable_size((void *)p);
+    return usable <= chunk ? usable : 0;
+}
+
+bool cw_race_var_for_pointee(const cw_race_var *ptr, uintptr_t block, cw_race_var *out, char *name, size_t name_len)
+{
+    if (!ptr->pointee_ncells || !block)
+        return false;
+    size_t usable = heap_block_size(block);
+    if (usable < ptr->pointee_size)
+        return false;
+    uint64_t count = usable / ptr->pointee_size;
+    if (count > 64)
+        count = 64;
+    snprintf(name, name_len, "*%s", ptr->name);
+    *out = (cw_race_var){
+        .name = name, .addr = block, .size = count * ptr->pointee_size, .cells = ptr->pointee_cells,
+        .ncells = ptr->pointee_ncells, .period = ptr->pointee_size, .nwords = ptr->pointee_ncells * count,
+    };
+    return true;
 }
 
 bool cw_race_var_for_arg(uintptr_t arg, const cw_race_vars *known, cw_race_var *out, cw_race_cell *cells,

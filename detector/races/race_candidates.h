@@ -51,6 +51,11 @@ typedef struct cw_race_var {
     uint64_t nwords;           /* cells in all: ncells, times size / period for an array */
     const char *decl_file;     /* NULL when unknown */
     int decl_line;
+    /* A pointer (from DWARF): the scalars of what it points to, to watch the
+     * heap block it leads to (candidate_pool.h).  0 cells: not a pointer. */
+    cw_race_cell *pointee_cells;
+    unsigned pointee_ncells;
+    uint64_t pointee_size;
 } cw_race_var;
 
 typedef struct cw_race_vars {
@@ -58,6 +63,10 @@ typedef struct cw_race_vars {
     size_t n;
     const char *module;        /* path of the executable */
     bool have_dwarf;
+    /* Why the program may synchronise in ways the shim does not see (its
+     * code has atomic instructions, its variables atomic types, it takes C++
+     * guarded statics...), NULL when nothing says so. */
+    const char *unseen_sync;
 } cw_race_vars;
 
 /* Loads the program's candidates; false when there is nothing to watch. */
@@ -75,6 +84,12 @@ bool cw_race_vars_load(cw_race_vars *out);
 #define CW_RACE_ARG_CELLS (CW_RACE_ARG_BYTES / 4)
 bool cw_race_var_for_arg(uintptr_t arg, const cw_race_vars *known, cw_race_var *out, cw_race_cell *cells,
                          char *name, size_t name_len);
+
+/* The heap block a pointer variable leads to (its value `block`, a block
+ * of the C library's malloc, at least as large as the pointee): the
+ * pointee's cells, repeated when the block holds an array of them.  name[]
+ * is the caller's.  False when block is not such a block. */
+bool cw_race_var_for_pointee(const cw_race_var *ptr, uintptr_t block, cw_race_var *out, char *name, size_t name_len);
 
 /* Cell k of v (k < v->nwords). */
 static inline void cw_race_cell_at(const cw_race_var *v, uint64_t k, uintptr_t *addr, unsigned *len)

@@ -2,6 +2,7 @@
 #include "watchpoints.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 #include <string.h>
@@ -14,9 +15,19 @@
 #endif
 #define TRAP_PERF_FLAG_ASYNC_BIT 1u
 
+/* CONCWATCH_HWBP_SIMULATE_SILENT: every breakpoint watches this word, which
+ * nothing writes: the kernel grants everything and nothing ever fires, as on
+ * hosts whose debug registers are silent. */
+static _Alignas(64) volatile uint64_t decoy[8];
+static atomic_bool simulate_silent;
+
+void cw_wp_simulate_silent(bool on) { atomic_store(&simulate_silent, on); }
+
 static void fill_common(struct perf_event_attr *a, uintptr_t addr, unsigned len, cw_wp_type type)
 {
     memset(a, 0, sizeof *a);
+    if (atomic_load_explicit(&simulate_silent, memory_order_relaxed))
+        addr = (uintptr_t)&decoy[1];
     a->type = PERF_TYPE_BREAKPOINT;
     a->size = sizeof *a;
     a->bp_type = type == CW_WP_WRITE ? HW_BREAKPOINT_W : HW_BREAKPOINT_RW;
@@ -50,6 +61,20 @@ int cw_wp_open(pid_t tid, uintptr_t addr, unsigned len, cw_wp_type type, uint64_
     struct perf_event_attr a;
     fill_attr(&a, addr, len, type, cookie);
     long fd = syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+int cw_wp_open_probe(uintptr_t addr, bool sigtrap, uint64_t cookie)
+{
+    struct perf_event_attr a;
+    fill_common(&a, addr, 8, CW_WP_WRITE);
+    a.disabled = 1;
+    if (sigtrap) {
+        a.sample_period = 1;
+        a.sigtrap = 1;
+        a.sig_data = cookie;
+    }
+    long fd = syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
     return fd < 0 ? -errno : (int)fd;
 }
 

@@ -1,7 +1,7 @@
 /*
  * Hardware watchpoints on other threads of this process, through
  * perf_event_open(PERF_TYPE_BREAKPOINT) — the plumbing under the data-race
- * sampler (detector/analysis/race_sampler.c).
+ * sampler (race_sampler.h).
  *
  * One event watches one aligned word (1, 2, 4 or 8 bytes) for one thread
  * (the kernel installs it in a debug register whenever that thread runs; x86
@@ -45,6 +45,12 @@ typedef enum cw_wp_type {
 int cw_wp_open(pid_t tid, uintptr_t addr, unsigned len, cw_wp_type type, uint64_t cookie);
 /* The counting write watchpoint on the same word, in leader's group. */
 int cw_wp_open_write_counter(pid_t tid, uintptr_t addr, unsigned len, int leader);
+/* A write breakpoint on the calling thread's 8 bytes at addr, counting
+ * (read(2) gives one u64), signalling with the cookie when sigtrap. */
+int cw_wp_open_probe(uintptr_t addr, bool sigtrap, uint64_t cookie);
+/* From now on every breakpoint opened watches a word nothing touches
+ * (CONCWATCH_HWBP_SIMULATE_SILENT: the host's debug registers made silent). */
+void cw_wp_simulate_silent(bool on);
 /* Changes a leader's type in place (no reopen; the cookie must be the one
  * it was opened with). */
 int cw_wp_retarget(int fd, uintptr_t addr, unsigned len, cw_wp_type type, uint64_t cookie);

@@ -52,6 +52,10 @@ void cw_finding_list_free(cw_finding_list *list)
     free(list->items);
     list->items = NULL;
     list->n = 0;
+    free(list->race_method);
+    free(list->race_detail);
+    list->race_method = list->race_detail = NULL;
+    list->race_pid = 0;
 }
 
 size_t cw_finding_list_filter(cw_finding_list *list,

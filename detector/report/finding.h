@@ -69,6 +69,12 @@ typedef struct cw_finding {
 typedef struct cw_finding_list {
     cw_finding *items;
     size_t n;
+    /* How the watched program looked for data races (a `races` record):
+     * "hardware watchpoints", "software watchpoints" or "off", and why; NULL
+     * when no process said (older shims, or no thread was ever started). */
+    char *race_method;
+    char *race_detail;
+    long race_pid;
 } cw_finding_list;
 
 /* Frees everything a finding / list owns and leaves it empty (reusable). */

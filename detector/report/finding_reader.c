@@ -192,6 +192,23 @@ static void on_note(parser *p, const char *line, size_t len)
     }
 }
 
+/* `races <method> <detail>`: a later record of a process replaces its
+ * earlier one; the first process that says wins over the others (its
+ * children). */
+static void on_races(parser *p, const char *line, size_t len)
+{
+    record r;
+    split_record(line, len, 3, &r);
+    cw_finding_list *l = p->out;
+    if (r.n < 2 || (l->race_method && l->race_pid != p->pid))
+        return;
+    free(l->race_method);
+    free(l->race_detail);
+    l->race_method = field_dup(&r, 1);
+    l->race_detail = r.n > 2 && r.len[2] ? field_dup(&r, 2) : NULL;
+    l->race_pid = p->pid;
+}
+
 static void on_line(parser *p, const char *line, size_t len)
 {
     if (len > 0 && line[len - 1] == '\r')
@@ -200,7 +217,9 @@ static void on_line(parser *p, const char *line, size_t len)
         return;
     record tag;
     split_record(line, len, 2, &tag);
-    if (tag_is(&tag, "finding"))
+    if (tag_is(&tag, "races"))
+        on_races(p, line, len);
+    else if (tag_is(&tag, "finding"))
         on_finding(p, line, len);
     else if (!p->open)
         return;                  /* stray record outside a finding */

@@ -135,6 +135,15 @@ void cw_render_json(FILE *out, const cw_finding_list *list, const cw_run_info *r
     }
     cw_json_key(&w, "suppressed");
     cw_json_int(&w, (long long)run->suppressed);
+    cw_json_key(&w, "races");   /* how data races were looked for; null when the program never said */
+    if (list->race_method) {
+        cw_json_begin_object(&w);
+        key_string(&w, "method", list->race_method);
+        key_string(&w, "detail", list->race_detail);
+        cw_json_end_object(&w);
+    } else {
+        cw_json_null(&w);
+    }
     cw_json_key(&w, "findings");
     cw_json_begin_array(&w);
     for (size_t i = 0; i < list->n; i++)

@@ -260,3 +260,13 @@ void cw_render_text(FILE *out, const cw_finding_list *list, const char *base_dir
     for (size_t i = 0; i < list->n; i++)
         cw_render_text_finding(out, &list->items[i], base_dir, color);
 }
+
+void cw_render_text_header(FILE *out, const cw_finding_list *list)
+{
+    if (!list->race_method)
+        return;
+    fprintf(out, "concwatch: data races: %s", list->race_method);
+    if (list->race_detail)
+        fprintf(out, " (%s)", list->race_detail);
+    fputc('\n', out);
+}

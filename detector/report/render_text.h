@@ -44,6 +44,10 @@
 #include "finding.h"
 
 void cw_render_text_finding(FILE *out, const cw_finding *f, const char *base_dir, bool color);
+/* The report's header line: how data races were looked for
+ * ("concwatch: data races: software watchpoints (...)"); nothing when the
+ * program never said. */
+void cw_render_text_header(FILE *out, const cw_finding_list *list);
 void cw_render_text(FILE *out, const cw_finding_list *list, const char *base_dir, bool color);
 
 /*

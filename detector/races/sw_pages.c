@@ -1,0 +1,235 @@
+#define _GNU_SOURCE
+#include "sw_pages.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "syscall_guard.h"
+
+/* A spin lock of its own: the common one yields with the C library's
+ * sched_yield, a system call the guard would trap, from inside the guard. */
+typedef struct { atomic_flag f; } sw_lock;
+static sw_lock lock = { ATOMIC_FLAG_INIT };
+
+static void lock_acquire(sw_lock *l)
+{
+    for (unsigned spins = 0; atomic_flag_test_and_set_explicit(&l->f, memory_order_acquire); spins++) {
+        if (spins < 128)
+            cw_cpu_relax();
+        else
+            cw_sud_raw(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+    }
+}
+
+static void lock_release(sw_lock *l) { atomic_flag_clear_explicit(&l->f, memory_order_release); }
+static uintptr_t page_size;
+
+
+
+static uintptr_t page_of(uintptr_t a)
+{
+    if (!page_size)
+        page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+    return a & ~(page_size - 1);
+}
+
+static void note_released(uintptr_t page);
+
+static long set_prot(uintptr_t page, int prot)
+{
+    if (prot != PROT_NONE)
+        note_released(page);
+    return cw_sud_raw(SYS_mprotect, (long)page, (long)page_size, prot, 0, 0, 0);
+}
+
+/* Another slot protects the same page. */
+static bool shared_with_other(const cw_watch *w)
+{
+    for (unsigned s = 0; s < CW_NSLOTS; s++) {
+        const cw_watch *o = &cw_watches[s];
+        if (o != w && atomic_load(&o->protected_now) && o->page == w->page)
+            return true;
+    }
+    return false;
+}
+
+/* Pages given back lately: a fault on one may have raced with its release
+ * (the access is then simply made again). */
+#define NRECENT 16
+static _Atomic uintptr_t recent[NRECENT];
+static _Atomic unsigned next_recent;
+
+static void note_released(uintptr_t page)
+{
+    atomic_store(&recent[atomic_fetch_add(&next_recent, 1) % NRECENT], page);
+}
+
+bool cw_sw_page_was_ours(uintptr_t addr)
+{
+    uintptr_t page = addr & ~(page_size - 1);
+    for (unsigned i = 0; i < NRECENT; i++)
+        if (atomic_load(&recent[i]) == page)
+            return true;
+    return false;
+}
+
+/* Private read-write memory that is no stack (from /proc/self/maps). */
+static bool plain_private_memory(uintptr_t page)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return false;
+    char line[512];
+    bool ok = false;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perms[8];
+        int name_at = 0;
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &name_at) < 3)
+            continue;
+        if (page < lo || page >= hi)
+            continue;
+        const char *name = name_at > 0 ? line + name_at : "";
+        ok = perms[0] == 'r' && perms[1] == 'w' && perms[2] == '-' && perms[3] == 'p' &&
+             strncmp(name, "[stack", 6) != 0 && strncmp(name, "[vvar", 5) != 0 && strncmp(name, "[vdso", 5) != 0;
+        break;
+    }
+    fclose(f);
+    return ok;
+}
+
+typedef struct stack_check {
+    uintptr_t page;
+    bool on_stack;
+} stack_check;
+
+static void check_stack(cw_thread *t, void *arg)
+{
+    stack_check *c = arg;
+    pthread_attr_t attr;
+    if (c->on_stack || !t->self || pthread_getattr_np(t->self, &attr) != 0)
+        return;
+    void *lo;
+    size_t size;
+    if (pthread_attr_getstack(&attr, &lo, &size) == 0 && c->page + page_size > (uintptr_t)lo &&
+        c->page < (uintptr_t)lo + size)
+        c->on_stack = true;
+    pthread_attr_destroy(&attr);
+}
+
+bool cw_sw_page_protect(cw_watch *w)
+{
+    uintptr_t page = page_of(w->addr);
+    if (page_of(w->addr + w->len - 1) != page)
+        return false;
+    if (atomic_load(&w->protected_now) && w->page == page)
+        return true;
+    if (w->page_ok != page && cw_sw_page_slot(page) < 0) {
+        if (!plain_private_memory(page)) {
+            cw_race_debugf("race: page %#lx is not private read-write memory\n", (unsigned long)page);
+            return false;
+        }
+        stack_check sc = { page, false };
+        cw_thread_for_each(check_stack, &sc);
+        if (sc.on_stack) {
+            cw_race_debugf("race: page %#lx is on a thread's stack\n", (unsigned long)page);
+            return false;
+        }
+        w->page_ok = page;
+    }
+    lock_acquire(&lock);
+    w->page = page;
+    atomic_store(&w->silent_faults, 0);
+    bool ok = shared_with_other(w) ||
+              (!cw_sud_pending_overlaps(page, page + page_size) && set_prot(page, PROT_NONE) == 0);
+    if (ok)
+        atomic_store(&w->protected_now, 1);
+    lock_release(&lock);
+    return ok;
+}
+
+/* No system call but through cw_sud_raw while the lock is held: the guard
+ * (syscall_guard.h) would come back here for it. */
+static void release_locked(cw_watch *w)
+{
+    if (!atomic_load(&w->protected_now))
+        return;
+    atomic_store(&w->protected_now, 0);
+    if (!shared_with_other(w))
+        set_prot(w->page, PROT_READ | PROT_WRITE);
+}
+
+void cw_sw_page_release(cw_watch *w)
+{
+    if (atomic_load(&w->protected_now))
+        cw_race_debugf("race: page %#lx opened (silent %u)\n", (unsigned long)w->page, atomic_load(&w->silent_faults));
+    lock_acquire(&lock);
+    release_locked(w);
+    lock_release(&lock);
+}
+
+void cw_sw_pages_lock(void) { lock_acquire(&lock); }
+void cw_sw_pages_unlock(void) { lock_release(&lock); }
+
+bool cw_sw_pages_any(void)
+{
+    for (unsigned s = 0; s < CW_NSLOTS; s++)
+        if (atomic_load_explicit(&cw_watches[s].protected_now, memory_order_acquire))
+            return true;
+    return false;
+}
+
+void cw_sw_pages_release_range(uintptr_t lo, uintptr_t hi)
+{
+    if (!cw_sw_pages_any())
+        return;
+    lock_acquire(&lock);
+    cw_sw_pages_release_range_locked(lo, hi);
+    lock_release(&lock);
+}
+
+void cw_sw_pages_release_range_locked(uintptr_t lo, uintptr_t hi)
+{
+    for (unsigned s = 0; s < CW_NSLOTS; s++) {
+        cw_watch *w = &cw_watches[s];
+        if (atomic_load(&w->protected_now) && lo < w->page + page_size && hi > w->page) {
+            atomic_store(&w->sw_dropped, 1);
+            /* Both slots on this page go. */
+            for (unsigned t = 0; t < CW_NSLOTS; t++)
+                if (atomic_load(&cw_watches[t].protected_now) && cw_watches[t].page == w->page) {
+                    atomic_store(&cw_watches[t].sw_dropped, 1);
+                    atomic_store(&cw_watches[t].protected_now, 0);
+                }
+            set_prot(w->page, PROT_READ | PROT_WRITE);
+        }
+    }
+}
+
+void cw_sw_pages_release_all(void)
+{
+    cw_sw_pages_release_range(0, UINTPTR_MAX);
+}
+
+int cw_sw_page_slot(uintptr_t addr)
+{
+    uintptr_t page = page_of(addr);
+    for (unsigned s = 0; s < CW_NSLOTS; s++)
+        if (atomic_load_explicit(&cw_watches[s].protected_now, memory_order_acquire) && cw_watches[s].page == page)
+            return (int)s;
+    return -1;
+}
+
+void cw_sw_pages_after_fork_child(void)
+{
+    atomic_flag_clear(&lock.f);
+    for (unsigned s = 0; s < CW_NSLOTS; s++) {
+        cw_watch *w = &cw_watches[s];
+        if (atomic_load(&w->protected_now))
+            mprotect((void *)w->page, page_size, PROT_READ | PROT_WRITE);
+        atomic_store(&w->protected_now, 0);
+    }
+}
