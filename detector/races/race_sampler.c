@@ -135,7 +135,12 @@ static bool program_ran(void)
     uint64_t process = cw_ns_of(CLOCK_PROCESS_CPUTIME_ID), self = cw_cpu_ns();
     uint64_t others = (process - last_process) - (self - last_self);
     uint32_t wake = atomic_load(&wake_word);
-    bool ran = others >= 200 * 1000 || atomic_load(&cw_ntraps) != 0 || wake != last_wake || any_stalling();
+    /* A round that ended (a pause over, a pair to judge) needs the sampler now. */
+    bool round_over = false;
+    for (unsigned s = 0; s < CW_NSLOTS; s++)
+        round_over |= atomic_load(&cw_watches[s].state) == CW_SLOT_DONE || atomic_load(&cw_watches[s].order_ready);
+    bool ran = others >= 200 * 1000 || atomic_load(&cw_ntraps) != 0 || wake != last_wake || any_stalling() ||
+               round_over;
     last_process = process;
     last_self = self;
     last_wake = wake;
