@@ -2,6 +2,7 @@
 #include "hwbp_selftest.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,9 +38,16 @@ cw_hwbp_result cw_hwbp_selftest(bool with_signal, char *why, size_t len)
     }
     int signals0 = atomic_load(&probe_signals);
     uint64_t count = 0;
+    /* The caller may have every signal blocked (programs do, around
+     * pthread_create, so that threads start so): not the probe's. */
+    sigset_t trap, old;
+    sigemptyset(&trap);
+    sigaddset(&trap, SIGTRAP);
+    pthread_sigmask(SIG_UNBLOCK, &trap, &old);
     bool ok = ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) == 0;
     probe_word[0] = probe_word[0] + 1;
     ok = ioctl(fd, PERF_EVENT_IOC_DISABLE, 0) == 0 && ok;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     ok = read(fd, &count, sizeof count) == (ssize_t)sizeof count && ok;
     close(fd);
     if (!ok) {
