@@ -21,9 +21,10 @@
  *     fail);
  *   - nothing the shim cannot see may have ordered them: the program does not
  *     synchronise by itself (cw_unseen_sync: atomic instructions, atomic
- *     types, C++ guarded statics...), and the later thread did not wait in a
- *     call that can carry a hand-over the shim does not see (reading a pipe
- *     or socket, poll/epoll, futex, sigwait) since the earlier access.
+ *     types, C++ guarded statics...), and the later thread did not return
+ *     since the earlier access from a call that can carry a hand-over the
+ *     shim does not see (cw_race_unseen_wait_returned; no interceptor calls
+ *     it yet: pipes, sockets, raw futexes and signals are not seen).
  * Only samples of the accesses are recorded (each trap, not each access), so
  * a race found is a real pair; a race whose samples are ordered is missed.
  *
