@@ -383,16 +383,19 @@ void cw_race_sampler_start_once(cw_thread_create_fn create)
         return;
     if (!cw_flags.races) {
         cw_race_method_never("CONCWATCH_RACES=0");
+        atomic_store(&method_decided, 1);   /* new threads must not wait for a choice */
         return;
     }
     /* CPython: the interpreter's globals are not the program's, and it
      * synchronises them in ways a watchpoint cannot see.  TSan reports races itself. */
     if (dlsym(RTLD_DEFAULT, "Py_IsInitialized")) {
         cw_race_method_never("a CPython process: the interpreter's variables are not the program's");
+        atomic_store(&method_decided, 1);
         return;
     }
     if (dlsym(RTLD_DEFAULT, "__tsan_init")) {
         cw_race_method_never("built with ThreadSanitizer, which reports the races itself");
+        atomic_store(&method_decided, 1);
         return;
     }
     cw_sampler_started_ns = cw_now_ns();
