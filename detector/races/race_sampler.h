@@ -1,6 +1,14 @@
 /*
- * Data races in unmodified binaries, found by sampling with hardware
- * watchpoints (DataCollider, OSDI 2010; Linux KCSAN) — issue 5.
+ * Data races in unmodified binaries, found by sampling with watchpoints
+ * (DataCollider, OSDI 2010; Linux KCSAN) — issues 5 and 10.  Since issue 10:
+ * two backends behind this one policy (watch_backend.h: hardware
+ * breakpoints, proved at start by hwbp_selftest.h, or software watchpoints
+ * by page protection), every trapped access judged by happens-before
+ * (access_history.h; the pause below still proves overlapping pairs by
+ * itself), heap blocks pointer globals lead to (candidate_pool.h), and an
+ * idle program costs nothing (the sampler backs off to a look a second).
+ * The description below is the policy both backends share; where it says
+ * debug registers, the software backend has a protected page instead.
  *
  * What is watched: one scalar ("cell") at a time of the program's global and
  * static variables and of the objects threads are started with
