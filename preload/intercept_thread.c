@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "interceptor.h"
+#include "events/helper_thread.h"
 #include "races/race_sampler.h"
 #include "stacks/stack_capture.h"
 
@@ -32,6 +33,7 @@ static void thread_unwound(void *arg)
     t->depth++;
     cw_thread_exiting(t, 0, true);
     cw_hb_thread_exit();
+    cw_helper_thread_program_thread_ends();
     t->depth--;
 }
 
@@ -60,6 +62,7 @@ static void *start_thread_wrapper(void *p)
         t->depth++;
         cw_thread_exiting(t, 0, false);
         cw_hb_thread_exit();
+        cw_helper_thread_program_thread_ends();
         t->depth--;
     }
     return ret;
@@ -123,6 +126,7 @@ void pthread_exit(void *ret)
     if (t) {
         cw_thread_exiting(t, CW_CALLER_PC(), false);
         cw_hb_thread_exit();
+        cw_helper_thread_program_thread_ends();
         cw_leave(t);
     }
     REAL(pthread_exit)(ret);

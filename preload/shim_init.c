@@ -10,6 +10,7 @@
 #include "interceptor.h"
 #include "common/code_map.h"
 #include "common/shim_flags.h"
+#include "events/helper_thread.h"
 #include "events/python_sites.h"
 #include "events/record_writer.h"
 #include "hangs/hang_watch.h"
@@ -56,6 +57,7 @@ static void after_fork_parent(void)
  * gone, and so are the locks other threads held. */
 static void after_fork_child(void)
 {
+    cw_helper_threads_after_fork_child();
     cw_hang_watch_after_fork_child();
     cw_race_sampler_after_fork_child();
     cw_hb_after_fork_child();

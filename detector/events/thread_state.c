@@ -19,6 +19,7 @@ static cw_thread *_Atomic *slots;          /* every slot ever made, for the watc
 static _Atomic uint32_t nslots;
 static cw_thread *free_slots;
 static _Atomic uint32_t next_index;
+static _Atomic uint32_t live_threads;       /* attached and not yet detached */
 static cw_spin_lock registry_lock;
 static pthread_key_t exit_key;
 static _Atomic int exit_key_state;          /* 0 none, 1 creating, 2 ready */
@@ -103,6 +104,7 @@ cw_thread *cw_thread_attach(void)
     atomic_store(&t->hang_captured, 0);
     cw_tls_self = t;
     atomic_store(&t->alive, 1);
+    atomic_fetch_add(&live_threads, 1);
 
     t->depth++;
     ensure_exit_key();
@@ -117,7 +119,8 @@ void cw_thread_detach(cw_thread *t)
     if (atomic_load(&exit_key_state) == 2 && t == cw_tls_self)
         pthread_setspecific(exit_key, NULL);
     atomic_store(&t->wait.addr, 0);
-    atomic_store(&t->alive, 0);
+    if (atomic_exchange(&t->alive, 0))
+        atomic_fetch_sub(&live_threads, 1);
     if (t == cw_tls_self) {
         cw_tls_self = NULL;
         cw_tls_untracked = 1;
@@ -127,6 +130,8 @@ void cw_thread_detach(cw_thread *t)
     free_slots = t;
     cw_spin_lock_release(&registry_lock);
 }
+
+uint32_t cw_thread_live_count(void) { return atomic_load(&live_threads); }
 
 void cw_thread_for_each(void (*fn)(cw_thread *, void *), void *arg)
 {
@@ -220,5 +225,6 @@ void cw_thread_registry_after_fork_child(void)
     }
     if (self)
         self->tid = (pid_t)syscall(SYS_gettid);
+    atomic_store(&live_threads, self && atomic_load(&self->alive) ? 1 : 0);
     cw_spin_lock_reset(&registry_lock);
 }

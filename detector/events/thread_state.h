@@ -123,6 +123,9 @@ static inline cw_thread *cw_thread_self(void)
 
 void cw_thread_detach(cw_thread *t);
 
+/* Threads of the program the shim knows alive (attached, not yet ended). */
+uint32_t cw_thread_live_count(void);
+
 /* Snapshot iteration for the hang watcher: calls fn for every live thread. */
 void cw_thread_for_each(void (*fn)(cw_thread *, void *), void *arg);
 cw_thread *cw_thread_by_tid(pid_t tid);

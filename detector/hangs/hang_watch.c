@@ -235,7 +235,7 @@ static void watcher_main(void)
     if (s.items == MAP_FAILED)
         return;
     for (;;) {
-        cw_sleep_ns(POLL_NS);
+        cw_helper_wait(POLL_NS);   /* ends the process when no thread of the program is left */
         s.n = s.live = 0;
         s.now = cw_now_ns();
         cw_thread_for_each(sample_visit, &s);
