@@ -959,11 +959,16 @@ size_t cw_parse_tsan_log(const char *buf, size_t len, long pid, cw_finding_list 
     /* Complete lines only: a last line without '\n' may be cut mid-field. */
     const char *last_nl = len ? memrchr(buf, '\n', len) : NULL;
     size_t usable = last_nl ? (size_t)(last_nl - buf) + 1 : 0;
-    char *text = cw_xstrndup(buf, usable);
+    /* Copied whole: a log may hold NUL bytes (a file cut short by a crash
+     * can end in zeros), which must not end the copy before its last line. */
+    char *text = cw_xmalloc(usable + 1);
+    if (usable)
+        memcpy(text, buf, usable);
+    text[usable] = '\0';
     char **lines = NULL;
     size_t nlines = 0;
     for (char *p = text; p < text + usable;) {
-        char *nl = strchr(p, '\n');
+        char *nl = memchr(p, '\n', (size_t)(text + usable - p));
         *nl = '\0';
         *(char **)cw_array_push(&lines, &nlines, sizeof(char *)) = p;
         p = nl + 1;
