@@ -34,3 +34,10 @@ if(TARGET concwatch)
         -- $<TARGET_FILE:concwatch> -q -- ${_py} ${_cw_rel}/py_fork_from_thread.py)
   endforeach()
 endif()
+
+# The launcher SIGKILLed takes its program along (PR_SET_PDEATHSIG): nobody
+# would read its findings or end its hangs.  The program would wait 60 s.
+if(TARGET concwatch)
+  cw_reliability_test(launcher_killed
+    ${Python3_EXECUTABLE} ${_cw_rel}/launcher_killed.py $<TARGET_FILE:concwatch> -q -- ${Python3_EXECUTABLE} -c "import time; time.sleep(60)")
+endif()

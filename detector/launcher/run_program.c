@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,8 +72,17 @@ static void set_child_environment(const cw_run_request *req)
 
 /* In the child: never returns.  An exec failure is sent to the parent as an
    errno through the close-on-exec pipe (which a successful exec just closes). */
-static _Noreturn void exec_child(const cw_run_request *req, const saved_signals *saved, int err_fd)
+static _Noreturn void exec_child(const cw_run_request *req, const saved_signals *saved, int err_fd,
+                                  pid_t launcher)
 {
+    /* Killed with the launcher: a program left running with nobody to read
+     * its findings or end its hangs would be watched by no one, forever.
+     * (SIGTERM and SIGHUP sent to the launcher are forwarded instead; only a
+     * launcher that cannot forward anything, SIGKILLed, takes it along.)
+     * Kept across exec, except into a set-user-ID program. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != launcher)
+        _exit(127);   /* the launcher died before the line above */
     restore_signals(saved);
     set_child_environment(req);
     execvp(req->path, req->argv);  /* a path with '/': no search, but the /bin/sh fallback */
@@ -125,9 +135,10 @@ int cw_run_program(const cw_run_request *req, char *err, size_t errlen)
        delivered (and forwarded) right after, instead of being lost. */
     sigprocmask(SIG_BLOCK, &block, &saved.mask);
     take_over_signals(&saved);
+    pid_t launcher = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        exec_child(req, &saved, pipe_fds[1]);
+        exec_child(req, &saved, pipe_fds[1], launcher);
     close(pipe_fds[1]);
     int status = 2;
     if (pid < 0) {
