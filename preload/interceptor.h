@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "real_functions.h"
+#include "common/shim_health.h"
 #include "events/lock_events.h"
 #include "events/thread_state.h"
 #include "races/happens_before.h"
@@ -26,7 +27,8 @@
  * lets them be addressed directly instead of through the GOT. */
 #define CW_HIDDEN __attribute__((visibility("hidden")))
 
-extern CW_HIDDEN atomic_int cw_shim_ready;
+/* cw_shim_ready (common/shim_health.h): 0 before start-up and once the shim
+ * turned itself off after an internal error. */
 
 /* The thread to record for, or NULL when this call must just be forwarded. */
 static inline cw_thread *cw_enter(void)

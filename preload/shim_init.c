@@ -8,7 +8,9 @@
 #include <stdatomic.h>
 
 #include "interceptor.h"
+#include "shim_crash.h"
 #include "common/code_map.h"
+#include "common/shim_health.h"
 #include "common/shim_flags.h"
 #include "events/helper_thread.h"
 #include "events/python_sites.h"
@@ -19,7 +21,6 @@
 #include "stacks/stack_capture.h"
 #include "stacks/stack_depot.h"
 
-atomic_int cw_shim_ready;
 uintptr_t cw_interp_lo, cw_interp_hi;
 
 /* In a CPython process: the interpreter's code range (see cw_enter_from). */
@@ -57,6 +58,7 @@ static void after_fork_parent(void)
  * gone, and so are the locks other threads held. */
 static void after_fork_child(void)
 {
+    cw_shim_health_after_fork_child();
     cw_helper_threads_after_fork_child();
     cw_hang_watch_after_fork_child();
     cw_race_sampler_after_fork_child();
@@ -74,6 +76,7 @@ static void after_fork_child(void)
 __attribute__((constructor(101))) static void cw_shim_init(void)
 {
     cw_shim_flags_read();
+    cw_shim_health_init();
     cw_real_functions_resolve();
     cw_record_writer_init();
     cw_stack_capture_init();
@@ -85,5 +88,7 @@ __attribute__((constructor(101))) static void cw_shim_init(void)
     find_interpreter();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     cw_thread_self();   /* the main thread becomes T0 */
-    atomic_store(&cw_shim_ready, 1);
+    cw_shim_crash_handler_install();
+    if (!cw_shim_is_off())   /* an internal error during start-up leaves it off */
+        atomic_store(&cw_shim_ready, 1);
 }

@@ -409,6 +409,12 @@ def check_under_concwatch(args, command):
                     failures.append("'exit_status' is %r for a clean run that exited 0"
                                     % report.get("exit_status"))
 
+        # The tool's own failure (its shim crashed, deadlocked or turned
+        # itself off) is never a pass, whatever the findings.
+        for line in stderr.splitlines():
+            if line.startswith("concwatch: internal error"):
+                failures.append("concwatch failed inside the program: " + line)
+
         for rx in regexes if status is not None else []:
             if not re.search(rx, stderr):
                 failures.append("the text report (stderr) does not match %r" % rx)

@@ -41,3 +41,36 @@ if(TARGET concwatch)
   cw_reliability_test(launcher_killed
     ${Python3_EXECUTABLE} ${_cw_rel}/launcher_killed.py $<TARGET_FILE:concwatch> -q -- ${Python3_EXECUTABLE} -c "import time; time.sleep(60)")
 endif()
+
+# The shim never takes the program down (CONCWATCH_TEST_FAULT injects the
+# failure; common/shim_health.h).  An internal error turns concwatch off with
+# one clear line and the program runs on, to its own output and status; a
+# crash inside the shim is reported as concwatch's, with its stack; a
+# deadlock inside the shim is caught by the launcher's watchdog.
+if(TARGET concwatch AND TARGET sample_abba)
+  # Whichever of the shim's mmaps fails (the N-th, for N = 1..12).
+  cw_reliability_test(shim_off_every_mmap
+    ${Python3_EXECUTABLE} ${_cw_rel}/every_mmap_fails.py $<TARGET_FILE:concwatch> $<TARGET_FILE:sample_abba>)
+  cw_reliability_test(shim_off_disk_full
+    ${_cw_expect} --timeout 60 --status 0 --env CONCWATCH_TEST_FAULT=write
+      --stdout "alice: 110, bob: 90"
+      --stderr "concwatch: internal error in process [0-9]+: cannot write findings to .*: No space left on device. concwatch is off for this process"
+      -- $<TARGET_FILE:concwatch> -- $<TARGET_FILE:sample_abba>)
+  cw_reliability_test(shim_crash_reported
+    ${_cw_expect} --timeout 60 --status 139 --env CONCWATCH_TEST_FAULT=crash
+      --stderr "concwatch: internal error in process [0-9]+ \\([^)]*abba\\): concwatch's shim crashed \\(SIGSEGV at 0x10, in the program's thread"
+      --stderr "#0 cw_test_crash_here [^ ]*shim_health.c:[0-9]+"
+      --stderr "#[0-9] main [^ ]*abba.c:[0-9]+"
+      -- $<TARGET_FILE:concwatch> -- $<TARGET_FILE:sample_abba>)
+  cw_reliability_test(shim_deadlock_watchdog
+    ${_cw_expect} --timeout 60 --status 137 --env CONCWATCH_TEST_FAULT=spin --env CONCWATCH_SHIM_WATCHDOG=2
+      --stderr "concwatch: internal error in process [0-9]+ \\([^)]*abba\\): deadlock inside concwatch's shim: a thread has waited for one of the shim's own locks"
+      -- $<TARGET_FILE:concwatch> -- $<TARGET_FILE:sample_abba>)
+endif()
+if(TARGET concwatch AND TARGET sample_main_pthread_exit)
+  cw_reliability_test(shim_helper_crash_reported
+    ${_cw_expect} --timeout 60 --status 139 --env CONCWATCH_TEST_FAULT=helper-crash --env CONCWATCH_HANG_POLL_MS=5
+      --stderr "concwatch's shim crashed \\(SIGSEGV at 0x10, on its own thread cw-hang-watch\\)"
+      --stderr "#1 watcher_main [^ ]*hang_watch.c:[0-9]+"
+      -- $<TARGET_FILE:concwatch> -- $<TARGET_FILE:sample_main_pthread_exit>)
+endif()

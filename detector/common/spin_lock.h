@@ -15,21 +15,36 @@
 #include <stdbool.h>
 
 #include "clock.h"
+#include "shim_health.h"
 
 typedef struct cw_spin_lock {
     atomic_int taken;
 } cw_spin_lock;
 
+/* A wait of more than a second is published on the health page
+ * (shim_health.h): the launcher's watchdog calls a long one a deadlock
+ * inside the shim. */
 static inline void cw_spin_lock_acquire(cw_spin_lock *l)
 {
-    for (int spins = 0;; spins++) {
+    uint64_t since = 0;
+    for (unsigned spins = 0;; spins++) {
         if (!atomic_load_explicit(&l->taken, memory_order_relaxed) &&
-            !atomic_exchange_explicit(&l->taken, 1, memory_order_acquire))
+            !atomic_exchange_explicit(&l->taken, 1, memory_order_acquire)) {
+            if (__builtin_expect(since != 0, 0))
+                cw_spin_lock_waited(l, since, true);
             return;
-        if (spins > 64)
+        }
+        if (spins > 64) {
             sched_yield();
-        else
+            if ((spins & 4095) == 0) {
+                if (!since)
+                    since = cw_now_ns();
+                else
+                    cw_spin_lock_waited(l, since, false);
+            }
+        } else {
             cw_cpu_relax();
+        }
     }
 }
 

@@ -71,9 +71,13 @@ static void *helper_main(void *arg)
     sigfillset(&all);
     /* Not the faults: the tool's threads read the program's memory (lock
      * fields, pointers), and a page the race checks' software watchpoints
-     * protect faults for them too (the handler performs the read). */
+     * protect faults for them too (the handler performs the read); and a
+     * crash of ours must reach the shim's crash handler (blocked, the kernel
+     * kills the process at once). */
     sigdelset(&all, SIGSEGV);
     sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGFPE);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     pthread_setname_np(pthread_self(), h->name);
     pid_t tid = (pid_t)syscall(SYS_gettid);

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <sys/mman.h>
 
+#include "common/shim_health.h"
 #include "common/hash.h"
 
 #define TABLE_BITS 22
@@ -16,9 +17,8 @@ static cw_lock_slot *the_table(void)
     cw_lock_slot *t = atomic_load_explicit(&table, memory_order_acquire);
     if (__builtin_expect(t != NULL, 1))
         return t;
-    void *p = mmap(NULL, (size_t)TABLE_SIZE * sizeof(cw_lock_slot), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
+    void *p = cw_shim_mmap((size_t)TABLE_SIZE * sizeof(cw_lock_slot), MAP_NORESERVE, "the lock table");
+    if (!p)
         return NULL;
     cw_lock_slot *expected = NULL;
     if (!atomic_compare_exchange_strong(&table, &expected, (cw_lock_slot *)p)) {

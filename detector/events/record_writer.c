@@ -17,6 +17,7 @@
 #include "common/code_map.h"
 #include "common/record_format.h"
 #include "common/shim_flags.h"
+#include "common/shim_health.h"
 #include "stacks/python_stacks.h"
 
 #define RECORD_CAP (1u << 20)
@@ -72,8 +73,8 @@ static void put_vformat_field(cw_record *r, const char *fmt, va_list ap)
 int cw_record_begin(cw_record *r, const char *kind, const char *fmt, ...)
 {
     r->saved_errno = errno;
-    void *p = mmap(NULL, RECORD_CAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    r->buf = p == MAP_FAILED ? NULL : p;
+    /* Off after an internal error: no more findings from this process. */
+    r->buf = cw_shim_is_off() ? NULL : cw_shim_mmap(RECORD_CAP, 0, "a finding's record");
     r->len = 0;
     r->cap = RECORD_CAP;
     if (!r->buf) {
@@ -224,9 +225,17 @@ void cw_record_end(cw_record *r)
     const char *p = r->buf;
     size_t left = r->len;
     while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w <= 0)
+        ssize_t w = cw_test_fault(CW_FAULT_WRITE) ? (errno = ENOSPC, -1) : write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            /* A full disk, a quota: the findings are lost from here on. */
+            if (w == 0)
+                errno = EIO;
+            cw_shim_off("cannot write findings %s%s: %s", fd == 2 ? "to stderr" : "to ",
+                        fd == 2 ? "" : cw_flags.report_dir, strerror(errno));
             break;
+        }
         p += w;
         left -= (size_t)w;
     }

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/shim_health.h"
 #include "common/spin_lock.h"
 #include "stacks/stack_capture.h"
 
@@ -53,18 +54,16 @@ static void ensure_exit_key(void)
 static cw_thread *new_slot_chunk(void)
 {
     if (!slots) {
-        void *p = mmap(NULL, MAX_SLOTS * sizeof(cw_thread *), PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED)
+        void *p = cw_shim_mmap(MAX_SLOTS * sizeof(cw_thread *), MAP_NORESERVE, "the thread registry");
+        if (!p)
             return NULL;
         slots = p;
     }
     uint32_t base = atomic_load(&nslots);
     if (base + SLOTS_PER_CHUNK > MAX_SLOTS)
         return NULL;
-    cw_thread *chunk = mmap(NULL, SLOTS_PER_CHUNK * sizeof(cw_thread), PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (chunk == MAP_FAILED)
+    cw_thread *chunk = cw_shim_mmap(SLOTS_PER_CHUNK * sizeof(cw_thread), 0, "the thread registry");
+    if (!chunk)
         return NULL;
     for (uint32_t i = 0; i < SLOTS_PER_CHUNK; i++) {
         atomic_store(&slots[base + i], &chunk[i]);
@@ -77,6 +76,8 @@ static cw_thread *new_slot_chunk(void)
 cw_thread *cw_thread_attach(void)
 {
     cw_spin_lock_acquire(&registry_lock);
+    if (cw_test_fault(CW_FAULT_SPIN) && atomic_load(&next_index) > 0)
+        cw_spin_lock_acquire(&registry_lock);   /* test only: a deadlock inside the shim */
     if (!free_slots)
         free_slots = new_slot_chunk();
     cw_thread *t = free_slots;
@@ -195,6 +196,8 @@ cw_stack_id cw_thread_site_capture(cw_thread *t, uintptr_t pc)
         s->stack = id;
         return id;
     }
+    if (cw_test_fault(CW_FAULT_CRASH))
+        cw_test_crash_here();   /* test only: a crash inside the shim */
     int saved = errno;
     id = cw_capture_stack(pc);
     errno = saved;

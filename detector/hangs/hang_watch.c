@@ -17,6 +17,7 @@
 #include "hang_report.h"
 #include "common/clock.h"
 #include "common/shim_flags.h"
+#include "common/shim_health.h"
 #include "events/helper_thread.h"
 #include "events/lock_events.h"
 #include "events/lock_table.h"
@@ -231,13 +232,16 @@ static void watcher_main(void)
     watcher_tid = (pid_t)syscall(SYS_gettid);
     runtime_tasks = dlsym(RTLD_DEFAULT, "__tsan_init") ? 1 : 0;
     sample s = { .cap = 4096 };
-    s.items = mmap(NULL, s.cap * sizeof(blocked), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (s.items == MAP_FAILED)
-        return;
+    s.items = cw_shim_mmap(s.cap * sizeof(blocked), 0, "the hang watcher");
     for (;;) {
         cw_helper_wait(POLL_NS);   /* ends the process when no thread of the program is left */
+        if (!s.items || cw_shim_is_off())
+            continue;   /* off after an internal error: nothing recorded is to be believed */
         s.n = s.live = 0;
         s.now = cw_now_ns();
+        cw_health_beat(s.now);   /* the launcher's watchdog: the watcher is not stuck */
+        if (cw_test_fault(CW_FAULT_HELPER_CRASH))
+            cw_test_crash_here();   /* test only: a crash on the shim's own thread */
         cw_thread_for_each(sample_visit, &s);
         if (s.n == 0)
             continue;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/record_format.h"
+#include "process_tree.h"
 #include "report/tsan_options.h"
 
 /* The child to forward SIGTERM/SIGHUP to; 0 once it is gone. */
@@ -94,11 +95,27 @@ static _Noreturn void exec_child(const cw_run_request *req, const saved_signals 
 
 /* Waits for the child to end without reaping it, stops forwarding, then reaps:
    so a late SIGTERM can never hit a recycled pid. */
-static int wait_child(pid_t pid)
+static int wait_child(pid_t pid, const char *report_dir)
 {
-    siginfo_t info;
-    while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) != 0 && errno == EINTR)
-        ;
+    /* Woken by SIGCHLD (blocked, so that sigtimedwait takes it), and every
+     * 100 ms for the watchdog over the shim (process_tree.h). */
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &old);
+    for (;;) {
+        siginfo_t info;
+        info.si_pid = 0;
+        int rc = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT | WNOHANG);
+        if (rc == 0 && info.si_pid == pid)
+            break;
+        if (rc != 0 && errno != EINTR)
+            break;
+        struct timespec tick = { 0, 100 * 1000000L };
+        sigtimedwait(&chld, NULL, &tick);
+        cw_watchdog_look(report_dir);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
     child_pid = 0;
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -147,7 +164,8 @@ int cw_run_program(const cw_run_request *req, char *err, size_t errlen)
         child_pid = pid;
         sigprocmask(SIG_SETMASK, &saved.mask, NULL);
         int e = exec_error(pipe_fds[0]);
-        status = wait_child(pid);
+        status = wait_child(pid, req->report_dir);
+        cw_wait_for_tree(req->report_dir, pid);
         if (e) {
             snprintf(err, errlen, "cannot execute %s: %s", req->path, strerror(e));
             status = e == ENOENT ? 127 : 126;

@@ -144,6 +144,8 @@ void cw_render_json(FILE *out, const cw_finding_list *list, const cw_run_info *r
     } else {
         cw_json_null(&w);
     }
+    cw_json_key(&w, "internal_errors");
+    cw_json_int(&w, (long long)run->internal_errors);
     cw_json_key(&w, "findings");
     cw_json_begin_array(&w);
     for (size_t i = 0; i < list->n; i++)

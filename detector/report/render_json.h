@@ -42,6 +42,7 @@ typedef struct cw_run_info {
     int ncommand;
     int exit_status;              /* the program's status, 128+N if signal N */
     size_t suppressed;            /* findings removed by suppressions */
+    size_t internal_errors;       /* processes where concwatch crashed, deadlocked or turned itself off */
     const char *base_dir;         /* the source root: files under it are shown
                                      relative to it; NULL: as recorded */
     const char *cwd;              /* the program's starting directory, for files

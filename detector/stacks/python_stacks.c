@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/shim_health.h"
 #include "common/spin_lock.h"
 #include "python/py_runtime.h"
 
@@ -199,7 +200,9 @@ static cw_stack_id intern(const char *lines, size_t len)
         goto out;
     if (len + 1 > arena_left) {
         size_t size = len + 1 > PY_ARENA ? len + 1 : PY_ARENA;
-        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void *p = cw_shim_mmap(size, 0, "a Python stack");
+        if (!p)
+            p = MAP_FAILED;
         if (p == MAP_FAILED)
             goto out;
         arena = p;

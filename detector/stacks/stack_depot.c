@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "common/shim_health.h"
 #include "common/spin_lock.h"
 
 /* Entries live in mmap'd chunks and are never freed: a program has a bounded
@@ -42,8 +43,8 @@ static void *arena_alloc(size_t size)
     size = (size + 15) & ~(size_t)15;
     if (size > arena_left) {
         size_t chunk = size > CHUNK ? size : CHUNK;
-        void *p = mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
+        void *p = cw_shim_mmap(chunk, 0, "the stack depot");
+        if (!p)
             return NULL;
         arena = p;
         arena_left = chunk;
@@ -79,9 +80,8 @@ cw_stack_id cw_stack_depot_put(const uintptr_t *pcs, size_t n)
         goto out;
     }
     if (!by_id) {
-        void *p = mmap(NULL, MAX_IDS * sizeof(void *), PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED)
+        void *p = cw_shim_mmap(MAX_IDS * sizeof(void *), MAP_NORESERVE, "the stack depot's index");
+        if (!p)
             goto out;
         by_id = p;
     }

@@ -2,7 +2,7 @@
 """Run a command with a deadline and check how it ended.
 
     expect_run.py [--timeout SEC] [--status N]... [--stderr REGEX]... [--no-stderr REGEX]...
-                  [--stdout REGEX]... -- COMMAND [ARGS...]
+                  [--stdout REGEX]... [--env NAME=VALUE]... -- COMMAND [ARGS...]
 
 Passes when COMMAND ends within --timeout seconds (default 60; then it and
 every process below it are killed and the check fails: "hung"), with one of
@@ -31,7 +31,11 @@ def main(argv):
     p.add_argument("--stderr", action="append", default=[])
     p.add_argument("--no-stderr", action="append", default=[])
     p.add_argument("--stdout", action="append", default=[])
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     args = p.parse_args(own)
+    for item in args.env:
+        name, _, value = item.partition("=")
+        os.environ[name] = value
     started = time.monotonic()
     status, out, err = check_sample.run(command, args.timeout)
     elapsed = time.monotonic() - started
