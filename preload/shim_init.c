@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "interceptor.h"
+#include "intercept_exec.h"
 #include "shim_crash.h"
 #include "common/code_map.h"
 #include "common/shim_health.h"
@@ -77,6 +78,7 @@ __attribute__((constructor(101))) static void cw_shim_init(void)
 {
     cw_shim_flags_read();
     cw_shim_health_init();
+    cw_exec_init();
     cw_real_functions_resolve();
     cw_record_writer_init();
     cw_stack_capture_init();

@@ -74,3 +74,27 @@ if(TARGET concwatch AND TARGET sample_main_pthread_exit)
       --stderr "#1 watcher_main [^ ]*hang_watch.c:[0-9]+"
       -- $<TARGET_FILE:concwatch> -- $<TARGET_FILE:sample_main_pthread_exit>)
 endif()
+
+# Process trees: multiprocessing (fork, spawn, forkserver, a Pool) and a
+# subprocess chain, one of them still running when the main program ends:
+# what each finds reaches the one report, labelled by pid and command line.
+if(TARGET concwatch)
+  foreach(_py IN LISTS CW_TEST_PYTHONS)
+    get_filename_component(_pyname ${_py} NAME)
+    cw_reliability_test(process_tree.${_pyname}
+      ${Python3_EXECUTABLE} ${_cw_rel}/check_tree.py $<TARGET_FILE:concwatch> ${_py})
+  endforeach()
+  # With a short CONCWATCH_TREE_WAIT: the process still running is named,
+  # and what it finds later is said to be lost.
+  cw_reliability_test(process_tree_lost
+    ${Python3_EXECUTABLE} ${_cw_rel}/check_tree.py --lost $<TARGET_FILE:concwatch> ${Python3_EXECUTABLE})
+  # A statically linked or set-user-ID program exec'd in the tree: "not
+  # watched", once per program, never a failure.
+  if(TARGET cw_test_static_prog)
+    set(_cw_static $<TARGET_FILE:cw_test_static_prog>)
+  else()
+    set(_cw_static -)
+  endif()
+  cw_reliability_test(exec_unwatched
+    ${Python3_EXECUTABLE} ${_cw_rel}/check_unwatched.py $<TARGET_FILE:concwatch> ${Python3_EXECUTABLE} ${_cw_static})
+endif()

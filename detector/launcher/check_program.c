@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include "check_program.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -11,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "common/exec_check.h"
 
 typedef enum { FILE_MISSING, FILE_NOT_EXECUTABLE, FILE_EXECUTABLE } file_state;
 
@@ -63,32 +64,6 @@ static file_state search_path(const char *name, char **found)
     return best;
 }
 
-/* Reads the ELF program headers: true if it is an executable ELF (ET_EXEC or
-   ET_DYN) without PT_INTERP, i.e. nothing loads shared objects into it. */
-static bool is_static_elf(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;               /* exec will say what is wrong */
-    Elf64_Ehdr eh;
-    bool is_static = false;
-    if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
-        memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
-        (eh.e_type == ET_EXEC || eh.e_type == ET_DYN) && eh.e_phentsize == sizeof(Elf64_Phdr)) {
-        is_static = true;
-        for (unsigned i = 0; i < eh.e_phnum; i++) {
-            Elf64_Phdr ph;
-            if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph ||
-                ph.p_type == PT_INTERP) {
-                is_static = false;  /* dynamic, or unreadable: let exec decide */
-                break;
-            }
-        }
-    }
-    close(fd);
-    return is_static;
-}
-
 cw_program_status cw_check_program(const char *name, char **path, char *why, size_t whylen)
 {
     *path = NULL;
@@ -116,7 +91,7 @@ cw_program_status cw_check_program(const char *name, char **path, char *why, siz
         free(file);
         return CW_PROGRAM_NOT_EXECUTABLE;
     }
-    if (is_static_elf(file)) {
+    if (cw_elf_is_static(file)) {
         snprintf(why, whylen, "%s: statically linked, so concwatch cannot preload its shim "
                  "into it (link it dynamically)", file);
         free(file);

@@ -99,8 +99,17 @@ static bool keep_first(const cw_finding *f, void *arg)
     dedupe_state *st = arg;
     uint64_t h = cw_finding_hash(f);
     for (size_t i = 0; i < st->nkept; i++)
-        if (st->hashes[i] == h && cw_same_finding(&st->list->items[i], f))
+        if (st->hashes[i] == h && cw_same_finding(&st->list->items[i], f)) {
+            /* The same bug in another process (a pool's workers): one
+             * finding, which names every process it was seen in. */
+            cw_finding *kept = &st->list->items[i];
+            bool known = f->pid == kept->pid;
+            for (size_t k = 0; k < kept->nother_pids && !known; k++)
+                known = kept->other_pids[k] == f->pid;
+            if (!known && f->pid > 0)
+                *(long *)cw_array_push(&kept->other_pids, &kept->nother_pids, sizeof(long)) = f->pid;
             return false;
+        }
     st->hashes[st->nkept++] = h;
     return true;
 }

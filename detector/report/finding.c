@@ -42,6 +42,7 @@ void cw_finding_clear(cw_finding *f)
     for (size_t i = 0; i < f->nnotes; i++)
         free(f->notes[i]);
     free(f->notes);
+    free(f->other_pids);
     memset(f, 0, sizeof *f);
 }
 

@@ -64,6 +64,8 @@ typedef struct cw_finding {
        processes the finding came from; 0 in a single run's report. */
     size_t runs;
     size_t processes;
+    long *other_pids;    /* other processes that reported the same finding (dedupe) */
+    size_t nother_pids;
 } cw_finding;
 
 typedef struct cw_finding_list {

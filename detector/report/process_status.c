@@ -127,6 +127,7 @@ void cw_parse_status(const char *buf, size_t len, long pid, cw_process_list *out
             u->pid = pid;
             u->path = dup_field(&f, 1);
             u->reason = dup_field(&f, 2);
+            u->ppid = number(&f, 3);
         }
         /* anything else: from a newer shim, ignored */
     }

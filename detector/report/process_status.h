@@ -29,6 +29,7 @@ typedef struct cw_process {
 
 typedef struct cw_unwatched {
     long pid;                 /* the process that started it */
+    long ppid;                /* and its parent (a vfork child has no record of its own) */
     char *path;
     char *reason;             /* "set-user-ID", "statically linked", ... */
 } cw_unwatched;

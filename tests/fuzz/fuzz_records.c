@@ -1,4 +1,5 @@
-/* The shim's record files (detector/common/record_format.h): a program that
+/* The shim's record files (detector/common/record_format.h: findings.<pid>
+ * and status.<pid>): a program that
  * scribbles on memory can corrupt them, a killed one leaves them cut short.
  * Whatever the bytes, reading them and doing everything the launcher does
  * next (dedupe, suppressions, text and JSON) must not crash or leak. */
@@ -9,6 +10,7 @@
 #include "fuzz_common.h"
 #include "report/dedupe.h"
 #include "report/finding_reader.h"
+#include "report/process_status.h"
 #include "report/render_json.h"
 #include "report/render_text.h"
 #include "report/suppressions.h"
@@ -32,5 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cw_suppressions_apply(sup, &list);
     cw_render_text(out, &list, NULL);
     cw_finding_list_free(&list);
+    /* The same bytes as a status file (status.<pid>: process, off, crash, unwatched). */
+    cw_process_list procs = { 0 };
+    cw_parse_status((const char *)data, size, 77, &procs);
+    cw_process_list_free(&procs);
     return 0;
 }
