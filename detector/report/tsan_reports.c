@@ -538,7 +538,10 @@ static char *thread_after(const char *s, const char *marker)
 static void parse_location(const char *header, location *l)
 {
     memset(l, 0, sizeof *l);
-    const char *p = header + strlen("Location is ");
+    /* The section's header lost its trailing blanks: "Location is" may end it. */
+    const char *p = header + strlen("Location is");
+    if (*p == ' ')
+        p++;
     size_t n = strlen(p);
     while (n > 0 && p[n - 1] == '.')
         n--;
