@@ -98,3 +98,11 @@ if(TARGET concwatch)
   cw_reliability_test(exec_unwatched
     ${Python3_EXECUTABLE} ${_cw_rel}/check_unwatched.py $<TARGET_FILE:concwatch> ${Python3_EXECUTABLE} ${_cw_static})
 endif()
+if(TARGET concwatch)
+  # The hang watcher itself stuck (it beats on the health page at each look):
+  # seen by the watchdog, which the hang watcher cannot be for itself.
+  cw_reliability_test(shim_watcher_stuck_watchdog
+    ${_cw_expect} --timeout 60 --status 137 --env CONCWATCH_TEST_FAULT=watcher-stuck --env CONCWATCH_SHIM_WATCHDOG=2
+      --stderr "concwatch: internal error in process [0-9]+ \\(.*\\): deadlock inside concwatch's shim: the hang watcher has not looked at the program for"
+      -- $<TARGET_FILE:concwatch> -- ${Python3_EXECUTABLE} -c "__import__('threading').Thread(target=__import__('time').sleep, args=(30,)).start()")
+endif()

@@ -59,6 +59,24 @@
  *                                     Readers that predate it ignore it.
  *
  * Frames are innermost first.
+ *
+ * Status records: besides its findings, each process that loads the shim
+ * writes "<report dir>/status.<pid>" (same line grammar; read by
+ * report/process_status.c), one record per event:
+ *
+ *   process <pid> <ppid> <command>    at start-up (and in a fork child): the
+ *                                     command line, arguments joined by spaces
+ *   off <why>                         an internal error turned concwatch off
+ *                                     in this process (common/shim_health.h)
+ *   crash <SIGNAL> <address> <helper|program> <thread name>
+ *                                     the shim crashed; `frame` lines follow
+ *                                     (the shim's own included), then `end`
+ *   unwatched <path> <why> <ppid>     this process is about to run a program
+ *                                     the shim cannot follow (statically linked,
+ *                                     set-user-ID, ...: common/exec_check.h)
+ *
+ * and "<report dir>/health.<pid>", a binary cw_health_page (shim_health.h)
+ * that the launcher's watchdog reads while the program runs.
  */
 #ifndef CW_RECORD_FORMAT_H
 #define CW_RECORD_FORMAT_H

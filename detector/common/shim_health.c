@@ -42,6 +42,8 @@ static void parse_fault(void)
         fault = CW_FAULT_SPIN;
     } else if (strcmp(f, "helper-crash") == 0) {
         fault = CW_FAULT_HELPER_CRASH;
+    } else if (strcmp(f, "watcher-stuck") == 0) {
+        fault = CW_FAULT_WATCHER_STUCK;
     }
 }
 
@@ -154,8 +156,9 @@ void cw_shim_health_after_fork_child(void)
     write_process_record();
 }
 
-void cw_health_beat(uint64_t now_ns)
+void cw_health_beat(uint64_t now_ns, int tid)
 {
+    atomic_store_explicit(&page->watcher_tid, tid, memory_order_relaxed);
     atomic_store_explicit(&page->beat_ns, now_ns, memory_order_relaxed);
 }
 

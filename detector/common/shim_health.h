@@ -62,6 +62,7 @@ typedef struct cw_health_page {
     _Atomic uint64_t stuck_since_ns;   /* a thread waits for a shim spin lock since then; 0: none */
     _Atomic uint64_t stuck_lock;       /* its address (for the report) */
     _Atomic uint32_t off;              /* the shim turned itself off */
+    _Atomic int32_t watcher_tid;       /* the hang watcher's thread: runnable ('R') is not stuck */
 } cw_health_page;
 
 #define CW_HEALTH_MAGIC 0x68776363u    /* "ccwh" */
@@ -69,7 +70,7 @@ typedef struct cw_health_page {
 #define CW_STATUS_PREFIX "status."
 
 /* The hang watcher, at each look (and 0 when it leaves). */
-void cw_health_beat(uint64_t now_ns);
+void cw_health_beat(uint64_t now_ns, int tid);
 
 /* Called by cw_spin_lock_acquire's slow path every few thousand spins:
  * publishes a wait longer than a second on the health page; `done` when
@@ -83,7 +84,8 @@ typedef enum cw_fault {
     CW_FAULT_WRITE,       /* "write": writing findings fails (ENOSPC) */
     CW_FAULT_CRASH,       /* "crash": the shim dereferences NULL at its first new call site */
     CW_FAULT_SPIN,        /* "spin": a thread takes the thread registry's spin lock twice */
-    CW_FAULT_HELPER_CRASH /* "helper-crash": the hang watcher dereferences NULL */
+    CW_FAULT_HELPER_CRASH, /* "helper-crash": the hang watcher dereferences NULL */
+    CW_FAULT_WATCHER_STUCK /* "watcher-stuck": the hang watcher blocks forever after its first look */
 } cw_fault;
 
 /* True when `f` is the fault asked for (and, for mmap, this is the call that fails). */

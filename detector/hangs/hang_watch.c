@@ -239,7 +239,10 @@ static void watcher_main(void)
             continue;   /* off after an internal error: nothing recorded is to be believed */
         s.n = s.live = 0;
         s.now = cw_now_ns();
-        cw_health_beat(s.now);   /* the launcher's watchdog: the watcher is not stuck */
+        cw_health_beat(s.now, watcher_tid);   /* the launcher's watchdog: the watcher is not stuck */
+        if (cw_test_fault(CW_FAULT_WATCHER_STUCK))
+            for (;;)
+                pause();   /* test only: the watcher stuck (as in a lock of the shim's) */
         if (cw_test_fault(CW_FAULT_HELPER_CRASH))
             cw_test_crash_here();   /* test only: a crash on the shim's own thread */
         cw_thread_for_each(sample_visit, &s);

@@ -50,6 +50,23 @@ static char process_state(pid_t pid)
     return paren && paren[1] == ' ' ? paren[2] : '?';
 }
 
+/* The thread is runnable (or running): waiting for a CPU, not for a lock. */
+static bool runnable(pid_t pid, int tid)
+{
+    char path[96], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, tid);
+    int fd = tid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' && paren[2] == 'R';
+}
+
 /* A running process of this run: alive, and started with our report
  * directory in its environment (a pid reused by an unrelated process has not). */
 static bool runs_in_this_run(pid_t pid, const char *report_dir)
@@ -77,7 +94,8 @@ static bool runs_in_this_run(pid_t pid, const char *report_dir)
     return found || n == (ssize_t)sizeof env - 1;
 }
 
-/* The command line a process recorded, for messages. */
+/* The command line a process recorded, for messages (the last one: after
+ * an exec the new program records its own). */
 static void command_of(const char *report_dir, pid_t pid, char *out, size_t len)
 {
     char path[4200];
@@ -95,7 +113,6 @@ static void command_of(const char *report_dir, pid_t pid, char *out, size_t len)
                 snprintf(out, len, "%s", cmd + 1);
                 out[strcspn(out, "\n")] = '\0';
             }
-            break;
         }
     fclose(f);
 }
@@ -151,7 +168,9 @@ static void look_at(const char *dir, pid_t pid, void *ctx)
     if (stuck && w->now > stuck && w->now - stuck > w->limit) {
         what = "a thread has waited for one of the shim's own locks";
         since = stuck;
-    } else if (beat && w->now > beat && w->now - beat > w->limit) {
+    } else if (beat && w->now > beat && w->now - beat > w->limit && !runnable(pid, h.watcher_tid)) {
+        /* (A watcher that is runnable but not running is starved, e.g. by
+         * real-time threads of the program, not stuck.) */
         what = "the hang watcher has not looked at the program";
         since = beat;
     }
@@ -159,11 +178,13 @@ static void look_at(const char *dir, pid_t pid, void *ctx)
         return;
     char cmd[1024];
     command_of(dir, pid, cmd, sizeof cmd);
+    char lock[48] = "";
+    if (since == stuck && h.stuck_lock)
+        snprintf(lock, sizeof lock, " (lock at 0x%llx)", (unsigned long long)h.stuck_lock);
     fprintf(stderr,
-            "concwatch: internal error in process %d (%s): deadlock inside concwatch's shim: %s for %.1f s "
-            "(lock at 0x%llx); a bug in concwatch, not in the program: the process is ended\n",
-            (int)pid, cmd[0] ? cmd : "?", what, (double)(w->now - since) / 1e9,
-            (unsigned long long)h.stuck_lock);
+            "concwatch: internal error in process %d (%s): deadlock inside concwatch's shim: %s for %.1f s%s; "
+            "a bug in concwatch, not in the program: the process is ended\n",
+            (int)pid, cmd[0] ? cmd : "?", what, (double)(w->now - since) / 1e9, lock);
     kill(pid, SIGKILL);
     fired = true;
     w->stuck = pid;
