@@ -23,5 +23,6 @@ foreach(_t records tsan_log suppressions options symbolizer)
   add_test(NAME fuzz.${_t}
     COMMAND sh ${CMAKE_SOURCE_DIR}/tests/fuzz/run_fuzz.sh ${_cw_fuzz_build} fuzz_${_t}
       ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${_t} 30)
-  set_tests_properties(fuzz.${_t} PROPERTIES LABELS fuzz SKIP_RETURN_CODE 77 TIMEOUT 900)
+  # Alone: a fuzzer keeps a core busy, and the race samples are timing-sensitive.
+  set_tests_properties(fuzz.${_t} PROPERTIES LABELS fuzz SKIP_RETURN_CODE 77 TIMEOUT 900 RUN_SERIAL TRUE)
 endforeach()
