@@ -27,12 +27,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cw_parse_records((const char *)data, size, 1234, &list);
     cw_finding_list_dedupe(&list);
     FILE *out = cw_fuzz_sink();
-    cw_render_text(out, &list, "/tmp");
+    cw_render_text(out, &list, "/tmp", true);
     char *argv[] = { "./prog", "arg", NULL };
     cw_run_info run = { .version = "fuzz", .command = argv, .ncommand = 2, .base_dir = "/tmp" };
     cw_render_json(out, &list, &run);
     cw_suppressions_apply(sup, &list);
-    cw_render_text(out, &list, NULL);
+    cw_render_text(out, &list, NULL, false);
     cw_finding_list_free(&list);
     /* The same bytes as a status file (status.<pid>: process, off, crash, unwatched). */
     cw_process_list procs = { 0 };
