@@ -5,10 +5,11 @@ find_package(Python3 REQUIRED COMPONENTS Interpreter)
 set(_cw_rel ${CMAKE_SOURCE_DIR}/tests/reliability)
 set(_cw_expect ${Python3_EXECUTABLE} ${_cw_rel}/expect_run.py)
 
-# Every CPython present (tests of Python behaviour run under each version).
+# Every CPython present (tests of Python behaviour run under each version):
+# the one the tests run with, and pyenv's 3.10-3.13 (as tests/integration.cmake).
 set(CW_TEST_PYTHONS ${Python3_EXECUTABLE})
 foreach(_v 3.10 3.11 3.12 3.13)
-  file(GLOB _py /root/.pyenv/versions/${_v}.*/bin/python${_v})
+  file(GLOB _py $ENV{HOME}/.pyenv/versions/${_v}.*/bin/python${_v})
   if(_py)
     list(GET _py 0 _py)
     list(APPEND CW_TEST_PYTHONS ${_py})
