@@ -52,6 +52,12 @@ if(TARGET concwatch AND TARGET sample_abba)
   # Whichever of the shim's mmaps fails (the N-th, for N = 1..12).
   cw_reliability_test(shim_off_every_mmap
     ${Python3_EXECUTABLE} ${_cw_rel}/every_mmap_fails.py $<TARGET_FILE:concwatch> $<TARGET_FILE:sample_abba>)
+  # The lock-order graph's malloc failing (out of memory in the shim's heap).
+  cw_reliability_test(shim_off_graph_oom
+    ${_cw_expect} --timeout 60 --status 0 --env CONCWATCH_TEST_FAULT=graph-oom
+      --stdout "alice: 110, bob: 90"
+      --stderr "concwatch: internal error in process [0-9]+: out of memory: a node of the lock-order graph. concwatch is off for this process"
+      -- $<TARGET_FILE:concwatch> -- $<TARGET_FILE:sample_abba>)
   cw_reliability_test(shim_off_disk_full
     ${_cw_expect} --timeout 60 --status 0 --env CONCWATCH_TEST_FAULT=write
       --stdout "alice: 110, bob: 90"

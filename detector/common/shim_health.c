@@ -44,6 +44,8 @@ static void parse_fault(void)
         fault = CW_FAULT_HELPER_CRASH;
     } else if (strcmp(f, "watcher-stuck") == 0) {
         fault = CW_FAULT_WATCHER_STUCK;
+    } else if (strcmp(f, "graph-oom") == 0) {
+        fault = CW_FAULT_GRAPH_OOM;
     }
 }
 

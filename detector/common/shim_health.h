@@ -85,7 +85,8 @@ typedef enum cw_fault {
     CW_FAULT_CRASH,       /* "crash": the shim dereferences NULL at its first new call site */
     CW_FAULT_SPIN,        /* "spin": a thread takes the thread registry's spin lock twice */
     CW_FAULT_HELPER_CRASH, /* "helper-crash": the hang watcher dereferences NULL */
-    CW_FAULT_WATCHER_STUCK /* "watcher-stuck": the hang watcher blocks forever after its first look */
+    CW_FAULT_WATCHER_STUCK, /* "watcher-stuck": the hang watcher blocks forever after its first look */
+    CW_FAULT_GRAPH_OOM     /* "graph-oom": the lock-order graph's malloc fails */
 } cw_fault;
 
 /* True when `f` is the fault asked for (and, for mmap, this is the call that fails). */

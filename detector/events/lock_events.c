@@ -16,6 +16,7 @@
 #include "common/hash.h"
 #include "common/record_format.h"
 #include "common/shim_flags.h"
+#include "common/shim_health.h"
 #include "common/spin_lock.h"
 #include "python/py_lock_types.h"
 #include "stacks/python_stacks.h"
@@ -37,6 +38,8 @@ void cw_events_init(void)
     if (!order)
         order = cw_lock_order_new();
     cw_spin_lock_release(&graph_lock);
+    if (!order)
+        cw_shim_off("out of memory: the lock-order graph");
 }
 
 void cw_events_before_fork(void) { cw_spin_lock_acquire(&graph_lock); }
@@ -69,7 +72,9 @@ static uint64_t node_for(uintptr_t addr, cw_lock_kind kind, cw_stack_id first_us
     cw_spin_lock_acquire(&graph_lock);
     node = atomic_load(&slot->node);
     if (!node && order) {
-        node = cw_lock_order_node_new(order);
+        node = cw_test_fault(CW_FAULT_GRAPH_OOM) ? 0 : cw_lock_order_node_new(order);
+        if (!node)   /* (the graph's malloc failed) */
+            cw_shim_off("out of memory: a node of the lock-order graph");
         if (node) {
             cw_stack_id created = atomic_load(&slot->create_stack);
             cw_node_info info = {
