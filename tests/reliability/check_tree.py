@@ -100,9 +100,7 @@ def main(argv):
         for p, cmd in sorted(procs.items()):
             print("  %d: %s" % (p, cmd[:120]))
         if others:
-            # Not this test's matter: CPython's locks abandoned across fork
-            # still count as held in fork children (issue 15, CPython part).
-            print("other findings (not checked here): %d" % len(others))
+            failures.append("%d other findings: %s" % (len(others), "; ".join(f.get("message", "?") for f in others)))
         if failures:
             print("FAIL (%.1f s)" % elapsed)
             for f in failures:

@@ -9,7 +9,8 @@
 # checks its status.  The tool's own threads in the child must not keep the
 # child alive (the parent would wait forever).
 #
-# Expected under concwatch: the child ends (its status is 0) and so does the run.
+# Expected under concwatch: the child ends (its status is 0), so does the run,
+# and nothing is found (exit status 0).
 # and stderr says: child: joined the stopped main thread
 # and stderr says: parent: child exited with status 0
 

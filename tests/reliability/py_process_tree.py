@@ -1,7 +1,7 @@
 # py_process_tree.py - one lock-order inversion in each process of a tree.
 #
 # Each process takes two Locks in both orders (ABBA in one thread: a
-# potential deadlock), in a function of its own so that the findings differ:
+# potential deadlock), called from a function of its own:
 #   abba_fork        a multiprocessing child, start method fork
 #   abba_spawn       a multiprocessing child, start method spawn
 #   abba_forkserver  a multiprocessing child, start method forkserver
@@ -10,8 +10,9 @@
 #   abba_grandchild  ... and the subprocess it starts in turn
 #   abba_late        a subprocess still running when the main program
 #                    exits (it waits LATE_DELAY seconds first, then finds)
-# Expected under concwatch: 7 lock-order-inversion findings, one per
-# process, each labelled with its pid and command line.
+# Expected under concwatch: one lock-order-inversion finding (the same in
+# every process) that names all 7 processes by pid and command line, and
+# nothing else.
 import multiprocessing as mp
 import os
 import subprocess
@@ -23,9 +24,8 @@ LATE_DELAY = float(os.environ.get("LATE_DELAY", "1.0"))
 
 
 def inversion():
-    # In a thread of its own: in a fork child, the forking thread still holds
-    # (as the shim sees it) the locks CPython abandons across fork, which gate
-    # every later edge of that thread (a CPython matter, see issue 15).
+    # In a thread of its own, started the same way in every process: the
+    # seven processes report the same finding, which must name them all.
     def both_orders():
         a, b = threading.Lock(), threading.Lock()
         with a:
