@@ -548,6 +548,8 @@ void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_
             atomic_fetch_or(&slot->flags, (uint16_t)((py.lock_type << CW_LOCK_PY_TYPE_SHIFT) & CW_LOCK_PY_TYPE_MASK));
             if (py.waiter)
                 atomic_fetch_or(&slot->flags, CW_LOCK_SIGNAL | CW_LOCK_WAITER);
+            if (py.internal)
+                atomic_fetch_or(&slot->flags, CW_LOCK_INTERNAL);
         }
     }
     atomic_store(&slot->sem_value0, value + 1);
@@ -621,6 +623,17 @@ void cw_semaphore_posted(cw_thread *t, uintptr_t addr)
     int i = cw_held_index(t, addr);
     if (i >= 0)
         cw_held_remove(t, i);
+}
+
+bool cw_semaphore_orders(uintptr_t addr)
+{
+    if (!cw_trywait_is_acquire)
+        return true;
+    cw_lock_slot *slot = cw_lock_table_find(addr);
+    if (!slot)
+        return false;
+    unsigned flags = atomic_load_explicit(&slot->flags, memory_order_relaxed);
+    return (flags & CW_LOCK_PY_TYPE_MASK) && !(flags & (CW_LOCK_WAITER | CW_LOCK_INTERNAL));
 }
 
 void cw_semaphore_busy(cw_thread *t, uintptr_t addr)

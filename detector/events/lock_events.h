@@ -108,6 +108,15 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
 void cw_semaphore_posted(cw_thread *t, uintptr_t addr);
 /* A trywait found it taken (CPython does this before every blocking acquire). */
 void cw_semaphore_busy(cw_thread *t, uintptr_t addr);
+/* Does a post of the semaphore at addr order what follows the wait that
+ * takes it (happens-before, races/happens_before.h)?  Always, but in
+ * CPython, where only the program's own locks do: Lock, RLock and those
+ * inside Condition, Event, Semaphore, Barrier, Queue and Thread (start,
+ * join).  Not the interpreter's own semaphores (made with no Python frame:
+ * no type), not Condition.wait's waiters (the Condition's lock orders
+ * notify -> wait), not the runtime's bookkeeping (CW_LOCK_INTERNAL): any of
+ * these would order threads by when the scheduler ran them. */
+bool cw_semaphore_orders(uintptr_t addr);
 
 /* fork(): the graph lock must not be held by a thread that does not exist in the child. */
 void cw_events_before_fork(void);

@@ -53,6 +53,10 @@ typedef struct cw_lock_slot {
 /* A semaphore CPython 3.13+ parks a Thread.join on (its parking lot's, made
  * for the wait): sem_taker is then the thread being joined (index + 1). */
 #define CW_LOCK_JOIN 16u
+/* A CPython lock that is the runtime's bookkeeping (threading's module
+ * locks, importlib's module locks: python/py_lock_types.h): it orders
+ * nothing for the Python race checks. */
+#define CW_LOCK_INTERNAL 32u
 /* A CPython lock's type, what the user made (python/py_lock_types.h; 0 =
  * none), in bits 8-11 of flags: the slot stays 40 bytes. */
 #define CW_LOCK_PY_TYPE_SHIFT 8

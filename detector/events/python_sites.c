@@ -43,6 +43,7 @@ static void fill(cw_py_site *s, uint64_t key, const cw_py_frame_ref *frames, int
     s->thread_lifetime = cw_py_is_thread_lifetime_acquire(&frames[0]);
     s->lock_type = (uint8_t)cw_py_lock_type_of(all, depth, library);
     s->waiter = cw_py_makes_waiter(&frames[0]);
+    s->internal = cw_py_makes_internal_lock(all, depth, library);
 }
 
 /* The common case, a lock taken in the program's own code, costs a one-frame
@@ -85,5 +86,6 @@ bool cw_python_site_here(cw_thread *t, cw_python_site *site)
     site->thread_lifetime = s->thread_lifetime;
     site->lock_type = s->lock_type;
     site->waiter = s->waiter;
+    site->internal = s->internal;
     return site->stack != 0;
 }

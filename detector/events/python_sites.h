@@ -37,6 +37,7 @@ typedef struct cw_python_site {
     bool thread_lifetime;       /* threading's acquire of the thread's state lock (Thread._set_tstate_lock) */
     uint8_t lock_type;          /* what a lock made here is (cw_py_lock_type), 0: not known */
     bool waiter;                /* a lock made here is Condition.wait's waiter (python/py_lock_types.h) */
+    bool internal;              /* a lock made here is the runtime's bookkeeping (cw_py_makes_internal_lock) */
 } cw_python_site;
 
 /* The calling thread's current Python site.  False (and *site zeroed) when

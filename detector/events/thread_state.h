@@ -56,6 +56,7 @@ typedef struct cw_py_site {
     bool thread_lifetime;       /* threading's acquire of the thread's tstate lock */
     uint8_t lock_type;          /* what a lock made there is (python/py_lock_types.h) */
     bool waiter;                /* a lock made there is Condition.wait's waiter */
+    bool internal;              /* a lock made there is the runtime's bookkeeping (no happens-before) */
 } cw_py_site;
 
 #define CW_PY_SITE_CACHE 64

@@ -84,7 +84,7 @@ static int walk(const cw_py_layout *L, uintptr_t tstate, bool safe, cw_py_frame_
                 break;
             lasti = index < 0 ? -1 : index * 2;
         }
-        out[n++] = (cw_py_frame_ref){ code, lasti };
+        out[n++] = (cw_py_frame_ref){ code, lasti, f };
         f = prev;
     }
     return n;
@@ -114,7 +114,7 @@ static int walk_api(cw_py_frame_ref *out, int max)
         }
         if (!code)
             break;
-        out[n++] = (cw_py_frame_ref){ (uintptr_t)code, lasti < 0 ? -1 : lasti };
+        out[n++] = (cw_py_frame_ref){ (uintptr_t)code, lasti < 0 ? -1 : lasti, 0 };
         cw_py_fn.Py_DecRef(code);   /* the frame keeps it alive; only its address is kept */
         void *back = n < max ? cw_py_fn.PyFrame_GetBack(f) : NULL;   /* 3.11+: makes a frame object */
         cw_py_fn.Py_DecRef(f);
@@ -268,6 +268,38 @@ bool cw_py_code_file_is(uintptr_t code, const char *suffix)
     cw_py_api_end(&e);
     size_t n = strlen(file), k = strlen(suffix);
     return n >= k && strcmp(file + n - k, suffix) == 0;
+}
+
+bool cw_py_code_file_starts(uintptr_t code, const char *prefix)
+{
+    char file[512];
+    const cw_py_layout *L = cw_py.layout;
+    if (L) {
+        if (!read_code_str(L, false, code, L->code_filename, file, sizeof file))
+            return false;
+    } else {
+        cw_py_saved_error e;
+        cw_py_api_begin(&e);
+        api_str(code, "co_filename", file, sizeof file);
+        cw_py_api_end(&e);
+    }
+    return strncmp(file, prefix, strlen(prefix)) == 0;
+}
+
+bool cw_py_code_name_is(uintptr_t code, const char *name)
+{
+    char text[128];
+    const cw_py_layout *L = cw_py.layout;
+    if (L) {
+        if (!read_code_str(L, false, code, L->code_name, text, sizeof text))
+            return false;
+    } else {
+        cw_py_saved_error e;
+        cw_py_api_begin(&e);
+        api_str(code, "co_name", text, sizeof text);
+        cw_py_api_end(&e);
+    }
+    return strcmp(text, name) == 0;
 }
 
 /* ---- the layout's check -------------------------------------------------- */

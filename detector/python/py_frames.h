@@ -27,6 +27,8 @@
 typedef struct cw_py_frame_ref {
     uintptr_t code;     /* the code object (PyCodeObject *) */
     int lasti;          /* byte offset of its current instruction; -1 before the first */
+    uintptr_t frame;    /* the frame itself (3.10 PyFrameObject, 3.11+ _PyInterpreterFrame),
+                           read with the layout; 0 from an API walk */
 } cw_py_frame_ref;
 
 /* Deepest stack walked; deeper frames (the outermost ones) are left out. */
@@ -56,5 +58,9 @@ void cw_py_frame_describe(const cw_py_frame_ref *f, bool gil, cw_py_frame_text *
 
 /* The code object's file name ends with `suffix` ("/threading.py").  GIL held. */
 bool cw_py_code_file_is(uintptr_t code, const char *suffix);
+/* Its file name starts with `prefix` ("<frozen importlib").  GIL held. */
+bool cw_py_code_file_starts(uintptr_t code, const char *prefix);
+/* Its function name is `name` ("<module>").  GIL held. */
+bool cw_py_code_name_is(uintptr_t code, const char *name);
 
 #endif

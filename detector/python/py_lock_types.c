@@ -148,6 +148,16 @@ cw_py_lock_type cw_py_lock_type_of(const cw_py_frame_ref *frames, int n, int lib
     return type;
 }
 
+bool cw_py_makes_internal_lock(const cw_py_frame_ref *frames, int n, int library)
+{
+    if (n > 0 && cw_py_code_file_starts(frames[0].code, "<frozen importlib"))
+        return true;
+    if (library < 1 || library > n)
+        return false;
+    uintptr_t outer = frames[library - 1].code;
+    return cw_py_code_name_is(outer, "<module>") && cw_py_code_file_is(outer, "/threading.py");
+}
+
 bool cw_py_joined_thread(unsigned long *ident)
 {
     cw_py_frame_ref f;

@@ -53,6 +53,16 @@ cw_py_lock_type cw_py_lock_type_of(const cw_py_frame_ref *frames, int n, int lib
  * lock (Event, Queue, Semaphore and Barrier waits are Condition waits). */
 bool cw_py_makes_waiter(const cw_py_frame_ref *frame);
 
+/* A lock made with `frames` on the stack (the first `library` of them the
+ * library's) is the runtime's bookkeeping, not the program's: made by
+ * threading's module code (_active_limbo_lock and _shutdown_locks_lock,
+ * which every thread's start and end pass through, and the main thread's
+ * own) or by importlib (a module's import lock).  It orders nothing the
+ * program asked for: the Python race checks take no happens-before from it
+ * (else two threads that merely start, end or import one after the other
+ * would look ordered, and a race be found only in some runs). */
+bool cw_py_makes_internal_lock(const cw_py_frame_ref *frames, int n, int library);
+
 /* The calling thread (holding the GIL) is in Thread.join: *ident is the
  * thread it joins (its pthread_t).  3.12+ (PyFrame_GetVar); 3.13 parks a
  * join in its parking lot, on a semaphore made for the wait. */

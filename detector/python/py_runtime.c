@@ -30,6 +30,10 @@ static const cw_py_layout layouts[] = {
         .owner_generator = -1, .owner_cstack = -1,
         .code_filename = 104, .code_name = 112, .code_adaptive = -1, .code_firsttraceable = -1,
         .unicode_length = 16, .unicode_state = 32, .ascii_size = 48, .compact_size = 72,
+        .frame_globals = 48, .frame_locals = 56, .frame_localsplus = 352, .frame_stacktop = 80,
+        .frame_valuestack = 64, .pyframe_frame = -1, .pyframe_trace_lines = 84, .pyframe_trace_opcodes = 85,
+        .code_nlocalsplus = -1, .descr_method = 40, .cfunc_ml = 16, .cfunc_self = 24, .type_dealloc = 48,
+        .gc_head_size = 16, .preheader_flags = 0,
     },
     {
         .version = 0x030B,
@@ -38,6 +42,10 @@ static const cw_py_layout layouts[] = {
         .owner_generator = 1, .owner_cstack = -1,
         .code_filename = 112, .code_name = 120, .code_adaptive = 184, .code_firsttraceable = 168,
         .unicode_length = 16, .unicode_state = 32, .ascii_size = 48, .compact_size = 72,
+        .frame_globals = 8, .frame_locals = 24, .frame_localsplus = 72, .frame_stacktop = 64,
+        .frame_valuestack = -1, .pyframe_frame = 24, .pyframe_trace_lines = 44, .pyframe_trace_opcodes = 45,
+        .code_nlocalsplus = 76, .descr_method = 40, .cfunc_ml = 16, .cfunc_self = 24, .type_dealloc = 48,
+        .gc_head_size = 16, .preheader_flags = 16,
     },
     {
         .version = 0x030C,
@@ -46,6 +54,10 @@ static const cw_py_layout layouts[] = {
         .owner_generator = 1, .owner_cstack = 3,
         .code_filename = 112, .code_name = 120, .code_adaptive = 192, .code_firsttraceable = 176,
         .unicode_length = 16, .unicode_state = 32, .ascii_size = 40, .compact_size = 56,
+        .frame_globals = 24, .frame_locals = 40, .frame_localsplus = 72, .frame_stacktop = 64,
+        .frame_valuestack = -1, .pyframe_frame = 24, .pyframe_trace_lines = 44, .pyframe_trace_opcodes = 45,
+        .code_nlocalsplus = 72, .descr_method = 40, .cfunc_ml = 16, .cfunc_self = 24, .type_dealloc = 48,
+        .gc_head_size = 16, .preheader_flags = 24,
     },
     {
         .version = 0x030D,
@@ -54,6 +66,10 @@ static const cw_py_layout layouts[] = {
         .owner_generator = 1, .owner_cstack = 3,
         .code_filename = 112, .code_name = 120, .code_adaptive = 200, .code_firsttraceable = 184,
         .unicode_length = 16, .unicode_state = 32, .ascii_size = 40, .compact_size = 56,
+        .frame_globals = 24, .frame_locals = 40, .frame_localsplus = 72, .frame_stacktop = 64,
+        .frame_valuestack = -1, .pyframe_frame = 24, .pyframe_trace_lines = 44, .pyframe_trace_opcodes = 45,
+        .code_nlocalsplus = 72, .descr_method = 40, .cfunc_ml = 16, .cfunc_self = 24, .type_dealloc = 48,
+        .gc_head_size = 16, .preheader_flags = 24,
     },
 };
 

@@ -54,6 +54,22 @@ typedef struct cw_py_layout {
     int code_firsttraceable;    /* 3.11+: _co_firsttraceable (int); -1 */
     /* str (PyASCIIObject / PyCompactUnicodeObject) */
     int unicode_length, unicode_state, ascii_size, compact_size;
+    /* The Python race checks (detector/pyraces/) read the operands of the
+     * instruction about to run, and what a frame's globals and locals are: */
+    int frame_globals, frame_locals;
+    int frame_localsplus;       /* the frame's locals, then its value stack (3.10: f_localsplus) */
+    int frame_stacktop;         /* int: 3.10 f_stackdepth (from f_valuestack), 3.11+ stacktop (from localsplus) */
+    int frame_valuestack;       /* 3.10: f_valuestack (PyObject **); -1 */
+    int pyframe_frame;          /* 3.11+: PyFrameObject.f_frame, its _PyInterpreterFrame; -1 */
+    int pyframe_trace_lines, pyframe_trace_opcodes;   /* PyFrameObject's char flags */
+    int code_nlocalsplus;       /* 3.11+: int co_nlocalsplus; -1 */
+    int descr_method;           /* PyMethodDescrObject.d_method (PyMethodDef *) */
+    int cfunc_ml, cfunc_self;   /* PyCFunctionObject.m_ml, m_self */
+    int type_dealloc;           /* PyTypeObject.tp_dealloc */
+    /* Before an object in its allocation: the GC header (types with
+     * Py_TPFLAGS_HAVE_GC), then two words for types with any of these
+     * flags (3.11 managed dict, 3.12+ managed dict or weakref list). */
+    int gc_head_size, preheader_flags;
 } cw_py_layout;
 
 /* The public C API used, by dlsym.  PyObject * is void * here. */

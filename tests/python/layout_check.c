@@ -11,6 +11,7 @@
 #include <Python.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "internal/pycore_gc.h"
 #if PY_VERSION_HEX >= 0x030B0000
 #include "internal/pycore_frame.h"
 #else
@@ -57,6 +58,40 @@ int main(void)
 #endif
     P("code_adaptive", offsetof(PyCodeObject, co_code_adaptive));
     P("code_firsttraceable", offsetof(PyCodeObject, _co_firsttraceable));
+#endif
+    /* The Python race checks (detector/pyraces/): globals, locals and the
+     * value stack of a frame, the trace flags of a frame object, a method's
+     * PyMethodDef, and what sits before an object in its allocation. */
+#if PY_VERSION_HEX >= 0x030B0000
+    P("frame_globals", offsetof(_PyInterpreterFrame, f_globals));
+    P("frame_locals", offsetof(_PyInterpreterFrame, f_locals));
+    P("frame_localsplus", offsetof(_PyInterpreterFrame, localsplus));
+    P("frame_stacktop", offsetof(_PyInterpreterFrame, stacktop));
+    P("frame_valuestack", -1);
+    P("pyframe_frame", offsetof(PyFrameObject, f_frame));
+    P("code_nlocalsplus", offsetof(PyCodeObject, co_nlocalsplus));
+#else
+    P("frame_globals", offsetof(PyFrameObject, f_globals));
+    P("frame_locals", offsetof(PyFrameObject, f_locals));
+    P("frame_localsplus", offsetof(PyFrameObject, f_localsplus));
+    P("frame_stacktop", offsetof(PyFrameObject, f_stackdepth));
+    P("frame_valuestack", offsetof(PyFrameObject, f_valuestack));
+    P("pyframe_frame", -1);
+    P("code_nlocalsplus", -1);
+#endif
+    P("pyframe_trace_lines", offsetof(PyFrameObject, f_trace_lines));
+    P("pyframe_trace_opcodes", offsetof(PyFrameObject, f_trace_opcodes));
+    P("descr_method", offsetof(PyMethodDescrObject, d_method));
+    P("cfunc_ml", offsetof(PyCFunctionObject, m_ml));
+    P("cfunc_self", offsetof(PyCFunctionObject, m_self));
+    P("type_dealloc", offsetof(PyTypeObject, tp_dealloc));
+    P("gc_head_size", sizeof(PyGC_Head));
+#if PY_VERSION_HEX >= 0x030C0000
+    P("preheader_flags", Py_TPFLAGS_PREHEADER);
+#elif PY_VERSION_HEX >= 0x030B0000
+    P("preheader_flags", Py_TPFLAGS_MANAGED_DICT);
+#else
+    P("preheader_flags", 0);
 #endif
     P("code_filename", offsetof(PyCodeObject, co_filename));
     P("code_name", offsetof(PyCodeObject, co_name));
