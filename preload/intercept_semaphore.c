@@ -12,6 +12,7 @@
 #include <semaphore.h>
 
 #include "interceptor.h"
+#include "pyraces/py_race_install.h"
 
 /* gcc 12's ThreadSanitizer runtime has no sem_clockwait interceptor: a
  * clockwait that blocks goes from here straight to glibc, TSan never learns
@@ -34,6 +35,7 @@ int sem_init(sem_t *s, int pshared, unsigned value)
     int saved = errno;
     if (rc == 0)
         cw_semaphore_created(t, (uintptr_t)s, value, CW_CALLER_PC());
+    cw_py_races_at_semaphore();
     errno = saved;
     cw_leave(t);
     return rc;
@@ -48,6 +50,20 @@ int sem_destroy(sem_t *s)
     int rc = REAL(sem_destroy)(s);
     cw_leave(t);
     return rc;
+}
+
+/* Happens-before through a semaphore, for the race checks: in CPython only
+ * through the program's own locks (cw_semaphore_orders). */
+static inline void cw_order_semaphore_acquire(sem_t *s)
+{
+    if (cw_hb_enabled() && cw_semaphore_orders((uintptr_t)s))
+        cw_hb_acquire(s);
+}
+
+static inline void cw_order_semaphore_release(sem_t *s)
+{
+    if (cw_hb_enabled() && cw_semaphore_orders((uintptr_t)s))
+        cw_hb_release(s);
 }
 
 enum { SEM_WAIT, SEM_TIMEDWAIT, SEM_CLOCKWAIT };
@@ -90,7 +106,7 @@ static int sem_take(sem_t *s, int variant, clockid_t clock, const struct timespe
 #undef REAL_WAIT
     int saved = errno;
     if (rc == 0) {
-        cw_order_acquire(s);
+        cw_order_semaphore_acquire(s);
         cw_semaphore_taken(t, (uintptr_t)s, variant == SEM_WAIT ? CW_ACQ_BLOCKING : CW_ACQ_TIMED, pc);
     }
     errno = saved;
@@ -118,10 +134,11 @@ int sem_trywait(sem_t *s)
     int rc = REAL(sem_trywait)(s);
     int saved = errno;
     if (rc == 0) {
-        cw_order_acquire(s);
+        cw_order_semaphore_acquire(s);
         cw_semaphore_taken(t, (uintptr_t)s, CW_ACQ_TRY, CW_CALLER_PC());
     } else
         cw_semaphore_busy(t, (uintptr_t)s);
+    cw_py_races_at_semaphore();
     errno = saved;
     cw_leave(t);
     return rc;
@@ -134,7 +151,7 @@ int sem_post(sem_t *s)
         return REAL(sem_post)(s);
     /* Before the real post: the thread it wakes records its own take after ours. */
     cw_semaphore_posted(t, (uintptr_t)s);
-    cw_order_release(s);
+    cw_order_semaphore_release(s);
     int rc = REAL(sem_post)(s);
     cw_leave(t);
     return rc;

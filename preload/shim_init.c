@@ -17,6 +17,7 @@
 #include "events/python_sites.h"
 #include "events/record_writer.h"
 #include "hangs/hang_watch.h"
+#include "pyraces/py_race_install.h"
 #include "races/happens_before.h"
 #include "races/race_sampler.h"
 #include "stacks/stack_capture.h"
@@ -64,6 +65,7 @@ static void after_fork_child(void)
     cw_hang_watch_after_fork_child();
     cw_race_sampler_after_fork_child();
     cw_hb_after_fork_child();
+    cw_py_races_after_fork_child();
     cw_thread_registry_after_fork_child();
     cw_stack_depot_after_fork();
     cw_events_after_fork();
@@ -85,8 +87,8 @@ __attribute__((constructor(101))) static void cw_shim_init(void)
     cw_events_init();
     cw_semaphores_init();
     cw_trywait_is_acquire = dlsym(RTLD_DEFAULT, "Py_IsInitialized") != NULL;
-    if (cw_trywait_is_acquire)
-        cw_python_sites_init();
+    if (cw_trywait_is_acquire && cw_python_sites_init())
+        cw_py_races_init();
     find_interpreter();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     cw_thread_self();   /* the main thread becomes T0 */

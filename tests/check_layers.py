@@ -3,8 +3,8 @@
 
 The folders are layers.  Inside the watched program (the LD_PRELOAD shim):
 
-    preload -> hangs | races -> events -> stacks | analysis -> common
-                                          stacks -> python -> common
+    preload -> hangs | pyraces -> races -> events -> stacks | analysis -> common
+                                                    stacks -> python -> common
 
 (python/ is the CPython runtime binding: stacks and everything above it
 may use it; analysis/ stays pure)
@@ -33,9 +33,12 @@ import sys
 
 # folder -> the folders its files may include (besides its own)
 ALLOWED = {
-    "preload": {"hangs", "races", "events", "stacks", "analysis", "python", "common"},
+    "preload": {"hangs", "races", "pyraces", "events", "stacks", "analysis", "python", "common"},
     "hangs": {"events", "stacks", "analysis", "python", "common"},
     "races": {"events", "stacks", "analysis", "python", "common"},
+    # Python data races: the bytecode accesses of a CPython program, judged
+    # by races/' happens-before engine (hangs and races/ know nothing of it).
+    "pyraces": {"races", "events", "stacks", "analysis", "python", "common"},
     "events": {"stacks", "analysis", "python", "common"},
     "stacks": {"python", "common"},
     "analysis": {"common"},
