@@ -13,8 +13,10 @@ natively, then under `concwatch --json`, and checks that
   * every test case has the same outcome both ways (passed, failed, error,
     skipped), from the two JUnit files: tests that fail natively must fail
     the same way, no more and no fewer;
-  * concwatch reported nothing (a finding in CPython's own suites is a false
-    alarm: the suites are correct programs);
+  * concwatch reported nothing but the known data races below (any other
+    finding in CPython's own suites is a false alarm: their locking is
+    correct), and the program's own exit status (the JSON report's) is the
+    native one;
   * concwatch's wall time is at most --max-ratio (2) times the native one.
 A test case that came out differently (at most 5 of them) is run again,
 alone, both ways: if the two runs agree then, it is reported as flaky on this
@@ -48,6 +50,22 @@ IGNORED = {
         "ends (the launcher's process-lifetime bug of issue 15, fixed separately): hangs",
 }
 __doc__ += "".join("  %s: %s\n" % kv for kv in IGNORED.items())
+
+# Data races in the suites' own code that the Python race checks rightly
+# report (a finding message containing the key), with where and why.
+KNOWN_RACES = {
+    "data race on global 'running' of module __main__":
+        "test_threading's test_print_exception, test_print_exception_stderr_is_none_1 and _2 run a "
+        "`-c` script whose thread sets the global `running` and spins on it while main polls it and "
+        "clears it, with no lock or Event between them: a race by definition (the script works on "
+        "CPython because each load and store is atomic)",
+}
+__doc__ += "\nData races in the suites' own code, reported and expected:\n"
+__doc__ += "".join("  %s: %s\n" % kv for kv in KNOWN_RACES.items())
+
+
+def is_known_race(finding):
+    return finding.get("kind") == "data-race" and any(k in finding.get("message", "") for k in KNOWN_RACES)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -103,8 +121,13 @@ def run_suites(python, concwatch, workdir, tag, suites=SUITES, match=()):
     findings = None
     if concwatch and os.path.exists(report):
         with open(report) as f:
-            findings = json.load(f).get("findings", [])
-    return {"status": status, "seconds": elapsed, "cases": outcomes(junit), "findings": findings, "log": log}
+            data = json.load(f)
+        findings = data.get("findings", [])
+        if isinstance(data.get("exit_status"), int):
+            status = data["exit_status"]   # the program's own, not concwatch's 66
+    unknown = [f for f in findings or [] if not is_known_race(f)]
+    return {"status": status, "seconds": elapsed, "cases": outcomes(junit), "findings": findings,
+            "unknown": unknown, "log": log}
 
 
 def rerun(python, concwatch, workdir, tag, cases):
@@ -118,7 +141,7 @@ def rerun(python, concwatch, workdir, tag, cases):
         safe = method.replace("/", "_")
         a = run_suites(python, None, workdir, "%s.rerun.%s.native" % (tag, safe), [module], [method])
         b = run_suites(python, concwatch, workdir, "%s.rerun.%s.concwatch" % (tag, safe), [module], [method])
-        if a["cases"] is not None and b["cases"] is not None and not (b["findings"] or []):
+        if a["cases"] is not None and b["cases"] is not None and not b["unknown"]:
             result[case] = (a["cases"].get(case, "absent"), b["cases"].get(case, "absent"))
     return result
 
@@ -193,15 +216,17 @@ def main(argv):
             problems.append("exit status %d under concwatch, %d natively" % (under["status"], native["status"]))
         if under["findings"] is None:
             problems.append("concwatch wrote no JSON report")
-        elif under["findings"]:
-            kinds = ", ".join(sorted(set(f.get("kind", "?") for f in under["findings"])))
-            problems.append("%d finding(s) (%s): see %s" % (len(under["findings"]), kinds, under["log"]))
+        elif under["unknown"]:
+            kinds = ", ".join(sorted(set(f.get("kind", "?") for f in under["unknown"])))
+            problems.append("%d finding(s) (%s): see %s" % (len(under["unknown"]), kinds, under["log"]))
         ratio = under["seconds"] / native["seconds"] if native["seconds"] > 0 else float("inf")
         if ratio > args.max_ratio:
             problems.append("%.2fx native time (at most %.1fx)" % (ratio, args.max_ratio))
-        line = ("CPython %s: native %.1f s (%s), concwatch %.1f s (%s): %.2fx, %d finding(s): %s"
+        known = len(under["findings"] or []) - len(under["unknown"])
+        line = ("CPython %s: native %.1f s (%s), concwatch %.1f s (%s): %.2fx, %d finding(s)%s: %s"
                 % (version, native["seconds"], summary(native["cases"]), under["seconds"],
-                   summary(under["cases"]), ratio, len(under["findings"] or []),
+                   summary(under["cases"]), ratio, len(under["unknown"]),
+                   " (and the %d known race(s))" % known if known else "",
                    "same results" if not problems else "DIFFERS"))
         print(line, flush=True)
         for f in flaky:
@@ -212,9 +237,11 @@ def main(argv):
         results.append({"python": python, "version": version, "native_s": native["seconds"],
                         "concwatch_s": under["seconds"], "ratio": ratio,
                         "native": summary(native["cases"]), "concwatch": summary(under["cases"]),
-                        "findings": len(under["findings"] or []), "problems": problems, "flaky": flaky})
+                        "findings": len(under["unknown"]), "known_races": known, "problems": problems,
+                        "flaky": flaky})
     print("verdict: CPython threading suites under concwatch: %s"
-          % ("same results, no finding, within %.1fx, on every version" % args.max_ratio if not failed
+          % ("same results, no finding but the known races, within %.1fx, on every version" % args.max_ratio
+             if not failed
              else "NOT MET"))
     if args.json:
         with open(args.json, "w") as f:

@@ -11,6 +11,8 @@
 #                          second interpreter of one minor version is py3.X.Y)
 #   sample.<name>.py3.X.api  the same with CONCWATCH_PYTHON_DIRECT=0: CPython's
 #                          C API only, as for a version whose layout is unknown
+#                          (not the racy samples: the Python race checks are
+#                          off then, and say so)
 #   samples.native         every sample that does not hang, run WITHOUT concwatch:
 #                          must exit 0 (the samples are legitimate programs)
 #   samples.native_hangs   every sample listed in CW_SAMPLES_HANG_NATIVELY, run
@@ -18,6 +20,10 @@
 #                          (the hang is real), then killed
 #   samples.native_python.py3.X, samples.native_hangs_python.py3.X
 #                          the same two checks for the Python samples, per interpreter
+#   python.races.py3.X     the Python race checks off (CONCWATCH_RACES=0),
+#                          suppressed, beside the program's own tracer or
+#                          sys.monitoring tool, under coverage.py
+#                          (tests/check_python_races.py)
 #   python.binding.py3.X   concwatch's binding to that interpreter
 #                          (tests/check_python_binding.py); SKIPPED, with the
 #                          reason, for each supported version (3.10-3.13) the
@@ -57,6 +63,28 @@ set(CW_PY_SAMPLES
   py_fork_from_thread              # clean (fork from a thread under a lock, with logging; threads in the child)
   py_fork_holding_lock             # self-deadlock=1 (the child takes the lock held across the fork; hangs natively)
   py_semaphore_leak                # deadlock=1 (a pool's slot never given back; hangs natively)
+  py_race_counter                  # data-race=1 (the tutorial's counter: one thread adds, one subtracts)
+  py_race_counter_locked           # clean
+  py_race_account                  # data-race=1 (deposit/withdraw on self.balance)
+  py_race_account_locked           # clean
+  py_race_word_count               # data-race=1 (a shared dict counted by two threads)
+  py_race_word_count_locked        # clean
+  py_race_lazy_init                # data-race=1 (check-then-act on a global)
+  py_race_lazy_init_locked         # clean
+  py_race_queue_handoff            # clean (objects handed over through queue.Queue)
+  py_race_results_per_thread       # clean (each thread its own list slot and dict key, read after join)
+  py_race_event_publish            # clean (a config published before Event.set)
+  py_race_thread_local             # clean (threading.local counters)
+  py_race_condition_buffer         # clean (a bounded buffer under a Condition)
+  py_race_address_reuse            # clean (objects made and dropped per thread, memory reused across them)
+)
+# Python samples whose expectation needs the Python race checks, which read
+# the interpreter's frames directly: not run through the C API alone (.api).
+set(CW_PY_SAMPLES_DIRECT_ONLY
+  py_race_counter
+  py_race_account
+  py_race_word_count
+  py_race_lazy_init
 )
 # Python samples that hang forever when run natively (like CW_SAMPLES_HANG_NATIVELY).
 set(CW_PY_SAMPLES_HANG_NATIVELY
@@ -201,6 +229,12 @@ foreach(_line IN LISTS _cw_pythons)
         --concwatch $<TARGET_FILE:concwatch> --source-root ${CMAKE_SOURCE_DIR} --cc ${CMAKE_C_COMPILER}
         -- ${_exe})
     set_tests_properties(python.binding.${_label} PROPERTIES LABELS python TIMEOUT 120)
+    # The Python race checks around the samples: CONCWATCH_RACES=0, race:
+    # suppressions, a program's own tracer and sys.monitoring tool, coverage.py.
+    add_test(NAME python.races.${_label}
+      COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/check_python_races.py
+        --concwatch $<TARGET_FILE:concwatch> --samples ${CMAKE_SOURCE_DIR}/samples -- ${_exe})
+    set_tests_properties(python.races.${_label} PROPERTIES LABELS python TIMEOUT 180)
     foreach(name IN LISTS CW_PY_SAMPLES)
       add_test(NAME sample.${name}.${_label}
         COMMAND ${Python3_EXECUTABLE} ${_cw_check}
@@ -212,6 +246,9 @@ foreach(_line IN LISTS _cw_pythons)
       set_tests_properties(sample.${name}.${_label} PROPERTIES LABELS "samples;python" TIMEOUT 90)
       # The same through CPython's C API only (CONCWATCH_PYTHON_DIRECT=0): what
       # a version whose struct layout concwatch does not know gets.
+      if(name IN_LIST CW_PY_SAMPLES_DIRECT_ONLY)
+        continue()
+      endif()
       add_test(NAME sample.${name}.${_label}.api
         COMMAND ${CMAKE_COMMAND} -E env CONCWATCH_PYTHON_DIRECT=0
           ${Python3_EXECUTABLE} ${_cw_check}

@@ -217,8 +217,8 @@ static void find_origin(uintptr_t obj)
 
 /* ---- the check ----------------------------------------------------------- */
 
-static void check(const cw_pyr_var *var, uint64_t key, bool write, bool atomic, uintptr_t code, int offset,
-                  uintptr_t frame)
+static void check(cw_pyr_entry *e, const cw_pyr_var *var, uint64_t key, bool write, bool atomic, uintptr_t code,
+                  int offset, uintptr_t frame)
 {
     uintptr_t obj = (uintptr_t)var->obj;
     if (__builtin_expect(probing, 0)) {
@@ -236,8 +236,14 @@ static void check(const cw_pyr_var *var, uint64_t key, bool write, bool atomic, 
     cw_hb_epoch now = cw_hb_now();
     if (!now)
         return;
-    bool new_object;
-    cw_pyr_cell *c = cw_pyr_cell_of(obj, key, var->kind, &new_object);
+    /* The common case: this place touches the variable it touched last,
+     * which this thread accessed so since its last synchronisation. */
+    cw_pyr_cell *c = cw_pyr_cell_hint(e->cache_cell, obj, key, var->kind);
+    if (c && cw_pyr_access_known(c, now, write, atomic))
+        return;
+    bool new_object = false;
+    if (!c)
+        c = cw_pyr_cell_hinted(&e->cache_cell, obj, key, var->kind, &new_object);
     if (!c)
         return;
     if (new_object && var->kind == CW_PYR_VAR_ATTR && !var->is_class)
@@ -256,7 +262,7 @@ static bool global_access(cw_pyr_entry *e, void *dict, bool write, uintptr_t cod
             return true;
     }
     cw_pyr_var var = { .kind = CW_PYR_VAR_GLOBAL, .obj = dict, .name = e->name };
-    check(&var, (uint64_t)e->hash, write, false, code, offset, frame);
+    check(e, &var, (uint64_t)e->hash, write, false, code, offset, frame);
     return false;
 }
 
@@ -281,7 +287,7 @@ static bool attr_access(cw_pyr_entry *e, void *obj, bool write, uintptr_t code, 
     }
     cw_pyr_var var = { .kind = CW_PYR_VAR_ATTR, .obj = obj, .name = e->name, .text = e->text,
                        .is_class = v == V_CLASS };
-    check(&var, (uint64_t)e->hash, write, false, code, offset, frame);
+    check(e, &var, (uint64_t)e->hash, write, false, code, offset, frame);
     return false;
 }
 
@@ -297,7 +303,7 @@ static void item_access(cw_pyr_entry *e, void *cont, void *key, bool write, bool
     if (!key_of(cont, key, v, &k))
         return;
     cw_pyr_var var = { .kind = CW_PYR_VAR_ITEM, .obj = cont, .key = key, .text = e->text };
-    check(&var, k, write, atomic, code, offset, frame);
+    check(e, &var, k, write, atomic, code, offset, frame);
 }
 
 /* d.get(k) and its kind: the callable is dict's method descriptor. */
@@ -326,7 +332,7 @@ static void call_access(cw_pyr_entry *e, void **sp, uintptr_t code, int offset, 
             if (!key || !key_of(self, key, V_DICT, &k))
                 return;
             cw_pyr_var var = { .kind = CW_PYR_VAR_ITEM, .obj = self, .key = key, .text = e->text };
-            check(&var, k, dict_methods[i].write, dict_methods[i].atomic, code, offset, frame);
+            check(e, &var, k, dict_methods[i].write, dict_methods[i].atomic, code, offset, frame);
             return;
         }
 }

@@ -22,6 +22,9 @@ const char *const cw_pyr_kind_names[CW_PYR_NKINDS] = {
     [CW_PYR_CHECK] = "check",
 };
 
+cw_pyr_code_hint cw_pyr_code_cache[CW_PYR_CODE_CACHE];
+uint64_t cw_pyr_code_generation = 1;
+
 static void *decode_fn;
 static ssize_t extra_index = -1;
 static unsigned rejected;
@@ -43,6 +46,7 @@ unsigned cw_pyr_decode_rejected(void)
 void cw_pyr_code_free(void *p)
 {
     cw_pyr_code *c = p;
+    cw_pyr_code_generation++;   /* a code object goes: its address may be another's next */
     if (!c || c == &unwatched)
         return;
     for (int i = 0; i < c->nentries; i++) {
@@ -130,7 +134,7 @@ static cw_pyr_code *build(void *result)
     return c;
 }
 
-cw_pyr_code *cw_pyr_code_of(void *code)
+cw_pyr_code *cw_pyr_code_lookup(void *code)
 {
     void *extra = NULL;
     if (extra_index < 0 || cw_pyr_fn.Code_GetExtra(code, extra_index, &extra) != 0) {

@@ -54,6 +54,7 @@ typedef struct cw_pyr_entry {
     ssize_t hash;           /* hash(name) */
     char *text;             /* source text of the object or container ("self.counts"), or NULL */
     void *cache_type;       /* the type of the object last seen here */
+    uint32_t cache_cell;    /* the variable last checked here (py_race_shadow.h), a hint */
 } cw_pyr_entry;
 
 typedef struct cw_pyr_code {
@@ -72,7 +73,28 @@ void cw_pyr_code_free(void *table);
 
 /* The code object's table, decoding it on first sight; NULL when the code
  * is not watched (not the program's, or its stack could not be followed). */
-cw_pyr_code *cw_pyr_code_of(void *code);
+cw_pyr_code *cw_pyr_code_lookup(void *code);
+
+/* The same through a small cache by address, checked against a count of
+ * tables freed (a code object freed and another made at its address). */
+#define CW_PYR_CODE_CACHE 64
+typedef struct cw_pyr_code_hint {
+    void *code;
+    cw_pyr_code *table;
+    uint64_t generation;
+} cw_pyr_code_hint;
+extern cw_pyr_code_hint cw_pyr_code_cache[CW_PYR_CODE_CACHE];
+extern uint64_t cw_pyr_code_generation;
+
+static inline cw_pyr_code *cw_pyr_code_of(void *code)
+{
+    cw_pyr_code_hint *h = &cw_pyr_code_cache[((uintptr_t)code >> 4) & (CW_PYR_CODE_CACHE - 1)];
+    if (__builtin_expect(h->code == code && h->generation == cw_pyr_code_generation, 1))
+        return h->table;
+    cw_pyr_code *table = cw_pyr_code_lookup(code);
+    *h = (cw_pyr_code_hint){ code, table, cw_pyr_code_generation };
+    return table;
+}
 
 /* The entry of the instruction at byte offset `offset`, or NULL. */
 static inline cw_pyr_entry *cw_pyr_entry_at(cw_pyr_code *c, int offset)

@@ -231,7 +231,10 @@ def decode(code):
         found.append((i, kind, pos))
         if pos:
             wanted.setdefault(i.offset, []).append(pos)
+        if kind in ("item_read", "item_write"):
+            wanted.setdefault(i.offset, []).append(1)   # the key
     texts = _simulate(ins, depth, wanted)
+    found = _merge_updates(ins, found, texts)
     out = []
     for i, kind, pos in found:
         text = texts.get((i.offset, pos)) if pos else None
@@ -252,6 +255,50 @@ def decode(code):
             text = None
         out.append((i.offset, K[kind], name, nargs, depth[i.offset], text))
     return (units, out, False)
+
+
+# Instructions that run no code of the program's and cannot synchronise:
+# between a load and a store of one variable they make the two one update.
+_PLAIN = _TWO_TO_ONE | {"LOAD_CONST", "LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_LOAD_FAST", "LOAD_SMALL_INT",
+                        "COPY", "SWAP", "DUP_TOP", "DUP_TOP_TWO", "ROT_TWO", "ROT_THREE", "ROT_FOUR", "NOP",
+                        "CACHE", "EXTENDED_ARG", "UNARY_NEGATIVE", "UNARY_NOT", "UNARY_INVERT"} - {"CONTAINS_OP"}
+_UPDATES = {"global_read": "global_write", "name_read": "name_write", "attr_read": "attr_write",
+            "item_read": "item_write"}
+
+
+def _merge_updates(ins, found, texts):
+    """`total += 1`, `self.n -= k`, `d[k] += 1`: a load of a variable and the
+    store back to it with only arithmetic and stack shuffles in between are
+    one read-modify-write, checked once, as the store (a race of the load
+    with another thread's access is one of the store too: nothing in
+    between can synchronise).  Returns `found` without those loads."""
+    index = {i.offset: n for n, i in enumerate(ins)}
+    dropped = set()
+    for i, kind, pos in found:
+        store = _UPDATES.get(kind)
+        if not store:
+            continue
+        text = texts.get((i.offset, pos)) if pos else None
+        if pos and not isinstance(text, str):
+            continue   # which object or container is not known statically
+        n = index[i.offset] + 1
+        while n < len(ins) and ins[n].opname in _PLAIN:
+            n += 1
+        if n == len(ins):
+            continue
+        j = ins[n]
+        if j.opname not in ("STORE_GLOBAL", "STORE_NAME", "STORE_ATTR", "STORE_SUBSCR"):
+            continue
+        target = [(k, p) for (o, k, p) in ((f[0].offset, f[1], f[2]) for f in found) if o == j.offset]
+        if not target or target[0][0] != store or j.argval != i.argval:
+            continue
+        if pos and texts.get((j.offset, target[0][1])) != text:
+            continue
+        if kind == "item_read":   # the same key too
+            if not isinstance(texts.get((i.offset, 1)), str) or texts.get((i.offset, 1)) != texts.get((j.offset, 1)):
+                continue
+        dropped.add(i.offset)
+    return [f for f in found if f[0].offset not in dropped]
 
 
 # The instruction a call is seen at: 3.11's CALL comes after PRECALL, to

@@ -31,6 +31,9 @@ static void *helper;            /* the helper's namespace */
 static int tool = -1;
 static bool own_settrace;       /* our own PyEval_SetTrace is being audited */
 static unsigned depth_checks, depth_mismatches;
+/* > 0: the instruction offsets read from frames are still compared with the
+ * callback's argument; 0: they agreed 1000 times; -1: they did not. */
+static int offset_checks = 1;
 static int (*add_pending_call)(int (*)(void *), void *);
 
 static void install(void);
@@ -108,17 +111,29 @@ static void *on_instruction(void *self, void *const *args, ssize_t nargs)
     (void)self;
     if (state != INSTALLED || nargs != 2 || !cw_py.layout)
         return new_ref(disable);
+    const cw_py_layout *L = cw_py.layout;
     uintptr_t code = (uintptr_t)args[0];
-    int offset = (int)cw_py_fn.PyLong_AsLong(args[1]);
+    uintptr_t frame = current_frame();
+    if (!frame || (uintptr_t)cw_pyr_field((void *)frame, L->frame_code) != code)
+        return new_ref(cw_pyr_fn.PyNone);   /* not the frame expected: leave it */
+    /* The instruction's offset, from the frame (the argument is an int
+     * object to convert), once checked to agree with the argument. */
+    int offset = (int)((uintptr_t)cw_pyr_field((void *)frame, L->frame_instr) - (code + (uintptr_t)L->code_adaptive));
+    if (__builtin_expect(offset_checks != 0, 0)) {
+        long given = cw_py_fn.PyLong_AsLong(args[1]);
+        if (offset_checks < 0 || offset != given) {
+            offset_checks = -1;   /* for good: the argument */
+            offset = (int)given;
+        } else if (++offset_checks > 1000) {
+            offset_checks = 0;
+        }
+    }
     cw_pyr_entry *e = cw_pyr_entry_at(cw_pyr_code_of(args[0]), offset);
     if (!e || !cw_pyr_kind_is_access(e->kind))
         return new_ref(disable);
-    uintptr_t frame = current_frame();
-    if (!frame || (uintptr_t)cw_pyr_field((void *)frame, cw_py.layout->frame_code) != code)
-        return new_ref(cw_pyr_fn.PyNone);   /* not the frame expected: leave it */
     /* The interpreter does not save its stack pointer before this callback:
      * the operands are where the compiler's stack depth puts them. */
-    void **sp = (void **)(frame + (uintptr_t)cw_py.layout->frame_localsplus) + nlocalsplus(code) + e->depth;
+    void **sp = (void **)(frame + (uintptr_t)L->frame_localsplus) + nlocalsplus(code) + e->depth;
     return new_ref(cw_pyr_on_instruction(e, code, offset, frame, sp) ? disable : cw_pyr_fn.PyNone);
 }
 

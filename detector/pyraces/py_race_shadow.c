@@ -16,19 +16,20 @@
 typedef struct object_rec {
     uintptr_t obj;
     uint32_t next;              /* the bucket's next record */
-    uint32_t cells;             /* the object's first cell */
+    uint32_t first_cell;        /* the object's first cell */
     uint32_t presize;           /* bytes between its allocation's start and the object */
     int origin_offset;
     uintptr_t origin_code;
 } object_rec;
 
-static cw_pyr_cell *cells;
+cw_pyr_cell *cw_pyr_cells;
+uint32_t cw_pyr_cells_used;
 static object_rec *objects;
-static uint32_t max_cells, cells_used, cells_free, objects_used, objects_free;
+static uint32_t max_cells, cells_free, objects_used, objects_free;
 static uint64_t live_cells;
 static uint32_t *cell_buckets, *object_buckets;
 static unsigned bucket_bits;
-static uint8_t *bloom;          /* objects with a record, by address (never cleared) */
+static uint8_t *bloom;          /* objects with a record, by the start of their allocation (never cleared) */
 #define BLOOM_BITS 23
 
 static void *reserve(size_t bytes)
@@ -110,7 +111,7 @@ static object_rec *object_get(uintptr_t obj, bool *made)
     uint32_t *head = &object_buckets[object_hash(obj)];
     o->next = *head;
     *head = i;
-    uint32_t b = bloom_bit(obj);
+    uint32_t b = bloom_bit(obj - o->presize);
     bloom[b >> 3] |= (uint8_t)(1u << (b & 7));
     return o;
 }
@@ -127,16 +128,16 @@ void cw_pyr_object_set_origin(uintptr_t obj, cw_pyr_origin origin)
 
 cw_pyr_origin cw_pyr_object_origin(uintptr_t obj)
 {
-    object_rec *o = bloom_test(obj) ? object_find(obj, NULL) : NULL;
+    object_rec *o = object_find(obj, NULL);
     return o ? (cw_pyr_origin){ o->origin_code, o->origin_offset } : (cw_pyr_origin){ 0, 0 };
 }
 
 static void cell_unlink(uint32_t i)
 {
-    cw_pyr_cell *c = &cells[i];
+    cw_pyr_cell *c = &cw_pyr_cells[i];
     uint32_t *at = &cell_buckets[cell_hash(c->obj, c->key, c->kind)];
     while (*at && *at != i)
-        at = &cells[*at].next;
+        at = &cw_pyr_cells[*at].next;
     if (*at == i)
         *at = c->next;
     c->obj = 0;
@@ -153,8 +154,8 @@ static void forget_object(uintptr_t obj, uint32_t presize, bool check_presize)
     object_rec *o = object_find(obj, &link);
     if (!o || (check_presize && o->presize != presize))
         return;
-    for (uint32_t c = o->cells, next; c; c = next) {
-        next = cells[c].next_of_obj;
+    for (uint32_t c = o->first_cell, next; c; c = next) {
+        next = cw_pyr_cells[c].next_of_obj;
         cell_unlink(c);
     }
     *link = o->next;
@@ -169,8 +170,8 @@ cw_pyr_cell *cw_pyr_cell_of(uintptr_t obj, uint64_t key, int kind, bool *new_obj
 {
     *new_object = false;
     uint32_t *head = &cell_buckets[cell_hash(obj, key, kind)];
-    for (uint32_t i = *head; i; i = cells[i].next) {
-        cw_pyr_cell *c = &cells[i];
+    for (uint32_t i = *head; i; i = cw_pyr_cells[i].next) {
+        cw_pyr_cell *c = &cw_pyr_cells[i];
         if (c->obj == obj && c->key == key && c->kind == kind)
             return c;
     }
@@ -180,22 +181,37 @@ cw_pyr_cell *cw_pyr_cell_of(uintptr_t obj, uint64_t key, int kind, bool *new_obj
     uint32_t i;
     if (cells_free) {
         i = cells_free;
-        cells_free = cells[i].next;
-    } else if (cells_used + 1 < max_cells) {
-        i = ++cells_used;
+        cells_free = cw_pyr_cells[i].next;
+    } else if (cw_pyr_cells_used + 1 < max_cells) {
+        i = ++cw_pyr_cells_used;
     } else {
         return NULL;
     }
-    cw_pyr_cell *c = &cells[i];
+    cw_pyr_cell *c = &cw_pyr_cells[i];
     memset(c, 0, sizeof *c);
     c->obj = obj;
     c->key = key;
     c->kind = (uint8_t)kind;
     c->next = *head;
     *head = i;
-    c->next_of_obj = o->cells;
-    o->cells = i;
+    c->next_of_obj = o->first_cell;
+    o->first_cell = i;
     live_cells++;
+    return c;
+}
+
+cw_pyr_cell *cw_pyr_cell_hinted(uint32_t *hint, uintptr_t obj, uint64_t key, int kind, bool *new_object)
+{
+    uint32_t i = *hint;
+    if (i && i <= cw_pyr_cells_used) {
+        cw_pyr_cell *c = &cw_pyr_cells[i];
+        if (c->obj == obj && c->key == key && c->kind == kind) {
+            *new_object = false;
+            return c;
+        }
+    }
+    cw_pyr_cell *c = cw_pyr_cell_of(obj, key, kind, new_object);
+    *hint = c ? (uint32_t)(c - cw_pyr_cells) : 0;
     return c;
 }
 
@@ -216,15 +232,8 @@ bool cw_pyr_access_cell(cw_pyr_cell *c, cw_pyr_thread *pt, cw_hb_epoch epoch, bo
                         uintptr_t frame, uintptr_t code, int offset, cw_pyr_access *earlier,
                         cw_pyr_access *now)
 {
-    if (c->reported || !epoch)
+    if (!epoch || cw_pyr_access_known(c, epoch, write, atomic))
         return false;
-    /* Nothing new since this thread's last access here (no synchronisation in between). */
-    if (c->w.epoch == epoch && (!write || c->w.atomic == atomic))
-        return false;
-    if (!write)
-        for (int i = 0; i < CW_PYR_READS; i++)
-            if (c->r[i].epoch == epoch && c->r[i].atomic == atomic)
-                return false;
 
     unsigned slot = cw_hb_epoch_slot(epoch);
     const cw_pyr_access *conflict = NULL;
@@ -272,10 +281,10 @@ static void (*dict_dealloc)(void *), (*list_dealloc)(void *);
 
 /* A block of the object allocator is freed: the object in it (after its
  * GC header and pre-header, whichever its type has) is gone. */
-static void forget_block(uintptr_t p)
+static inline void forget_block(uintptr_t p)
 {
-    for (uint32_t off = 0; off <= 32; off += 16)
-        if (bloom_test(p + off))
+    if (__builtin_expect(bloom_test(p), 0))
+        for (uint32_t off = 0; off <= 32; off += 16)
             forget_object(p + off, off, true);
 }
 
@@ -308,16 +317,17 @@ static void hook_free(void *ctx, void *p)
     previous.free(previous.ctx, p);
 }
 
+/* dict and list objects start after their GC header (no pre-header). */
 static void hook_dict_dealloc(void *obj)
 {
-    if (bloom_test((uintptr_t)obj))
+    if (bloom_test((uintptr_t)obj - (uintptr_t)cw_py.layout->gc_head_size))
         forget_object((uintptr_t)obj, 0, false);
     dict_dealloc(obj);
 }
 
 static void hook_list_dealloc(void *obj)
 {
-    if (bloom_test((uintptr_t)obj))
+    if (bloom_test((uintptr_t)obj - (uintptr_t)cw_py.layout->gc_head_size))
         forget_object((uintptr_t)obj, 0, false);
     list_dealloc(obj);
 }
@@ -332,12 +342,12 @@ bool cw_pyr_shadow_init(uint64_t want)
     bucket_bits = 10;
     while ((1ull << bucket_bits) < want && bucket_bits < 30)
         bucket_bits++;
-    cells = reserve((size_t)max_cells * sizeof *cells);
+    cw_pyr_cells = reserve((size_t)max_cells * sizeof *cw_pyr_cells);
     objects = reserve((size_t)max_cells * sizeof *objects);
     cell_buckets = reserve(sizeof(uint32_t) << bucket_bits);
     object_buckets = reserve(sizeof(uint32_t) << bucket_bits);
     bloom = reserve((1u << BLOOM_BITS) / 8);
-    if (!cells || !objects || !cell_buckets || !object_buckets || !bloom)
+    if (!cw_pyr_cells || !objects || !cell_buckets || !object_buckets || !bloom)
         return false;
     const cw_py_layout *L = cw_py.layout;
     cw_pyr_fn.PyMem_GetAllocator(CW_PYMEM_DOMAIN_OBJ, &previous);
@@ -354,11 +364,11 @@ bool cw_pyr_shadow_init(uint64_t want)
 
 void cw_pyr_shadow_after_fork_child(void)
 {
-    if (!cells)
+    if (!cw_pyr_cells)
         return;
     /* Private anonymous memory given back reads as zeros again. */
     madvise(cell_buckets, sizeof(uint32_t) << bucket_bits, MADV_DONTNEED);
     madvise(object_buckets, sizeof(uint32_t) << bucket_bits, MADV_DONTNEED);
-    cells_used = cells_free = objects_used = objects_free = 0;
+    cw_pyr_cells_used = cells_free = objects_used = objects_free = 0;
     live_cells = 0;
 }

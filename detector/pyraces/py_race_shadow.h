@@ -67,6 +67,34 @@ bool cw_pyr_shadow_init(uint64_t max_cells);
  * the variable is not checked); *new_object when the object had no
  * variable before. */
 cw_pyr_cell *cw_pyr_cell_of(uintptr_t obj, uint64_t key, int kind, bool *new_object);
+/* The same, trying first the cell *hint names (updated): where one place
+ * of the code touches one variable again and again. */
+cw_pyr_cell *cw_pyr_cell_hinted(uint32_t *hint, uintptr_t obj, uint64_t key, int kind, bool *new_object);
+
+extern cw_pyr_cell *cw_pyr_cells;
+extern uint32_t cw_pyr_cells_used;
+
+/* The cell *hint names, if it is the variable's (else NULL). */
+static inline cw_pyr_cell *cw_pyr_cell_hint(uint32_t hint, uintptr_t obj, uint64_t key, int kind)
+{
+    if (!hint || hint > cw_pyr_cells_used)
+        return NULL;
+    cw_pyr_cell *c = &cw_pyr_cells[hint];
+    return c->obj == obj && c->key == key && c->kind == kind ? c : NULL;
+}
+
+/* Nothing to do: the variable was reported, or the calling thread accessed
+ * it the same way since its last synchronisation (FastTrack's same epoch). */
+static inline bool cw_pyr_access_known(const cw_pyr_cell *c, cw_hb_epoch epoch, bool write, bool atomic)
+{
+    if (c->reported || (c->w.epoch == epoch && (!write || c->w.atomic == atomic)))
+        return true;
+    if (!write)
+        for (int i = 0; i < CW_PYR_READS; i++)
+            if (c->r[i].epoch == epoch && c->r[i].atomic == atomic)
+                return true;
+    return false;
+}
 
 /* Where an object the program made was created (the call of its class), if
  * seen: its first attribute set in its own __init__ tells. */
