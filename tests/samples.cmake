@@ -77,6 +77,10 @@ set(CW_PY_SAMPLES
   py_race_thread_local             # clean (threading.local counters)
   py_race_condition_buffer         # clean (a bounded buffer under a Condition)
   py_race_address_reuse            # clean (objects made and dropped per thread, memory reused across them)
+  py_race_two_locks                # data-race=1 (a flag written under one Lock, read under another)
+  py_race_two_locks_fixed          # clean
+  py_race_syntax_zoo               # clean (shared state under a Lock from every kind of construct)
+  py_race_thread_pool              # clean (jobs handed to a ThreadPoolExecutor, results through futures)
 )
 # Python samples whose expectation needs the Python race checks, which read
 # the interpreter's frames directly: not run through the C API alone (.api).
@@ -85,6 +89,7 @@ set(CW_PY_SAMPLES_DIRECT_ONLY
   py_race_account
   py_race_word_count
   py_race_lazy_init
+  py_race_two_locks
 )
 # Python samples that hang forever when run natively (like CW_SAMPLES_HANG_NATIVELY).
 set(CW_PY_SAMPLES_HANG_NATIVELY

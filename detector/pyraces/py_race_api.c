@@ -73,6 +73,7 @@ bool cw_pyr_api_init(const char **missing)
     FIND(PyTuple_Type, "PyTuple_Type");
     FIND(PySlice_Type, "PySlice_Type");
     FIND(PyNone, "_Py_NoneStruct");
+    FIND(PyTrue, "_Py_TrueStruct");
     FIND(PyObject_GenericGetAttr, "PyObject_GenericGetAttr");
     FIND(PyObject_GenericSetAttr, "PyObject_GenericSetAttr");
     return *missing == NULL;

@@ -81,7 +81,7 @@ typedef struct cw_pyr_api {
     void *(*PyObject_GetAttrString)(void *, const char *);
     void *PyDict_Type, *PyList_Type, *PyModule_Type, *PyType_Type, *PyMethodDescr_Type, *PyCFunction_Type,
         *PyMemberDescr_Type, *PyFunction_Type, *PyLong_Type, *PyBool_Type, *PyFloat_Type, *PyBytes_Type,
-        *PyTuple_Type, *PySlice_Type, *PyNone;
+        *PyTuple_Type, *PySlice_Type, *PyNone, *PyTrue;
     void *PyObject_GenericGetAttr, *PyObject_GenericSetAttr;   /* the functions' addresses */
 } cw_pyr_api;
 

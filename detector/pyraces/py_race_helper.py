@@ -32,12 +32,15 @@ _THIRD_PARTY = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os
 PROBE_FILE = "<concwatch-probe>"
 
 
+WATCH_STDLIB = False   # CONCWATCH_PYTHON_RACE_STDLIB=1 (setup())
+
+
 def watched_file(name):
     if name == PROBE_FILE:
         return True
     if name.startswith("<frozen") or name == "<concwatch>":
         return False
-    if name.startswith(_STDLIB):
+    if name.startswith(_STDLIB) and not WATCH_STDLIB:
         return any(p in name for p in _THIRD_PARTY)
     return True
 

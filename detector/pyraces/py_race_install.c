@@ -9,6 +9,7 @@
 #include "py_race_access.h"
 #include "py_race_api.h"
 #include "py_race_decode.h"
+#include "py_race_handoffs.h"
 #include "py_race_report.h"
 #include "py_race_shadow.h"
 #include "py_race_thread.h"
@@ -43,6 +44,15 @@ static int pending_install(void *arg)
     (void)arg;
     install();
     return 0;
+}
+
+/* CONCWATCH_PYTHON_DEBUG=1: what the checks did, at the interpreter's exit. */
+static void debug_summary(void)
+{
+    cw_py_debug("Python race checks: %u code objects not followed (stack depths unknown), %u stack depths "
+                "checked against the interpreter (%u differed), %llu variables followed at exit, %u races",
+                cw_pyr_decode_rejected(), depth_checks, depth_mismatches,
+                (unsigned long long)cw_pyr_shadow_cells(), cw_pyr_races_found());
 }
 
 /* ---- saying things ---------------------------------------------------------- */
@@ -216,8 +226,14 @@ static int tracer(void *obj, void *pyframe, int what, void *arg)
     (void)obj;
     (void)arg;
     const cw_py_layout *L = cw_py.layout;
-    if (state != INSTALLED || !L)
+    if (state != INSTALLED || !L) {
+        if (state == OFF) {   /* the checks ended: this thread's trace function goes */
+            own_settrace = true;
+            cw_pyr_fn.PyEval_SetTrace(NULL, NULL);
+            own_settrace = false;
+        }
         return 0;
+    }
     if (what == CW_PYTRACE_CALL) {
         cw_pyr_code *c = cw_pyr_code_of(frame_code_of(pyframe));
         *((char *)pyframe + L->pyframe_trace_lines) = 0;
@@ -357,6 +373,8 @@ static const char *load_helper(void)
             return "no memory";
         cw_py_fn.Py_DecRef(v);
     }
+    if (cw_flags.python_race_stdlib && cw_pyr_fn.PyDict_SetItemString(helper, "WATCH_STDLIB", cw_pyr_fn.PyTrue))
+        return "no memory";
     if (!kinds || !get("decode") || !get("thread_name") || !get("module_name") || !get("short_repr") ||
         !get("probe") || !get("monitoring_start"))
         return "the helper is incomplete";
@@ -436,6 +454,9 @@ static void install(void)
     cw_pyr_thread_set_name_fn(get("thread_name"));
     cw_pyr_report_init(get("module_name"), get("short_repr"));
     cw_hb_use();
+    if (!cw_pyr_handoffs_init())
+        cw_py_debug("Python race checks: queue.SimpleQueue's methods are not as expected: its hand-overs "
+                    "order nothing (races through it may be reported)");
     state = INSTALLED;
     if (cw_py.version >= 0x030C) {
         why = start_monitoring();
@@ -473,6 +494,11 @@ static void install(void)
     }
     cw_pyr_wanted = cw_py.version < 0x030C;   /* threads still need their trace function */
     cw_pyr_thread_done = 1;
+    if (cw_flags.python_debug) {
+        int (*at_exit)(void (*)(void)) = (int (*)(void (*)(void)))dlsym(RTLD_DEFAULT, "Py_AtExit");
+        if (at_exit)
+            at_exit(debug_summary);
+    }
     if (cw_py.version >= 0x030C)
         cw_py_debug("Python race checks on: sys.monitoring tool %d", tool);
     else
