@@ -20,6 +20,8 @@ enum { SKIP_UNDECIDED = 0, SKIP_YES, SKIP_NO };
 #define TPFLAGS_TYPE_SUBCLASS (1ul << 31)
 
 static void *init_name;                 /* "__init__", interned as every code's names are */
+static void *module_code_name;          /* "<module>" */
+static void *name_key;                  /* "__name__" */
 static void *lock_type, *rlock_type;    /* _thread.lock, _thread.RLock */
 static void *dict_subscript, *dict_ass_subscript, *list_subscript, *list_ass_subscript;
 static void *type_getattro, *type_setattro;
@@ -57,6 +59,8 @@ bool cw_pyr_access_init(void)
 {
     const cw_py_layout *L = cw_py.layout;
     init_name = cw_pyr_fn.PyUnicode_InternFromString("__init__");
+    module_code_name = cw_pyr_fn.PyUnicode_InternFromString("<module>");
+    name_key = cw_pyr_fn.PyUnicode_InternFromString("__name__");
     void *thread_mod = cw_pyr_fn.PyImport_ImportModule("_thread");
     lock_type = attr_of(thread_mod, "LockType");
     rlock_type = attr_of(thread_mod, "RLock");
@@ -77,7 +81,7 @@ bool cw_pyr_access_init(void)
             cw_py_fn.Py_DecRef(name);
     }
     cw_py_fn.PyErr_Clear();
-    return init_name && lock_type && rlock_type && dict_subscript && list_subscript && type_getattro;
+    return init_name && module_code_name && name_key && lock_type && rlock_type && dict_subscript && list_subscript && type_getattro;
 }
 
 /* ---- what a value or a type is ---------------------------------------------- */
@@ -215,6 +219,49 @@ static void find_origin(uintptr_t obj)
         cw_pyr_object_set_origin(obj, (cw_pyr_origin){ f[k].code, f[k].lasti });
 }
 
+/* ---- imports -------------------------------------------------------------- */
+
+/* The calling thread is importing a module: a module's own code (not
+ * __main__'s) is on its stack.  What a module does while it is imported
+ * (its globals set, its tables filled, functions it calls) is done before
+ * any other thread can use it (an import that finds the module being
+ * imported waits for it; one that finds it imported takes no lock at all,
+ * so no synchronisation the shim sees orders the two): not checked.  (An
+ * edge from the end of an import to every later import of that module
+ * would order the importing thread's whole past, hiding its earlier races
+ * in some runs only.) */
+/* A code's name is "<module>" (not always the interned string's object). */
+static bool is_module_name(void *name)
+{
+    const cw_py_layout *L = cw_py.layout;
+    if (name == module_code_name)
+        return true;
+    if (!name || !cw_pyr_is(name, cw_py_fn.PyUnicode_Type) ||
+        *(const int64_t *)((const char *)name + L->unicode_length) != 8)
+        return false;
+    const char *text = cw_py_fn.PyUnicode_AsUTF8(name);
+    return text && strcmp(text, "<module>") == 0;
+}
+
+static bool importing(uintptr_t frame)
+{
+    const cw_py_layout *L = cw_py.layout;
+    for (int depth = 0; frame && depth < 256; depth++) {
+        bool c_frame = L->frame_owner >= 0 && *(const signed char *)(frame + (uintptr_t)L->frame_owner) == L->owner_cstack;
+        void *code = c_frame ? NULL : cw_pyr_field((void *)frame, L->frame_code);
+        if (code && cw_pyr_type(code) == cw_py_fn.PyCode_Type && is_module_name(cw_pyr_field(code, L->code_name))) {
+            void *globals = cw_pyr_field((void *)frame, L->frame_globals);
+            void *name = globals ? cw_pyr_fn.PyDict_GetItemWithError(globals, name_key) : NULL;
+            const char *text = name && cw_pyr_is(name, cw_py_fn.PyUnicode_Type) ? cw_py_fn.PyUnicode_AsUTF8(name) : NULL;
+            cw_py_fn.PyErr_Clear();
+            if (!text || strcmp(text, "__main__") != 0)
+                return true;
+        }
+        frame = (uintptr_t)cw_pyr_field((void *)frame, L->frame_previous);
+    }
+    return false;
+}
+
 /* ---- the check ----------------------------------------------------------- */
 
 static void check(cw_pyr_entry *e, const cw_pyr_var *var, uint64_t key, bool write, bool atomic, uintptr_t code,
@@ -240,6 +287,8 @@ static void check(cw_pyr_entry *e, const cw_pyr_var *var, uint64_t key, bool wri
      * which this thread accessed so since its last synchronisation. */
     cw_pyr_cell *c = cw_pyr_cell_hint(e->cache_cell, obj, key, var->kind);
     if (c && cw_pyr_access_known(c, now, write, atomic))
+        return;
+    if (importing(frame))
         return;
     bool new_object = false;
     if (!c)
