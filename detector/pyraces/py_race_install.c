@@ -242,23 +242,26 @@ static int tracer(void *obj, void *pyframe, int what, void *arg)
     }
     if (what != CW_PYTRACE_OPCODE)
         return 0;
+    /* Every instruction of a watched frame comes here: the place first, the
+     * operands only for an access. */
     uintptr_t frame, code;
     int offset;
-    void **sp;
     if (L->pyframe_frame >= 0) {   /* 3.11: the interpreter frame behind the frame object */
         frame = (uintptr_t)cw_pyr_field(pyframe, L->pyframe_frame);
         code = (uintptr_t)cw_pyr_field((void *)frame, L->frame_code);
         offset = (int)((uintptr_t)cw_pyr_field((void *)frame, L->frame_instr) - (code + (uintptr_t)L->code_adaptive));
-        sp = (void **)(frame + (uintptr_t)L->frame_localsplus) + *(const int *)(frame + (uintptr_t)L->frame_stacktop);
     } else {                       /* 3.10: the frame object itself */
         frame = (uintptr_t)pyframe;
         code = (uintptr_t)cw_pyr_field(pyframe, L->frame_code);
         offset = *(const int *)(frame + (uintptr_t)L->frame_instr) * 2;
-        sp = *(void ***)(frame + (uintptr_t)L->frame_valuestack) + *(const int *)(frame + (uintptr_t)L->frame_stacktop);
     }
     cw_pyr_entry *e = cw_pyr_entry_at(cw_pyr_code_of((void *)code), offset);
-    if (e && cw_pyr_kind_is_access(e->kind))
-        cw_pyr_on_instruction(e, code, offset, frame, sp);
+    if (__builtin_expect(!e || !cw_pyr_kind_is_access(e->kind), 1))
+        return 0;
+    void **sp = L->pyframe_frame >= 0
+        ? (void **)(frame + (uintptr_t)L->frame_localsplus) + *(const int *)(frame + (uintptr_t)L->frame_stacktop)
+        : *(void ***)(frame + (uintptr_t)L->frame_valuestack) + *(const int *)(frame + (uintptr_t)L->frame_stacktop);
+    cw_pyr_on_instruction(e, code, offset, frame, sp);
     return 0;
 }
 
