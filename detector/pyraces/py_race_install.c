@@ -36,6 +36,8 @@ static unsigned depth_checks, depth_mismatches;
  * callback's argument; 0: they agreed 1000 times; -1: they did not. */
 static int offset_checks = 1;
 static int (*add_pending_call)(int (*)(void *), void *);
+static void *(*interpreter_of)(void *);   /* PyThreadState_GetInterpreter */
+static void *(*main_interpreter)(void);   /* PyInterpreterState_Main */
 
 static void install(void);
 
@@ -297,6 +299,11 @@ static void trace_this_thread(void)
     cw_pyr_thread *pt = cw_pyr_thread_self();
     if (!pt || pt->trace != CW_PYR_TRACE_NONE)
         return;
+    /* Only the main interpreter's code: code-object extras are numbered per
+     * interpreter, and a sub-interpreter's may be someone else's. */
+    if (interpreter_of && main_interpreter &&
+        interpreter_of(cw_py_fn.current_tstate()) != main_interpreter())
+        return;
     /* A thread that runs the program's tracer already keeps it. */
     void *gettrace = cw_py_fn.PySys_GetObject("gettrace");
     void *current = gettrace ? cw_pyr_fn.PyObject_CallNoArgs(gettrace) : NULL;
@@ -514,6 +521,8 @@ void cw_py_races_init(void)
 {
     cw_pyr_wanted = cw_flags.races && cw_py.version != 0;
     *(void **)&add_pending_call = dlsym(RTLD_DEFAULT, "Py_AddPendingCall");
+    *(void **)&interpreter_of = dlsym(RTLD_DEFAULT, "PyThreadState_GetInterpreter");
+    *(void **)&main_interpreter = dlsym(RTLD_DEFAULT, "PyInterpreterState_Main");
 }
 
 void cw_py_races_run_main(void)
