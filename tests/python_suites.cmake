@@ -1,9 +1,10 @@
 # CPython's own threading test suites under concwatch (bench/python_suites.py:
 # test_threading, test_thread, test_queue, test_threading_local,
 # test_threadsignals): the same outcome for every test case as natively, no
-# finding, at most 2x the native time.  One interpreter here, the one CMake
-# found (in CI Debian's python3, whose suites are the libpython3.X-testsuite
-# package: .ci/run installs it; skipped when they are not installed);
+# finding but the known races of the suites' own scripts, at most 2x the
+# native time.  One interpreter here, the one CMake found (in CI Debian's
+# python3, whose suites are the libpython3.X-testsuite package: .ci/run
+# installs it; skipped when they are not installed);
 # bench/python_suites.py runs every version of the machine.  Alone (RUN_SERIAL)
 # so that the two timings see the same machine.
 if(TARGET concwatch)
