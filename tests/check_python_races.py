@@ -126,6 +126,19 @@ class Checker:
         self.expect(status == 0 and kinds == [], "CONCWATCH_RACES=0: the racy counter runs clean (exit %s, %s)"
                     % (status, kinds), err)
 
+    def races_header(self):
+        # The report says how races were looked for: the Python checks, not the C watchpoints
+        # (off in CPython), whichever of the two says it first.
+        counter = os.path.join(self.args.samples, "py_race_counter.py")
+        status, _, err, rep, kinds = self.concwatch([], [counter], name="on")
+        method = ((rep or {}).get("races") or {}).get("method")
+        self.expect(status == 66 and "data-race" in (kinds or []) and method == "Python checks",
+                    "the racy counter: a data-race, and the report says races were looked for by the "
+                    "Python checks (exit %s, %s, method %r)" % (status, kinds, method), err)
+        status, _, err, rep, _ = self.concwatch([], [counter], env={"CONCWATCH_RACES": "0"}, name="off2")
+        method = ((rep or {}).get("races") or {}).get("method")
+        self.expect(method == "off", "CONCWATCH_RACES=0: the report says races are off (method %r)" % method, err)
+
     def suppressions(self):
         counter = os.path.join(self.args.samples, "py_race_counter.py")
         for rule, dropped in (("race:py_race_counter.py", True), ("race:subtract", True),
@@ -217,6 +230,7 @@ def main(argv):
         c = Checker(args, d)
         print("CPython %d.%d, %s" % (c.version + (c.python,)))
         c.races_off()
+        c.races_header()
         c.suppressions()
         c.own_tracer()
         c.tool_id()

@@ -52,10 +52,14 @@
  * Records about the run, outside any finding:
  *   races <method> <detail>           how this process looks for data races:
  *                                     method is "hardware watchpoints",
- *                                     "software watchpoints" or "off"; detail says
- *                                     why (off: the reason; else what was proven,
- *                                     or what limits the judgement).  A process
- *                                     may write it again (a later "off" wins).
+ *                                     "software watchpoints", "Python checks"
+ *                                     (CPython: the program's Python code) or
+ *                                     "off"; detail says why (off: the reason;
+ *                                     else what was proven, or what limits the
+ *                                     judgement).  A process may write it again
+ *                                     (a later "off" wins, except over "Python
+ *                                     checks": the C watchpoints are off in every
+ *                                     CPython, whichever says first).
  *                                     Readers that predate it ignore it.
  *
  * Frames are innermost first.
@@ -88,6 +92,9 @@
 /* Exit statuses.  The shim ends a program that would hang (or is ending one
  * that deadlocked) with CW_EXIT_FINDINGS, the status the launcher returns
  * whenever anything was reported: ThreadSanitizer's convention. */
+#define CW_RACE_METHOD_PYTHON "Python checks"
+#define CW_RACE_METHOD_OFF "off"
+
 #define CW_EXIT_FINDINGS 66
 #define CW_EXIT_USAGE 2          /* the launcher's own usage errors */
 

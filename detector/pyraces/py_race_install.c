@@ -13,7 +13,9 @@
 #include "py_race_report.h"
 #include "py_race_shadow.h"
 #include "py_race_thread.h"
+#include "common/record_format.h"
 #include "common/shim_flags.h"
+#include "events/record_writer.h"
 #include "events/lock_events.h"
 #include "python/py_frames.h"
 #include "python/py_runtime.h"
@@ -513,6 +515,11 @@ static void install(void)
         cw_py_debug("Python race checks on: sys.monitoring tool %d", tool);
     else
         cw_py_debug("Python race checks on: C trace functions");
+    /* The report's header says how races were looked for: here the
+     * program's Python code, not the C sampler (off in every CPython). */
+    cw_record_run_line("races", CW_RACE_METHOD_PYTHON,
+                       cw_py.version >= 0x030C ? "the program's Python code, through sys.monitoring"
+                                               : "the program's Python code, through C trace functions");
 }
 
 /* ---- the entry points ---------------------------------------------------------- */

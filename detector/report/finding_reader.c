@@ -202,6 +202,11 @@ static void on_races(parser *p, const char *line, size_t len)
     cw_finding_list *l = p->out;
     if (r.n < 2 || (l->race_method && l->race_pid != p->pid))
         return;
+    /* In CPython the C sampler says "off" when it starts, which may come
+     * after the Python checks said they are on: they stay the answer. */
+    if (l->race_method && strcmp(l->race_method, CW_RACE_METHOD_PYTHON) == 0 &&
+        r.len[1] == strlen(CW_RACE_METHOD_OFF) && memcmp(r.field[1], CW_RACE_METHOD_OFF, r.len[1]) == 0)
+        return;
     free(l->race_method);
     free(l->race_detail);
     l->race_method = field_dup(&r, 1);
