@@ -17,13 +17,26 @@
 #include "process_tree.h"
 #include "report/tsan_options.h"
 
-/* The child to forward SIGTERM/SIGHUP to; 0 once it is gone. */
+/* The child to forward signals to; 0 once it is gone. */
 static volatile sig_atomic_t child_pid;
 
-static void forward_signal(int sig)
+/* A signal the terminal generated (Ctrl-C, Ctrl-\\, hang-up: si_code
+   SI_KERNEL) went to the whole foreground process group, the child included:
+   forwarding it would deliver it twice (a Python program would get a second
+   KeyboardInterrupt in its cleanup).  Unless the program moved itself to a
+   group of its own.  Any signal sent by a process (kill, a CI timeout) is
+   forwarded. */
+static void forward_signal(int sig, siginfo_t *info, void *uc)
 {
-    if (child_pid > 0)
-        kill((pid_t)child_pid, sig);
+    (void)uc;
+    pid_t pid = (pid_t)child_pid;
+    if (pid <= 0)
+        return;
+    if (info && info->si_code == SI_KERNEL && getpgid(pid) == getpgrp())
+        return;
+    int saved = errno;
+    kill(pid, sig);
+    errno = saved;
 }
 
 /* Signal dispositions concwatch changes while the child runs. */
@@ -34,14 +47,12 @@ typedef struct saved_signals {
 
 static void take_over_signals(saved_signals *saved)
 {
-    struct sigaction ignore = { .sa_handler = SIG_IGN };
-    struct sigaction forward = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+    struct sigaction forward = { .sa_sigaction = forward_signal, .sa_flags = SA_RESTART | SA_SIGINFO };
     struct sigaction dfl = { .sa_handler = SIG_DFL };
-    sigemptyset(&ignore.sa_mask);
     sigemptyset(&forward.sa_mask);
     sigemptyset(&dfl.sa_mask);
-    sigaction(SIGINT, &ignore, &saved->intr);
-    sigaction(SIGQUIT, &ignore, &saved->quit);
+    sigaction(SIGINT, &forward, &saved->intr);
+    sigaction(SIGQUIT, &forward, &saved->quit);
     sigaction(SIGTERM, &forward, &saved->term);
     sigaction(SIGHUP, &forward, &saved->hup);
     sigaction(SIGCHLD, &dfl, &saved->chld);   /* inherited SIG_IGN would break waitpid */
@@ -146,9 +157,11 @@ int cw_run_program(const cw_run_request *req, char *err, size_t errlen)
     saved_signals saved;
     sigset_t block;
     sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGQUIT);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGHUP);
-    /* Blocked across fork: a SIGTERM arriving before child_pid is set is
+    /* Blocked across fork: a signal arriving before child_pid is set is
        delivered (and forwarded) right after, instead of being lost. */
     sigprocmask(SIG_BLOCK, &block, &saved.mask);
     take_over_signals(&saved);

@@ -8,10 +8,12 @@
  *   CONCWATCH_HANG_AFTER  seconds before a blocked thread counts as a hang
  * and the signal dispositions concwatch itself was started with.
  *
- * While it runs, concwatch ignores SIGINT and SIGQUIT (the terminal sends them
- * to the child too, and concwatch must survive to report what the child did)
- * and forwards SIGTERM and SIGHUP to the child (they are aimed at concwatch
- * alone, e.g. by a CI timeout, but mean "stop the program").
+ * While it runs, concwatch survives SIGINT, SIGQUIT, SIGTERM and SIGHUP (it
+ * must live to report what the child did) and passes them on to the child:
+ * sent to concwatch (kill, a CI timeout), they mean "stop the program".  Those
+ * the terminal generates (Ctrl-C, Ctrl-\, hang-up) already reach the child,
+ * which shares concwatch's foreground process group, and are not sent twice.
+ * Then the report is written as after any other end of the program.
  */
 #ifndef CW_RUN_PROGRAM_H
 #define CW_RUN_PROGRAM_H

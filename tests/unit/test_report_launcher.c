@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -350,6 +351,7 @@ static pid_t spawn(const char *const *argv)
 {
     pid_t pid = fork();
     if (pid == 0) {
+        freopen(tmp_path("spawn.stderr"), "w", stderr);
         execv(argv[0], (char *const *)argv);
         _exit(99);
     }
@@ -363,23 +365,36 @@ static bool wait_for_file(const char *path)
     return exists(path);
 }
 
-/* SIGINT to concwatch alone is ignored; SIGTERM reaches the program. */
+/* SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to concwatch alone reach the
+ * program (here: it dies of them), and the report is still written: the
+ * finding made before, and the program's status. */
 static void test_signals(void)
 {
-    char *marker = tmp_path("started");
-    char script[4300];
-    snprintf(script, sizeof script, "touch '%s'; exec sleep 30", marker);
-    pid_t pid = spawn((const char *const[]){ concwatch, "sh", "-c", script, NULL });
-    CHECK(wait_for_file(marker));
-    kill(pid, SIGINT);
-    usleep(200 * 1000);
-    int status;
-    CHECK(waitpid(pid, &status, WNOHANG) == 0);   /* still running */
-    kill(pid, SIGTERM);
-    time_t start = time(NULL);
-    CHECK(waitpid(pid, &status, 0) == pid);
-    CHECK(decode_status(status) == 128 + SIGTERM);
-    CHECK(time(NULL) - start < 10);
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+    struct rlimit no_core = { 0, 0 };
+    setrlimit(RLIMIT_CORE, &no_core);   /* SIGQUIT's default action dumps core */
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        char *marker = tmp_path("started"), *json = tmp_path("signal.json");
+        unlink(marker);
+        unlink(json);
+        char script[4400];
+        snprintf(script, sizeof script, WRITE_FINDING "; touch '%s'; exec sleep 30", marker);
+        pid_t pid = spawn((const char *const[]){ concwatch, "-q", "--json", json, "sh", "-c", script, NULL });
+        CHECK(wait_for_file(marker));
+        usleep(50 * 1000);   /* sh has exec'd sleep */
+        time_t start = time(NULL);
+        kill(pid, sigs[i]);
+        int status;
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK(time(NULL) - start < 10);
+        if (decode_status(status) != 66)
+            fprintf(stderr, "signal %d: concwatch status %d, want 66\n", sigs[i], decode_status(status));
+        CHECK(decode_status(status) == 66);
+        char asserts[256];
+        snprintf(asserts, sizeof asserts,
+                 "assert d['exit_status'] == %d, d['exit_status']\nassert len(d['findings']) == 1", 128 + sigs[i]);
+        CHECK(json_ok(json, asserts));
+    }
 }
 
 int main(int argc, char **argv)
