@@ -91,6 +91,7 @@ __attribute__((constructor(101))) static void cw_shim_init(void)
         cw_py_races_init();
     find_interpreter();
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+    cw_publish_thread_ids = dlsym(RTLD_DEFAULT, "__tsan_init") != NULL;
     cw_thread_self();   /* the main thread becomes T0 */
     cw_shim_crash_handler_install();
     if (!cw_shim_is_off())   /* an internal error during start-up leaves it off */

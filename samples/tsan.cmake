@@ -25,6 +25,7 @@ set(CW_TSAN_SAMPLES
   producer_consumer_cond        # clean (condvars)
   semaphore_limiter             # clean (semaphores)
   cond_lost_wakeup              # deadlock=1 (the hang watcher in a TSan build)
+  list_hand_over_hand           # clean (unlocks out of order, threads that end while others start)
 )
 
 set(CW_TSAN_FLAGS -fsanitize=thread -g -O1)

@@ -66,6 +66,29 @@ if(_cw_tsan_clean)
   set_tests_properties(samples.native_tsan PROPERTIES LABELS "samples;tsan" TIMEOUT 300)
 endif()
 
+# The shim's own bookkeeping must be invisible to ThreadSanitizer: run under
+# the shim alone (no launcher, whose reader drops reports the shim causes),
+# TSan must report nothing.  It reported the shim's memmove (shifting a
+# thread's held locks when one that is not the last is released, in
+# pthread_mutex_unlock) and memset (a reused thread slot) as races.
+if(TARGET concwatch_shim AND list_hand_over_hand IN_LIST _cw_tsan_samples)
+  add_test(NAME sample.list_hand_over_hand.tsan.shim_unseen
+    COMMAND env LD_PRELOAD=$<TARGET_FILE:concwatch_shim> CONCWATCH_RACES=0 TSAN_OPTIONS=exitcode=66
+      $<TARGET_FILE:sample_list_hand_over_hand_tsan>)
+  set_tests_properties(sample.list_hand_over_hand.tsan.shim_unseen PROPERTIES LABELS "samples;tsan" TIMEOUT 90
+    FAIL_REGULAR_EXPRESSION "ThreadSanitizer")
+endif()
+
+# Thread numbers: TSan's count concwatch's helper threads (the program's
+# second thread was TSan's T3); the report uses concwatch's labels.
+if(TARGET concwatch AND counter_race IN_LIST _cw_tsan_samples)
+  add_test(NAME sample.counter_race.tsan.thread_labels
+    COMMAND $<TARGET_FILE:concwatch> -q -- $<TARGET_FILE:sample_counter_race_tsan>)
+  set_tests_properties(sample.counter_race.tsan.thread_labels PROPERTIES
+    LABELS "samples;tsan" TIMEOUT 90 ENVIRONMENT "${_cw_tsan_env}"
+    PASS_REGULAR_EXPRESSION "by T[12] and [a-z ]*by T[12],")
+endif()
+
 # The parser and the options, against the report library (sanitized like the
 # other report tests when CONCWATCH_SANITIZE is on).
 if(CONCWATCH_SANITIZE)

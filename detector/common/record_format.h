@@ -89,6 +89,13 @@
 #define CW_REPORT_DIR_ENV "CONCWATCH_REPORT_DIR"
 #define CW_FINDINGS_PREFIX "findings."
 
+/* In a process built with -fsanitize=thread the shim also lists, in
+ * "<report dir>/threads.<pid>", each thread of the program as it attaches:
+ *   thread <label> <tid>              concwatch's label ("T2") and kernel tid
+ * so that the launcher gives ThreadSanitizer's reports, which number
+ * concwatch's own helper threads too, the same thread labels as the shim's. */
+#define CW_THREAD_IDS_PREFIX "threads."
+
 /* Exit statuses.  The shim ends a program that would hang (or is ending one
  * that deadlocked) with CW_EXIT_FINDINGS, the status the launcher returns
  * whenever anything was reported: ThreadSanitizer's convention. */

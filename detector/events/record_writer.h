@@ -50,5 +50,10 @@ void cw_record_end(cw_record *r);
  * record_format.h), one line with one write(2); nothing without a report
  * directory. */
 void cw_record_run_line(const char *tag, const char *a, const char *b);
+/* In a process built with -fsanitize=thread: lists a thread of the program
+ * (its label, e.g. "T2", and kernel tid) in "threads.<pid>" for the
+ * launcher, which renames TSan's thread numbers (record_format.h).
+ * Nothing without a report directory. */
+void cw_record_thread_id(const char *label, int tid);
 
 #endif

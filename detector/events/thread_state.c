@@ -7,11 +7,14 @@
 #include <unistd.h>
 
 #include "common/shim_health.h"
+#include "lock_events.h"
+#include "record_writer.h"
 #include "common/spin_lock.h"
 #include "stacks/stack_capture.h"
 
 __thread cw_thread *cw_tls_self __attribute__((tls_model("initial-exec")));
 __thread int cw_tls_untracked __attribute__((tls_model("initial-exec")));
+bool cw_publish_thread_ids;
 
 #define MAX_SLOTS (1u << 16)
 #define SLOTS_PER_CHUNK 64
@@ -49,6 +52,15 @@ static void ensure_exit_key(void)
      * detached (its slot would stay "alive" after it ends). */
     while (atomic_load(&exit_key_state) == 1)
         cw_cpu_relax();
+}
+
+static void publish_thread_id(const cw_thread *t)
+{
+    if (!cw_publish_thread_ids)
+        return;
+    char label[16];
+    cw_thread_label(t->index, label, sizeof label);
+    cw_record_thread_id(label, t->tid);
 }
 
 static cw_thread *new_slot_chunk(void)
@@ -111,6 +123,7 @@ cw_thread *cw_thread_attach(void)
     ensure_exit_key();
     if (atomic_load(&exit_key_state) == 2)
         pthread_setspecific(exit_key, t);
+    publish_thread_id(t);
     t->depth--;
     return t;
 }
@@ -230,4 +243,6 @@ void cw_thread_registry_after_fork_child(void)
         self->tid = (pid_t)syscall(SYS_gettid);
     atomic_store(&live_threads, self && atomic_load(&self->alive) ? 1 : 0);
     cw_spin_lock_reset(&registry_lock);
+    if (self)
+        publish_thread_id(self);   /* the child's own list */
 }

@@ -126,6 +126,9 @@ void cw_thread_detach(cw_thread *t);
 
 /* Threads of the program the shim knows alive (attached, not yet ended). */
 uint32_t cw_thread_live_count(void);
+/* Set at start-up in a process built with -fsanitize=thread: every thread
+ * that attaches is listed for the launcher (cw_record_thread_id). */
+extern bool cw_publish_thread_ids;
 
 /* Snapshot iteration for the hang watcher: calls fn for every live thread. */
 void cw_thread_for_each(void (*fn)(cw_thread *, void *), void *arg);

@@ -17,6 +17,7 @@
 #include "symbolizer.h"
 #include "number_fields.h"
 #include "xalloc.h"
+#include "common/record_format.h"
 
 static const char SEPARATOR[] = "==================";
 static const char WARNING_PREFIX[] = "WARNING: ThreadSanitizer: ";
@@ -323,7 +324,30 @@ static void split_report(char **lines, size_t n, bool truncated, report *r)
 
 /* ---- what the sections say ---- */
 
-/* "main thread" -> "T0"; "thread T5 ..." -> "T5"; else the text itself. */
+/*
+ * Thread numbers.  TSan numbers every thread it sees created, concwatch's own
+ * helper threads (hang watcher, race sampler) included, so the program's
+ * second thread may be TSan's T3.  The shim writes concwatch's label of each
+ * of the program's threads with its kernel tid (threads.<pid>, see
+ * record_format.h), and TSan's thread sections give each thread's tid
+ * ("Thread T3 (tid=4321, running) created by ..."): the report's labels are
+ * translated, so that a thread has one name in every finding of the run.
+ */
+typedef struct thread_rename {
+    char *tsan;              /* "T3" */
+    char *ours;              /* "T2" */
+} thread_rename;
+
+typedef struct thread_renaming {
+    thread_rename *items;
+    size_t n;
+} thread_renaming;
+
+/* The renaming of the report being converted (the launcher is one thread). */
+static const thread_renaming *current_renaming;
+
+/* "main thread" -> "T0"; "thread T5 ..." -> "T5" (or its concwatch label);
+   else the text itself. */
 static char *thread_label(const char *s, size_t n)
 {
     if (n >= 11 && memcmp(s, "main thread", 11) == 0)
@@ -333,10 +357,34 @@ static char *thread_label(const char *s, size_t n)
             size_t k = i + 1;
             while (k < n && s[k] >= '0' && s[k] <= '9')
                 k++;
+            for (size_t j = 0; current_renaming && j < current_renaming->n; j++) {
+                const char *tsan = current_renaming->items[j].tsan;
+                if (strlen(tsan) == k - i && memcmp(tsan, s + i, k - i) == 0)
+                    return cw_xstrdup(current_renaming->items[j].ours);
+            }
             return cw_xstrndup(s + i, k - i);
         }
     }
     return cw_xstrndup(s, n);
+}
+
+/* concwatch's label of the thread with kernel id tid, from the shim's
+   "thread <label> <tid>" lines; NULL if not listed. */
+static char *label_of_tid(const char *ids, long tid)
+{
+    for (const char *line = ids; line && *line;) {
+        const char *nl = strchr(line, '\n');
+        if (!nl)
+            break;                     /* a last line cut short */
+        if (starts_with(line, "thread\t")) {
+            const char *label = line + strlen("thread\t");
+            const char *tab = memchr(label, '\t', (size_t)(nl - label));
+            if (tab && strtol(tab + 1, NULL, 10) == tid && tab > label)
+                return cw_xstrndup(label, (size_t)(tab - label));
+        }
+        line = nl + 1;
+    }
+    return NULL;
 }
 
 typedef struct mem_access {
@@ -805,8 +853,11 @@ static void convert_race(const report *r, cw_finding *f)
             add_thread_creation(f, s);
     }
 
-    add_note(f, cw_xstrdup("reported by ThreadSanitizer (the program is built with -fsanitize=thread); "
-                           "thread (T) and mutex (M) numbers are ThreadSanitizer's"));
+    add_note(f, cw_xstrdup(current_renaming && current_renaming->n
+                               ? "reported by ThreadSanitizer (the program is built with -fsanitize=thread); "
+                                 "thread (T) numbers are concwatch's, mutex (M) numbers ThreadSanitizer's"
+                               : "reported by ThreadSanitizer (the program is built with -fsanitize=thread); "
+                                 "thread (T) and mutex (M) numbers are ThreadSanitizer's"));
     if (failed_restore)
         add_note(f, cw_xstrdup("ThreadSanitizer could not restore the stack of an access "
                                "(its history was overwritten: TSAN_OPTIONS=history_size=7 keeps more)"));
@@ -894,7 +945,36 @@ static bool listed(char **names, size_t n, const char *name)
  * once, so a struct's fields (or two lines updating one counter) give several
  * reports; like the watchpoint sampler, concwatch reports one race per
  * variable: the first. */
-static bool convert(const report *r, long pid, cw_finding_list *out, char ***globals, size_t *nglobals)
+/* TSan's label -> ours, for every thread section of the report whose tid
+   the shim listed. */
+static void build_renaming(const report *r, const char *thread_ids, thread_renaming *out)
+{
+    for (size_t i = 0; thread_ids && i < r->nsections; i++) {
+        const section *s = &r->sections[i];
+        const char *tid = s->kind == SEC_THREAD ? strstr(s->header, "(tid=") : NULL;
+        if (!tid)
+            continue;
+        char *ours = label_of_tid(thread_ids, strtol(tid + strlen("(tid="), NULL, 10));
+        if (!ours)
+            continue;
+        const char *tsan = s->header + strlen("Thread ");
+        thread_rename *t = cw_array_push(&out->items, &out->n, sizeof *t);
+        t->tsan = cw_xstrndup(tsan, strcspn(tsan, " "));
+        t->ours = ours;
+    }
+}
+
+static void free_renaming(thread_renaming *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->items[i].tsan);
+        free(t->items[i].ours);
+    }
+    free(t->items);
+}
+
+static bool convert(const report *r, long pid, const char *thread_ids, cw_finding_list *out, char ***globals,
+                    size_t *nglobals)
 {
     if (is_lock_report(r->description))
         return false;
@@ -913,10 +993,15 @@ static bool convert(const report *r, long pid, cw_finding_list *out, char ***glo
         }
     }
     cw_finding f = { .pid = pid };
+    thread_renaming renaming = { 0 };
+    build_renaming(r, thread_ids, &renaming);
+    current_renaming = &renaming;
     if (race)
         convert_race(r, &f);
     else
         convert_other(r, &f);
+    current_renaming = NULL;
+    free_renaming(&renaming);
     if (r->truncated) {
         if (!any_stack_frames(&f)) {
             cw_finding_clear(&f);
@@ -956,7 +1041,7 @@ static void pass_through(FILE *out, const char *line)
     fprintf(out, "%s\n", line);
 }
 
-size_t cw_parse_tsan_log(const char *buf, size_t len, long pid, cw_finding_list *out,
+size_t cw_parse_tsan_log(const char *buf, size_t len, long pid, const char *thread_ids, cw_finding_list *out,
                          FILE *passthrough)
 {
     /* Complete lines only: a last line without '\n' may be cut mid-field. */
@@ -991,7 +1076,7 @@ size_t cw_parse_tsan_log(const char *buf, size_t len, long pid, cw_finding_list 
             if (!sym)
                 sym = cw_symbolizer_new();
             r.sym = sym;
-            appended += convert(&r, pid, out, &globals, &nglobals);
+            appended += convert(&r, pid, thread_ids, out, &globals, &nglobals);
             report_clear(&r);
             i = end < nlines ? end + 1 : end;
             continue;
@@ -1012,18 +1097,43 @@ size_t cw_parse_tsan_log(const char *buf, size_t len, long pid, cw_finding_list 
 /* ---- the report directory ---- */
 
 typedef struct log_reader {
+    const char *dir;
     cw_finding_list *out;
     FILE *passthrough;
 } log_reader;
 
+/* The shim's thread list of the process (threads.<pid>), or NULL. */
+static char *read_thread_ids(const char *dir, long pid)
+{
+    char *path = xasprintf("%s/%s%ld", dir, CW_THREAD_IDS_PREFIX, pid);
+    FILE *f = fopen(path, "re");
+    free(path);
+    if (!f)
+        return NULL;
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t n = getdelim(&text, &cap, '\0', f);
+    fclose(f);
+    if (n <= 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
 static size_t parse_log_file(const char *text, size_t len, long pid, void *ctx)
 {
     log_reader *r = ctx;
-    return pid ? cw_parse_tsan_log(text, len, pid, r->out, r->passthrough) : 0;   /* only "tsan.<pid>" */
+    if (!pid)
+        return 0;                      /* only "tsan.<pid>" */
+    char *ids = read_thread_ids(r->dir, pid);
+    size_t n = cw_parse_tsan_log(text, len, pid, ids, r->out, r->passthrough);
+    free(ids);
+    return n;
 }
 
 long cw_read_tsan_reports(const char *dir, cw_finding_list *out, FILE *passthrough)
 {
-    log_reader r = { out, passthrough };
+    log_reader r = { dir, out, passthrough };
     return cw_for_each_report_file(dir, CW_TSAN_LOG_PREFIX ".", parse_log_file, &r);
 }

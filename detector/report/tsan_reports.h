@@ -71,13 +71,18 @@
 #define CW_TSAN_FRAME_FORMAT "    #%n\t%p\t%m\t%o\t%f\t%s\t%l"
 
 /* Parses one TSan log (buf need not be NUL-terminated) and appends its
-   findings to *out, each with the given pid.  Lines outside reports go to
-   passthrough (NULL: dropped).  Returns how many findings were appended. */
-size_t cw_parse_tsan_log(const char *buf, size_t len, long pid, cw_finding_list *out,
+   findings to *out, each with the given pid.  thread_ids: the text of the
+   shim's threads.<pid> of that process (NUL-terminated; NULL if none): TSan's
+   thread numbers, which count concwatch's own helper threads, become
+   concwatch's labels of the same threads (matched by kernel tid).  Lines
+   outside reports go to passthrough (NULL: dropped).  Returns how many
+   findings were appended. */
+size_t cw_parse_tsan_log(const char *buf, size_t len, long pid, const char *thread_ids, cw_finding_list *out,
                          FILE *passthrough);
 
-/* Reads every regular file "tsan.<pid>" in dir, oldest first.  Returns the
-   number of findings appended, or -1 with errno set if dir cannot be read. */
+/* Reads every regular file "tsan.<pid>" in dir, oldest first, with the
+   shim's "threads.<pid>" next to it.  Returns the number of findings
+   appended, or -1 with errno set if dir cannot be read. */
 long cw_read_tsan_reports(const char *dir, cw_finding_list *out, FILE *passthrough);
 
 #endif

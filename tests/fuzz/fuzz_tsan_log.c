@@ -12,7 +12,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cw_finding_list list = { 0 };
-    cw_parse_tsan_log((const char *)data, size, 99, &list, cw_fuzz_sink());
+    cw_parse_tsan_log((const char *)data, size, 99, NULL, &list, cw_fuzz_sink());
     cw_finding_list_dedupe(&list);
     cw_render_text(cw_fuzz_sink(), &list, NULL, false);
     cw_finding_list_free(&list);

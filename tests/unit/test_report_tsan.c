@@ -34,7 +34,7 @@ static bool starts(const char *prefix, const char *s)
 
 static size_t parse(const char *text, cw_finding_list *out)
 {
-    return cw_parse_tsan_log(text, strlen(text), 7, out, NULL);
+    return cw_parse_tsan_log(text, strlen(text), 7, NULL, out, NULL);
 }
 
 #define SHIM "/work/main/build/bin/libconcwatch.so"
@@ -399,7 +399,7 @@ static void test_truncated(void)
     /* Cut in the middle of the second stack's first frame line. */
     const char *cut = strstr(COUNTER_RACE, "    #0\t/tmp/cr\t0x120a");
     size_t len = (size_t)(cut - COUNTER_RACE) + 12;
-    CHECK(cw_parse_tsan_log(COUNTER_RACE, len, 1, &l, NULL) == 1);
+    CHECK(cw_parse_tsan_log(COUNTER_RACE, len, 1, NULL, &l, NULL) == 1);
     if (l.n == 1) {
         cw_finding *f = &l.items[0];
         CHECK(f->nstacks == 2 && f->stacks[0].nframes == 2 && f->stacks[1].nframes == 0);
@@ -409,8 +409,8 @@ static void test_truncated(void)
 
     /* Cut before any frame: nothing actionable. */
     cut = strstr(COUNTER_RACE, "    #0");
-    CHECK(cw_parse_tsan_log(COUNTER_RACE, (size_t)(cut - COUNTER_RACE), 1, &l, NULL) == 0);
-    CHECK(cw_parse_tsan_log("", 0, 1, &l, NULL) == 0);
+    CHECK(cw_parse_tsan_log(COUNTER_RACE, (size_t)(cut - COUNTER_RACE), 1, NULL, &l, NULL) == 0);
+    CHECK(cw_parse_tsan_log("", 0, 1, NULL, &l, NULL) == 0);
     CHECK(parse("==================\n", &l) == 0);
     CHECK(parse("==================\nWARNING: ThreadSanitizer: data race", &l) == 0);
     CHECK(parse("\n\n\t#\n    #x\n  Read of size\n==================\n==================\n", &l) == 0);
@@ -435,7 +435,7 @@ static void test_passthrough(void)
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);
     cw_finding_list l = { 0 };
-    CHECK(cw_parse_tsan_log(LOG, strlen(LOG), 1, &l, f) == 0);
+    CHECK(cw_parse_tsan_log(LOG, strlen(LOG), 1, NULL, &l, f) == 0);
     fclose(f);
     CHECK(has(out, "==12265==ERROR: ThreadSanitizer: SEGV on unknown address"));
     CHECK(has(out, "    #0 main /tmp/segv.c:2 (segv+0x119f)\n"));
@@ -503,6 +503,38 @@ static void test_directory(void)
     CHECK(cw_read_tsan_reports("/nonexistent/cw", &l, NULL) == -1);
 }
 
+/* TSan's numbers count concwatch's helper threads (T2 here): with the shim's
+   threads.<pid>, the report uses concwatch's labels, matched by tid; in a
+   directory, the file next to tsan.<pid> is read. */
+static void test_thread_renaming(void)
+{
+    static const char ids[] = "thread\tT0\t16402\nthread\tT1\t16404\nthread\tT2\t16406\nthread\tT9";
+    cw_finding_list l = { 0 };
+    CHECK(cw_parse_tsan_log(COUNTER_RACE, strlen(COUNTER_RACE), 7, ids, &l, NULL) == 1 && l.n == 1);
+    if (l.n == 1) {
+        cw_finding *f = &l.items[0];
+        CHECK(has(f->message, "read by T1") && has(f->message, "written by T2"));
+        CHECK(eq(f->stacks[0].thread, "T1") && eq(f->stacks[1].thread, "T2"));
+        CHECK(has(f->notes[0], "thread (T) numbers are concwatch's"));
+    }
+    cw_finding_list_free(&l);
+
+    char dir[] = "/tmp/cw_test_tsan.XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    write_file(dir, "tsan.4242", COUNTER_RACE);
+    write_file(dir, "threads.4242", ids);
+    CHECK(cw_read_tsan_reports(dir, &l, NULL) == 1);
+    CHECK(l.n == 1 && has(l.items[0].message, "written by T2"));
+    cw_finding_list_free(&l);
+    const char *names[] = { "tsan.4242", "threads.4242" };
+    for (size_t i = 0; i < 2; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 /* Two reports on one global (TSan reports each racing pair of lines once):
    one finding per variable, as the watchpoint sampler gives; a report on
    another variable is still its own finding. */
@@ -542,6 +574,7 @@ int main(void)
     test_passthrough();
     test_options();
     test_directory();
+    test_thread_renaming();
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
     return failures != 0;
