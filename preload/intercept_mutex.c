@@ -72,6 +72,17 @@ int pthread_mutex_destroy(pthread_mutex_t *m)
     return rc;
 }
 
+/* glibc marks a destroyed mutex (its kind becomes -1) and fails every lock
+ * of it with EINVAL: out of line, off the fast path. */
+__attribute__((noinline, cold)) static void check_invalid(cw_thread *t, pthread_mutex_t *m, int rc, uintptr_t pc)
+{
+    if (rc == EINVAL) {
+        int saved = errno;
+        cw_lock_invalid(t, (uintptr_t)m, pc);
+        errno = saved;
+    }
+}
+
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
     uintptr_t pc = CW_CALLER_PC();
@@ -85,6 +96,8 @@ int pthread_mutex_lock(pthread_mutex_t *m)
     if (acquired(rc)) {
         cw_order_acquire(m);
         cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_BLOCKING, pc);
+    } else {
+        check_invalid(t, m, rc, pc);
     }
     cw_leave(t);
     return rc;
@@ -99,6 +112,8 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
     if (acquired(rc)) {
         cw_order_acquire(m);
         cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_TRY, CW_CALLER_PC());
+    } else {
+        check_invalid(t, m, rc, CW_CALLER_PC());
     }
     cw_leave(t);
     return rc;
@@ -123,6 +138,8 @@ static int timed_lock(pthread_mutex_t *m, clockid_t clock, const struct timespec
     if (acquired(rc)) {
         cw_order_acquire(m);
         cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_TIMED, pc);
+    } else {
+        check_invalid(t, m, rc, pc);
     }
     errno = saved;
     cw_leave(t);

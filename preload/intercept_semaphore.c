@@ -28,8 +28,13 @@ void cw_semaphores_init(void)
 
 int sem_init(sem_t *s, int pshared, unsigned value)
 {
-    int rc = REAL(sem_init)(s, pshared, value);
     cw_thread *t = cw_enter();
+    if (t) {
+        int saved = errno;
+        cw_semaphore_initialising(t, (uintptr_t)s, CW_CALLER_PC());   /* while threads wait on it? */
+        errno = saved;
+    }
+    int rc = REAL(sem_init)(s, pshared, value);
     if (!t)
         return rc;
     int saved = errno;
@@ -46,8 +51,14 @@ int sem_destroy(sem_t *s)
     cw_thread *t = cw_enter();
     if (!t)
         return REAL(sem_destroy)(s);
-    cw_lock_destroyed(t, (uintptr_t)s, CW_KIND_SEMAPHORE, false, CW_CALLER_PC());
+    uintptr_t pc = CW_CALLER_PC();
+    int saved = errno;
+    cw_semaphore_destroying(t, (uintptr_t)s, pc);
+    cw_lock_destroyed(t, (uintptr_t)s, CW_KIND_SEMAPHORE, false, pc);
+    errno = saved;
+    cw_wait_mark(t, s, CW_KIND_SEMAPHORE, false, pc);   /* every forwarded call that may block is a wait */
     int rc = REAL(sem_destroy)(s);
+    cw_wait_end(t);
     cw_leave(t);
     return rc;
 }
@@ -97,9 +108,13 @@ static int sem_take(sem_t *s, int variant, clockid_t clock, const struct timespe
     }
     int rc = REAL(sem_trywait)(s);
     if (rc != 0 && errno == EAGAIN) {
+        cw_semaphore_wait_begin((uintptr_t)s);
         cw_wait_begin(t, s, CW_KIND_SEMAPHORE, variant != SEM_WAIT, pc);
         rc = cancellable_wait(t, s, variant, clock, abstime);
+        int saved = errno;
         cw_wait_end(t);
+        cw_semaphore_wait_end((uintptr_t)s);
+        errno = saved;
         if (rc == 0 && variant == SEM_CLOCKWAIT && tsan_acquire)
             tsan_acquire(s);
     }

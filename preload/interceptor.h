@@ -21,6 +21,7 @@
 #include "common/shim_health.h"
 #include "events/lock_events.h"
 #include "events/thread_state.h"
+#include "events/wait_objects.h"
 #include "races/happens_before.h"
 
 /* Hidden: the shim's own globals are read on every call; hidden visibility

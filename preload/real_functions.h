@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <semaphore.h>
+#include <stddef.h>
 #include <time.h>
 
 #define CW_REAL_FUNCTIONS(X)                                                                  \
@@ -44,6 +45,10 @@
     X(int, pthread_cond_clockwait, (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *)) \
     X(int, pthread_cond_signal, (pthread_cond_t *))                                            \
     X(int, pthread_cond_broadcast, (pthread_cond_t *))                                         \
+    X(int, pthread_cond_init, (pthread_cond_t *, const pthread_condattr_t *))                  \
+    X(int, pthread_cond_destroy, (pthread_cond_t *))                                           \
+    X(int, pthread_barrier_init, (pthread_barrier_t *, const pthread_barrierattr_t *, unsigned)) \
+    X(int, pthread_barrier_destroy, (pthread_barrier_t *))                                     \
     X(int, pthread_barrier_wait, (pthread_barrier_t *))                                        \
     X(int, sem_init, (sem_t *, int, unsigned))                                                 \
     X(int, sem_destroy, (sem_t *))                                                             \
@@ -54,7 +59,10 @@
     X(int, sem_post, (sem_t *))                                                                \
     X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))  \
     X(int, pthread_join, (pthread_t, void **))                                                 \
-    X(void, pthread_exit, (void *))
+    X(void, pthread_exit, (void *))                                                            \
+    X(void, free, (void *))                                                                    \
+    X(int, munmap, (void *, size_t))                                                           \
+    X(size_t, malloc_usable_size, (void *))
 
 #define CW_DECLARE_REAL(ret, name, args) extern __attribute__((visibility("hidden"))) ret(*cw_real_##name) args;
 CW_REAL_FUNCTIONS(CW_DECLARE_REAL)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lock_pages.h"
 #include "lock_table.h"
 #include "node_info.h"
 #include "python_sites.h"
@@ -60,6 +61,19 @@ void cw_thread_label(uint32_t index, char *buf, unsigned size)
 
 /* ---- graph nodes ------------------------------------------------------- */
 
+/* Locks whose memory free() and munmap() look for (lock_pages.h): not
+ * semaphores, which CPython frees held, legitimately. */
+static bool is_memory_lock(cw_lock_kind kind)
+{
+    return kind == CW_KIND_MUTEX || kind == CW_KIND_RWLOCK || kind == CW_KIND_SPINLOCK;
+}
+
+/* Initialised while the shim watched: already in lock_pages. */
+static bool created_seen(cw_lock_slot *slot)
+{
+    return atomic_load(&slot->create_stack) != 0;
+}
+
 /* The graph node of the lock now living at addr, made on first need. */
 static uint64_t node_for(uintptr_t addr, cw_lock_kind kind, cw_stack_id first_use)
 {
@@ -86,6 +100,8 @@ static uint64_t node_for(uintptr_t addr, cw_lock_kind kind, cw_stack_id first_us
         }
     }
     cw_spin_lock_release(&graph_lock);
+    if (node && !created_seen(slot) && is_memory_lock(kind))
+        cw_lock_pages_add(addr);   /* statically initialised: now known to free() too */
     return node;
 }
 
@@ -300,8 +316,10 @@ void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t 
         return;
     retire_node(slot);
     atomic_store(&slot->kind, (uint16_t)kind);
-    atomic_store(&slot->flags, 0);
+    atomic_fetch_and(&slot->flags, CW_LOCK_WAITERS_REPORTED);   /* they may still wait (wait_objects.h) */
     atomic_store(&slot->create_stack, cw_thread_site_stack(t, pc));
+    if (is_memory_lock(kind))
+        cw_lock_pages_add(addr);
 }
 
 _Static_assert(CW_PY_THREAD <= (CW_LOCK_PY_TYPE_MASK >> CW_LOCK_PY_TYPE_SHIFT), "lock types fit in flags");
@@ -344,9 +362,18 @@ static void record_lock(cw_record *r, const char *id, cw_lock_kind kind, lock_de
     cw_record_lock(r, id, cw_lock_type_name(addr, kind), d.created ? "created" : "first used", d.stack, addr);
 }
 
+void cw_record_lock_at(cw_record *r, const char *id, cw_lock_kind kind, uintptr_t addr, cw_stack_id fallback)
+{
+    record_lock(r, id, kind, describe_lock(addr, fallback), addr);
+}
+
 void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool held, uintptr_t pc)
 {
     cw_lock_slot *slot = cw_lock_table_find(addr);
+    /* glibc's count was broken by a misuse already reported (an extra
+     * unlock): "locked" is that bug again, not a second one. */
+    if (held && slot && (atomic_load(&slot->flags) & CW_LOCK_MISCOUNTED))
+        held = false;
     if (held) {
         char self[16];
         cw_thread_label(t->index, self, sizeof self);
@@ -364,10 +391,49 @@ void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hel
     if (slot) {
         retire_node(slot);
         atomic_store(&slot->create_stack, 0);
+        atomic_store(&slot->destroy_stack, cw_thread_site_stack(t, pc));
+        atomic_fetch_or(&slot->flags, CW_LOCK_DESTROYED);
+    }
+    if (is_memory_lock(kind))
+        cw_lock_pages_remove(addr);
+    int i = cw_held_index(t, addr);
+    if (i >= 0)
+        cw_held_remove(t, i);
+}
+
+void cw_lock_forgotten(cw_thread *t, uintptr_t addr, bool held_elsewhere)
+{
+    cw_lock_pages_remove(addr);
+    cw_lock_slot *slot = cw_lock_table_find(addr);
+    if (slot) {
+        retire_node(slot);
+        atomic_store(&slot->create_stack, 0);
+        if (held_elsewhere)
+            atomic_fetch_or(&slot->flags, CW_LOCK_FREED);
     }
     int i = cw_held_index(t, addr);
     if (i >= 0)
         cw_held_remove(t, i);
+}
+
+void cw_lock_invalid(cw_thread *t, uintptr_t addr, uintptr_t pc)
+{
+    cw_lock_slot *slot = cw_lock_table_find(addr);
+    if (!slot || !(atomic_load(&slot->flags) & CW_LOCK_DESTROYED) ||
+        (atomic_fetch_or(&slot->flags, CW_LOCK_REPORTED_DESTROYED_USE) & CW_LOCK_REPORTED_DESTROYED_USE))
+        return;
+    char self[16];
+    cw_thread_label(t->index, self, sizeof self);
+    cw_record r;
+    if (cw_record_begin(&r, "misuse", "%s locks mutex M1 that was destroyed", self) != 0)
+        return;
+    cw_stack_id destroyed = atomic_load(&slot->destroy_stack);
+    record_lock(&r, "M1", CW_KIND_MUTEX, describe_lock(addr, 0), addr);
+    cw_record_stack(&r, self, cw_capture_stack(pc), "locks M1 here");
+    if (destroyed)
+        cw_record_stack(&r, "", destroyed, "M1 was destroyed here (pthread_mutex_destroy)");
+    cw_record_note(&r, "glibc fails the call with EINVAL: the program goes on without the lock it meant to hold");
+    cw_record_end(&r);
 }
 
 void cw_self_deadlock(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hangs, uintptr_t pc)
@@ -395,6 +461,24 @@ void cw_self_deadlock(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hang
 
 void cw_unlock_misuse(cw_thread *t, uintptr_t addr, cw_lock_kind kind, pid_t owner_tid, uintptr_t pc)
 {
+    cw_lock_slot *slot = cw_lock_table_find(addr);
+    uint32_t flags = slot ? atomic_load(&slot->flags) : 0;
+    if (flags & CW_LOCK_FREED) {
+        /* Its memory was freed while it was locked, which was reported:
+         * unlocking it now (glibc's free overwrote its owner) is that bug. */
+        int i = cw_held_index(t, addr);
+        if (i >= 0)
+            cw_held_remove(t, i);
+        return;
+    }
+    /* The lock of a destroyed mutex failed (EINVAL, reported): its unlock
+     * fails too, and is the same bug. */
+    if (flags & CW_LOCK_REPORTED_DESTROYED_USE)
+        return;
+    /* An rwlock unlocked while nobody holds it: glibc's reader count is
+     * off by one from now on, and its destroy would find it "locked". */
+    if (slot && kind == CW_KIND_RWLOCK && owner_tid == 0)
+        atomic_fetch_or(&slot->flags, CW_LOCK_MISCOUNTED);
     char self[16], owner[16] = "";
     cw_thread_label(t->index, self, sizeof self);
     cw_thread *o = owner_tid ? cw_thread_by_tid(owner_tid) : NULL;
@@ -438,6 +522,9 @@ void cw_thread_exiting(cw_thread *t, uintptr_t pc, bool cancelled)
             continue;   /* another thread may legitimately post it */
         if (h->kind == CW_KIND_MUTEX && is_robust(h->addr))
             continue;   /* made for owners that end holding it */
+        cw_lock_slot *slot = cw_lock_table_find(h->addr);
+        if (slot && (atomic_load(&slot->flags) & CW_LOCK_FREED))
+            continue;   /* its memory was freed while locked: reported then */
         char self[16];
         cw_thread_label(t->index, self, sizeof self);
         cw_record r;

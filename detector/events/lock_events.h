@@ -89,6 +89,11 @@ void cw_lock_robust(uintptr_t addr);
 /* The lock at addr is gone (destroy); `held` when it was still locked: misuse. */
 void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool held, uintptr_t pc);
 
+/* The memory of the lock at addr was released (free, munmap): it is no lock
+ * any more.  held_elsewhere: another thread held it (reported): its unlock or
+ * exit with it is no second finding. */
+void cw_lock_forgotten(cw_thread *t, uintptr_t addr, bool held_elsewhere);
+
 /* The thread is about to acquire a lock it already holds.  `hangs`: it would
  * wait forever (reported, then the program is ended); otherwise the call
  * fails or times out and the program goes on. */
@@ -138,5 +143,15 @@ const char *cw_lock_type_name(uintptr_t addr, int kind);
 
 /* Thread label for reports ("T3"). */
 void cw_thread_label(uint32_t index, char *buf, unsigned size);
+
+struct cw_record;
+/* A `lock` line of a finding for the lock at addr: where it was created, or
+ * else `fallback` (where it was first used). */
+void cw_record_lock_at(struct cw_record *r, const char *id, cw_lock_kind kind, uintptr_t addr,
+                       cw_stack_id fallback);
+
+/* The thread called pthread_mutex_lock/trylock/timedlock on a mutex and glibc
+ * answered EINVAL: reported when the mutex was destroyed (once per mutex). */
+void cw_lock_invalid(cw_thread *t, uintptr_t addr, uintptr_t pc);
 
 #endif

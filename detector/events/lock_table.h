@@ -28,12 +28,20 @@ typedef struct cw_lock_slot {
     _Atomic uint64_t node;             /* lock-order graph node of the current lock, 0 = none yet */
     _Atomic cw_stack_id create_stack;  /* where initialised; 0 for static initialisers */
     _Atomic uint16_t kind;
-    _Atomic uint16_t flags;            /* CW_LOCK_* below, and a CPython lock's type */
+    _Atomic uint32_t flags;            /* CW_LOCK_* below, and a CPython lock's type */
     /* Semaphores used as locks: who took it last, and how often it was released. */
     _Atomic uint32_t sem_value0;       /* initial value + 1 (0 = unknown) */
     _Atomic uint32_t sem_taker;        /* thread index + 1 of the last taker, 0 = none */
     _Atomic cw_stack_id sem_take_stack;
     _Atomic uint32_t sem_epoch;        /* bumped by every post */
+    /* Conditions, barriers, semaphores (events/wait_objects.h). */
+    _Atomic uint32_t waiters;          /* threads in an intercepted blocking wait on it now */
+    _Atomic uint32_t wakes;            /* conditions: signals and broadcasts that found waiters */
+    _Atomic uint32_t broadcast_at;     /* conditions: `wakes` after the last broadcast */
+    _Atomic uintptr_t bound_mutex;     /* conditions: the mutex its waiters use */
+    _Atomic uint32_t barrier_count;    /* barriers: threads per round (0 = init not seen) */
+    _Atomic uint32_t barrier_arrived;  /* barriers: arrivals since init */
+    _Atomic cw_stack_id destroy_stack; /* where it was destroyed (CW_LOCK_DESTROYED) */
 } cw_lock_slot;
 
 /* A robust mutex: its owner may end while holding it, by design (the next
@@ -61,6 +69,24 @@ typedef struct cw_lock_slot {
  * none), in bits 8-11 of flags: the slot stays 40 bytes. */
 #define CW_LOCK_PY_TYPE_SHIFT 8
 #define CW_LOCK_PY_TYPE_MASK 0xF00u
+
+/* Destroyed, and not initialised again since. */
+#define CW_LOCK_DESTROYED 0x10000u
+/* A reported misuse broke glibc's own count of the lock (an extra unlock of
+ * an rwlock): what its fields say (locked) is no longer a second bug. */
+#define CW_LOCK_MISCOUNTED 0x20000u
+/* Its memory was freed (free, munmap): the lock no longer exists; what its
+ * holder does with it next is part of the bug already reported. */
+#define CW_LOCK_FREED 0x40000u
+/* A misuse about the threads waiting on it was reported (destroyed or
+ * initialised while they wait): a hang that follows is that bug, not another. */
+#define CW_LOCK_WAITERS_REPORTED 0x80000u
+/* Initialised (barriers: a misuse to initialise again while in static storage). */
+#define CW_LOCK_LIVE 0x100000u
+/* Misuses already reported for this lock (one finding per bug, not per call). */
+#define CW_LOCK_REPORTED_DESTROYED_USE 0x200000u
+#define CW_LOCK_REPORTED_UNHELD_WAIT 0x400000u
+#define CW_LOCK_REPORTED_TWO_MUTEXES 0x800000u
 
 static inline unsigned cw_lock_py_type(cw_lock_slot *slot)
 {

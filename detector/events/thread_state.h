@@ -70,8 +70,10 @@ typedef struct cw_wait {
     _Atomic uintptr_t addr;     /* 0 = not blocked in an intercepted wait */
     _Atomic uint32_t kind;      /* cw_lock_kind of the object waited on */
     _Atomic uint32_t seq;       /* bumped at each new wait: the watcher sees progress */
-    _Atomic cw_stack_id stack;  /* where the wait was entered (cached site stack) */
+    _Atomic cw_stack_id stack;  /* where the wait was entered (cached site stack), 0 if not known */
     _Atomic uintptr_t pc;
+    _Atomic uintptr_t mutex;    /* a condition wait: the mutex it releases */
+    _Atomic uint32_t ticket;    /* a condition wait: the condition's `wakes` when it began */
 } cw_wait;
 
 typedef struct cw_thread {

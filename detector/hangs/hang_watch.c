@@ -16,6 +16,7 @@
 
 #include "hang_report.h"
 #include "common/clock.h"
+#include "common/record_format.h"
 #include "common/shim_flags.h"
 #include "common/shim_health.h"
 #include "events/helper_thread.h"
@@ -209,6 +210,34 @@ static void check_ring(sample *s, uint64_t now)
     }
 }
 
+/* Every blocked thread waits on an object about whose waiters a misuse was
+ * already reported (a condition destroyed while a thread waits on it: the
+ * destroyer and the waiters hang, as the finding said), or joins such a
+ * thread: the hang is that bug, not a new finding. */
+static bool hang_already_reported(const sample *s)
+{
+    bool explained[4096];
+    size_t n = s->n < 4096 ? s->n : 4096;
+    for (size_t i = 0; i < n; i++) {
+        cw_lock_slot *slot = s->items[i].kind == CW_KIND_THREAD ? NULL : cw_lock_table_find(s->items[i].addr);
+        explained[i] = slot && (atomic_load(&slot->flags) & CW_LOCK_WAITERS_REPORTED);
+    }
+    for (bool more = true; more;) {
+        more = false;
+        for (size_t i = 0; i < n; i++) {
+            if (explained[i] || s->items[i].kind != CW_KIND_THREAD)
+                continue;
+            const blocked *joined = find_blocked((sample *)s, s->items[i].holder);
+            if (joined && explained[joined - s->items])
+                more = explained[i] = true;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!explained[i])
+            return false;
+    return n == s->n;
+}
+
 /* Every thread blocked for good.  Does not return when they are. */
 static void check_all_blocked(sample *s, uint64_t now)
 {
@@ -224,6 +253,8 @@ static void check_all_blocked(sample *s, uint64_t now)
         return;
     for (size_t i = 0; i < s->n; i++)
         find_holder(&s->items[i]);
+    if (hang_already_reported(s))
+        _exit(CW_EXIT_FINDINGS);
     cw_hang_report(s->items, s->n, NULL, 0);
 }
 
