@@ -82,6 +82,8 @@ set(CW_PY_SAMPLES
   py_race_syntax_zoo               # clean (shared state under a Lock from every kind of construct)
   py_race_thread_pool              # clean (jobs handed to a ThreadPoolExecutor, results through futures)
   py_race_lazy_import              # clean (two threads import a module lazily: its globals are set by the import)
+  py_bank_one_way                  # lock-order-inversion=1 (predicted from the Lock() class)
+  py_bank_ordered                  # clean (lower account number first)
 )
 # Python samples whose expectation needs the Python race checks, which read
 # the interpreter's frames directly: not run through the C API alone (.api).

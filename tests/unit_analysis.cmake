@@ -9,7 +9,7 @@ else()
   set(_cw_analysis_flags)
 endif()
 
-foreach(_t lock_graph lock_order lock_order_random)
+foreach(_t lock_graph lock_order lock_order_random lock_classes)
   add_executable(test_${_t} ${CMAKE_SOURCE_DIR}/tests/unit/test_${_t}.c)
   target_link_libraries(test_${_t} PRIVATE ${_cw_analysis_lib})
   target_compile_options(test_${_t} PRIVATE ${_cw_analysis_flags})

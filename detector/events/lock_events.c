@@ -10,6 +10,7 @@
 #include "lock_pages.h"
 #include "lock_table.h"
 #include "node_info.h"
+#include "predicted_cycles.h"
 #include "python_sites.h"
 #include "record_writer.h"
 #include "analysis/lock_order.h"
@@ -94,6 +95,7 @@ static uint64_t node_for(uintptr_t addr, cw_lock_kind kind, cw_stack_id first_us
             cw_node_info info = {
                 .node = node, .addr = addr, .kind = (uint8_t)kind, .py_type = (uint8_t)cw_lock_py_type(slot),
                 .stack = created ? created : first_use, .created = created != 0,
+                .create_seq = atomic_load(&slot->create_seq),
             };
             cw_node_info_put(&info);
             atomic_store(&slot->node, node);
@@ -210,7 +212,8 @@ static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, c
     bool later = false, created = false;
     cw_spin_lock_acquire(&graph_lock);
     size_t before = order ? cw_lock_order_edge_count(order) : 0;
-    if (order && cw_lock_order_add_edge(order, h->node, to, &attrs, &cycle) == CW_EDGE_CYCLE) {
+    cw_edge_result result = order ? cw_lock_order_add_edge(order, h->node, to, &attrs, &cycle) : CW_EDGE_KNOWN;
+    if (result == CW_EDGE_CYCLE) {
         later = pc && cw_spin_lock_try(&report_lock);
         if (later)
             pending = cycle;
@@ -219,6 +222,8 @@ static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, c
     } else {
         created = order && cw_lock_order_edge_count(order) > before;
     }
+    if (result != CW_EDGE_KNOWN)   /* a new edge, or one that now holds less in common */
+        cw_predicted_nesting(t, h, to, &attrs, result == CW_EDGE_CYCLE);
     cw_spin_lock_release(&graph_lock);
     if (created && pc)
         recapture_edge(h, to, pc);
@@ -303,6 +308,7 @@ static void retire_node(cw_lock_slot *slot)
         return;
     atomic_fetch_add_explicit(&cw_retire_epoch, 1, memory_order_release);
     cw_spin_lock_acquire(&graph_lock);
+    cw_predicted_forget(old);
     if (order)
         cw_lock_order_node_remove(order, old);
     cw_node_info_remove(old);
@@ -317,6 +323,8 @@ void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t 
     retire_node(slot);
     atomic_store(&slot->kind, (uint16_t)kind);
     atomic_fetch_and(&slot->flags, CW_LOCK_WAITERS_REPORTED);   /* they may still wait (wait_objects.h) */
+    static _Atomic uint64_t creations;
+    atomic_store(&slot->create_seq, atomic_fetch_add(&creations, 1) + 1);
     atomic_store(&slot->create_stack, cw_thread_site_stack(t, pc));
     if (is_memory_lock(kind))
         cw_lock_pages_add(addr);
@@ -555,48 +563,16 @@ void cw_thread_exiting(cw_thread *t, uintptr_t pc, bool cancelled)
  * a pair of stacks (holding-here, acquiring-here) that no reported cycle had:
  * one finding per piece of code that takes locks in conflicting orders.  The
  * rest are counted (cw_cycles_not_reported) and cost no stack, no record and
- * no symbolization.
+ * no symbolization (predicted_cycles.h).
  */
-#define SITE_PAIRS 4096
-static cw_spin_lock cycle_sites_lock;
-static uint64_t cycle_sites[SITE_PAIRS];   /* (from_stack, to_stack) + 1 of reported edges; 0 = empty */
-static size_t cycle_sites_used;
-_Atomic uint64_t cw_cycles_not_reported;
-
-static uint64_t site_pair(const cw_cycle_edge *e)
-{
-    return ((uint64_t)e->first.from_stack << 32 | e->first.to_stack) + 1;
-}
-
-static uint64_t *site_slot(uint64_t key)
-{
-    size_t i = (size_t)cw_mix64(key) & (SITE_PAIRS - 1);
-    while (cycle_sites[i] && cycle_sites[i] != key)
-        i = (i + 1) & (SITE_PAIRS - 1);
-    return &cycle_sites[i];
-}
-
-/* Whether the cycle has an edge taken at code no reported cycle had; if so
- * its edges' code is remembered. */
+/* Whether the cycle has an edge taken at code no reported cycle had (see
+ * cw_code_pairs_new). */
 static bool cycle_has_new_code(const cw_cycle *cycle)
 {
-    bool fresh = false;
-    cw_spin_lock_acquire(&cycle_sites_lock);
-    if (cycle_sites_used + cycle->n > SITE_PAIRS / 2)
-        fresh = true;   /* full: every cycle is reported, as before this filter */
-    for (size_t i = 0; !fresh && i < cycle->n; i++)
-        fresh = *site_slot(site_pair(&cycle->edges[i])) == 0;
-    for (size_t i = 0; fresh && i < cycle->n && cycle_sites_used < SITE_PAIRS / 2; i++) {
-        uint64_t *slot = site_slot(site_pair(&cycle->edges[i]));
-        if (!*slot) {
-            *slot = site_pair(&cycle->edges[i]);
-            cycle_sites_used++;
-        }
-    }
-    cw_spin_lock_release(&cycle_sites_lock);
-    if (!fresh)
-        atomic_fetch_add(&cw_cycles_not_reported, 1);
-    return fresh;
+    uint64_t pairs[CW_MAX_CYCLE];
+    for (size_t i = 0; i < cycle->n; i++)
+        pairs[i] = cw_code_pair(cycle->edges[i].first.from_stack, cycle->edges[i].first.to_stack);
+    return cw_code_pairs_new(pairs, cycle->n);
 }
 
 /* One finding per cycle of new code: every edge with the stack that took it

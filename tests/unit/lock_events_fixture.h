@@ -35,11 +35,14 @@
 static char root[] = "/tmp/cw_lock_events_XXXXXX";
 static char text[1 << 16];   /* the current case's findings file */
 
+static unsigned case_no;   /* cases count from 1 */
+
 /* Findings of the next case go to a directory of their own. */
 __attribute__((unused)) static void new_case(const char *name)
 {
     snprintf(cw_flags.report_dir, sizeof cw_flags.report_dir, "%s/%s", root, name);
     mkdir(cw_flags.report_dir, 0700);
+    case_no++;
 }
 
 __attribute__((unused)) static const char *findings(void)
@@ -95,6 +98,20 @@ NOINLINE static void take(uintptr_t addr, enum op op)
     __asm__ volatile("" ::: "memory");
 }
 
+/* Each case takes its locks from code of its own (its own return address
+ * into a caller of take): a cycle at code a reported cycle already had is
+ * not reported again (one finding per piece of code, lock_events.c), and the
+ * cases stand for different bugs. */
+#define TAKER(n)                                                  \
+    NOINLINE static void take_##n(uintptr_t addr, enum op op)    \
+    {                                                             \
+        take(addr, op);                                           \
+        __asm__ volatile("" ::: "memory");                        \
+    }
+TAKER(0) TAKER(1) TAKER(2) TAKER(3) TAKER(4) TAKER(5) TAKER(6) TAKER(7)
+static void (*const takers[8])(uintptr_t, enum op) = { take_0, take_1, take_2, take_3,
+                                                       take_4, take_5, take_6, take_7 };
+
 /* The other events, reported from a helper as from an interceptor: the pc
  * is the return address into the test code that "called pthread". */
 NOINLINE static void create(uintptr_t addr)
@@ -127,7 +144,7 @@ __attribute__((unused)) static void *play(void *arg)
         if (s->op == GIVE)
             cw_released(cw_thread_self(), s->addr);
         else
-            take(s->addr, s->op);
+            takers[case_no % 8](s->addr, s->op);
     }
     return NULL;
 }

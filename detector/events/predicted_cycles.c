@@ -1,0 +1,336 @@
+#include "predicted_cycles.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "lock_events.h"
+#include "lock_kind.h"
+#include "lock_pages.h"
+#include "lock_table.h"
+#include "node_info.h"
+#include "record_writer.h"
+#include "analysis/lock_classes.h"
+#include "common/hash.h"
+#include "common/spin_lock.h"
+#include "stacks/python_stacks.h"
+#include "stacks/stack_depot.h"
+
+/* ---- code already reported ---------------------------------------------- */
+
+#define CODE_PAIRS 4096
+static cw_spin_lock code_pairs_lock;
+static uint64_t code_pairs[CODE_PAIRS];   /* 0 = empty */
+static size_t code_pairs_used;
+_Atomic uint64_t cw_cycles_not_reported;
+
+static uint64_t *code_slot(uint64_t key)
+{
+    size_t i = (size_t)cw_mix64(key) & (CODE_PAIRS - 1);
+    while (code_pairs[i] && code_pairs[i] != key)
+        i = (i + 1) & (CODE_PAIRS - 1);
+    return &code_pairs[i];
+}
+
+bool cw_code_pairs_new(const uint64_t *pairs, size_t n)
+{
+    bool fresh = false;
+    cw_spin_lock_acquire(&code_pairs_lock);
+    if (code_pairs_used + n > CODE_PAIRS / 2)
+        fresh = true;   /* full: every cycle is reported, as without this rule */
+    for (size_t i = 0; !fresh && i < n; i++)
+        fresh = *code_slot(pairs[i]) == 0;
+    for (size_t i = 0; fresh && i < n && code_pairs_used < CODE_PAIRS / 2; i++) {
+        uint64_t *slot = code_slot(pairs[i]);
+        if (!*slot) {
+            *slot = pairs[i];
+            code_pairs_used++;
+        }
+    }
+    cw_spin_lock_release(&code_pairs_lock);
+    if (!fresh)
+        atomic_fetch_add(&cw_cycles_not_reported, 1);
+    return fresh;
+}
+
+/* ---- candidate order keys ------------------------------------------------ */
+
+static cw_lock_classes *classes;   /* under the graph lock */
+
+#define FIELD_SPAN 64               /* bytes looked at before and after a lock */
+#define PAGE 4096u
+
+static size_t lock_size(int kind)
+{
+    switch (kind) {
+    case CW_KIND_MUTEX: return 40;
+    case CW_KIND_RWLOCK: return 56;
+    case CW_KIND_SPINLOCK: return 4;
+    case CW_KIND_SEMAPHORE: return 32;
+    default: return 64;
+    }
+}
+
+/* The word of `size` bytes at addr + off, if it lies in addr's page (the
+ * other pages around a lock may not be mapped). */
+static bool read_word(uintptr_t addr, intptr_t off, size_t size, int64_t *out)
+{
+    uintptr_t at = addr + (uintptr_t)off;
+    if ((at & ~(uintptr_t)(PAGE - 1)) != (addr & ~(uintptr_t)(PAGE - 1)) ||
+        ((at + size - 1) & ~(uintptr_t)(PAGE - 1)) != (addr & ~(uintptr_t)(PAGE - 1)))
+        return false;
+    if (size == 4) {
+        int32_t v;
+        memcpy(&v, (const void *)at, 4);
+        *out = v;
+    } else {
+        memcpy(out, (const void *)at, 8);
+    }
+    return true;
+}
+
+static void compare(int64_t a, int64_t b, unsigned bit, uint64_t *less, uint64_t *greater)
+{
+    if (a < b)
+        *less |= 1ull << bit;
+    else if (a > b)
+        *greater |= 1ull << bit;
+}
+
+/* The known locks near addr: their state changes as they are taken, it is
+ * no key. */
+typedef struct nearby_locks {
+    uintptr_t start[16];
+    size_t n;
+} nearby_locks;
+
+static void find_nearby(uintptr_t addr, nearby_locks *out)
+{
+    uintptr_t lo = addr > 2 * FIELD_SPAN ? addr - 2 * FIELD_SPAN : 0;
+    out->n = cw_lock_pages_find(lo, addr + 2 * FIELD_SPAN, out->start, 16);
+}
+
+static bool inside_lock(const nearby_locks *near, uintptr_t at, size_t width)
+{
+    for (size_t i = 0; i < near->n; i++) {
+        const cw_lock_slot *slot = cw_lock_table_find(near->start[i]);
+        size_t size = lock_size(slot ? atomic_load(&slot->kind) : CW_KIND_NONE);
+        if (at + width > near->start[i] && at < near->start[i] + size)
+            return true;
+    }
+    return false;
+}
+
+/* Keys 2..33: 4-byte words, 34..49: 8-byte words, at the same offsets
+ * around both locks (which are of one class, so of one layout), outside any
+ * lock (their state is no key).  A word that cannot be read (another page)
+ * or lies in a lock is unknown: its bit is set in both masks. */
+static void field_keys(uintptr_t outer, uintptr_t inner, int kind, uint64_t *less, uint64_t *greater)
+{
+    intptr_t size = (intptr_t)lock_size(kind);
+    nearby_locks near_outer, near_inner;
+    find_nearby(outer, &near_outer);
+    find_nearby(inner, &near_inner);
+    unsigned bit = 2;
+    for (unsigned width = 4; width <= 8; width += 4) {
+        for (intptr_t off = -FIELD_SPAN; off < size + FIELD_SPAN; off += (intptr_t)width) {
+            if (off >= 0 && off < size)
+                continue;
+            int64_t a, b;
+            if (read_word(outer, off, width, &a) && read_word(inner, off, width, &b) &&
+                !inside_lock(&near_outer, outer + (uintptr_t)off, width) &&
+                !inside_lock(&near_inner, inner + (uintptr_t)off, width))
+                compare(a, b, bit, less, greater);
+            else
+                *less |= 1ull << bit, *greater |= 1ull << bit;
+            bit++;
+        }
+    }
+}
+
+/* ---- feeding the analysis ------------------------------------------------ */
+
+/* Where the lock was made, as lockdep keys its classes: the place of the
+ * init call (not its callers: the nodes of one list are one class, whoever
+ * inserted them); for a CPython Lock, the innermost Python frame of its
+ * creation.  0: not made while the shim watched (statically initialised). */
+static uint64_t class_of(const cw_node_info *info)
+{
+    if (!info || !info->created || !info->stack)
+        return 0;
+    /* In CPython, a lock made without a Python frame is the interpreter's
+     * own (the import lock, thread states): they all share one native init
+     * site, and would be one class of unrelated locks. */
+    if (cw_trywait_is_acquire && info->kind == CW_KIND_SEMAPHORE && !(info->stack & CW_PYTHON_STACK_BIT))
+        return 0;
+    if (info->stack & CW_PYTHON_STACK_BIT) {
+        const char *frames = cw_python_stack_text(info->stack);
+        cw_python_frame f;
+        if (!frames || !cw_python_frame_next(&frames, &f))
+            return 0;
+        uint64_t h = 0xcbf29ce484222325ull;
+        for (const char *p = f.file; *p; p++)
+            h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+        return cw_mix64(h ^ (uint64_t)f.line) | 1;
+    }
+    size_t n;
+    const uintptr_t *pcs = cw_stack_depot_get(info->stack, &n);
+    return pcs && n ? pcs[0] : 0;
+}
+
+void cw_predicted_forget(uint64_t node)
+{
+    const cw_node_info *info = cw_node_info_get(node);
+    if (classes && class_of(info))
+        cw_lock_classes_forget(classes, class_of(info), node);
+}
+
+static void report(const cw_class_cycle *c);
+
+/* The nestings shown form a cycle of the locks themselves: a seen cycle,
+ * the lock-order graph's to report. */
+static bool instances_close(const cw_class_cycle *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->edges[i].inner != c->edges[(i + 1) % c->n].outer)
+            return false;
+    return c->n > 1;
+}
+
+void cw_predicted_nesting(const cw_thread *t, const cw_held_lock *h, uint64_t to, const cw_edge_attrs *attrs,
+                          bool seen)
+{
+    const cw_node_info *outer = cw_node_info_get(h->node), *inner = cw_node_info_get(to);
+    uint64_t outer_class = class_of(outer), inner_class = class_of(inner);
+    if (!outer_class || !inner_class)
+        return;
+    if (!classes && !(classes = cw_lock_classes_new()))
+        return;
+    cw_class_nesting n = {
+        .outer_class = outer_class, .inner_class = inner_class, .outer = h->node, .inner = to,
+        .outer_read = attrs->from_read, .inner_read = attrs->to_read,
+        .outer_stack = attrs->from_stack, .inner_stack = attrs->to_stack, .thread = t->index,
+    };
+    compare((int64_t)(outer->addr >> 1), (int64_t)(inner->addr >> 1), 0, &n.keys_less, &n.keys_greater);
+    if (outer->create_seq && inner->create_seq)
+        compare((int64_t)outer->create_seq, (int64_t)inner->create_seq, 1, &n.keys_less, &n.keys_greater);
+    /* Not around semaphores: CPython's live alone in their malloc block, among
+     * the allocator's data and unrelated objects, where nothing is a key. */
+    if (outer_class == inner_class && outer->kind == inner->kind && outer->kind != CW_KIND_SEMAPHORE)
+        field_keys(outer->addr, inner->addr, outer->kind, &n.keys_less, &n.keys_greater);
+    for (uint32_t i = 0; i < attrs->ngates && n.ngates < CW_CLASS_MAX_GATES; i++)
+        n.gates[n.ngates++] = attrs->gates[i];
+    cw_class_cycle c;
+    if (cw_lock_classes_add(classes, &n, &c) && !seen && !instances_close(&c))
+        report(&c);
+}
+
+/* ---- the finding ---------------------------------------------------------- */
+
+typedef struct labels {
+    uint64_t lock[2 * CW_MAX_CLASS_CYCLE + 2];
+    size_t n;
+} labels;
+
+static size_t label(labels *l, uint64_t lock)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->lock[i] == lock)
+            return i + 1;
+    l->lock[l->n] = lock;
+    return ++l->n;
+}
+
+static const char *kind_of(uint64_t node)
+{
+    const cw_node_info *info = cw_node_info_get(node);
+    return info ? cw_lock_type_name(info->addr, info->kind) : "lock";
+}
+
+static void record_nesting(cw_record *r, labels *l, const cw_class_nesting *n)
+{
+    char thread[16];
+    cw_thread_label(n->thread, thread, sizeof thread);
+    size_t outer = label(l, n->outer), inner = label(l, n->inner);
+    cw_record_stack(r, thread, n->inner_stack, "%s M%zu acquired here while holding %s M%zu%s in thread %s",
+                    kind_of(n->inner), inner, kind_of(n->outer), outer, n->outer_read ? " (for reading)" : "",
+                    thread);
+    cw_record_stack(r, thread, n->outer_stack, "M%zu previously acquired by the same thread here", outer);
+}
+
+static void report(const cw_class_cycle *c)
+{
+    /* The code of a cycle already reported (seen or predicted) is not news. */
+    uint64_t pairs[CW_MAX_CLASS_CYCLE + 1];
+    size_t npairs = 0;
+    for (size_t i = 0; i < c->n; i++)
+        pairs[npairs++] = cw_code_pair(c->edges[i].outer_stack, c->edges[i].inner_stack);
+    if (c->n == 1)
+        pairs[npairs++] = cw_code_pair(c->other.outer_stack, c->other.inner_stack);
+    if (!cw_code_pairs_new(pairs, npairs))
+        return;
+
+    labels l = { .n = 0 };
+    for (size_t i = 0; i < c->n; i++) {
+        label(&l, c->edges[i].outer);
+        label(&l, c->edges[i].inner);
+    }
+    if (c->n == 1) {
+        label(&l, c->other.outer);
+        label(&l, c->other.inner);
+    }
+    char threads[128] = "";
+    size_t tl = 0;
+    const cw_class_nesting *shown[CW_MAX_CLASS_CYCLE + 1];
+    size_t nshown = 0;
+    for (size_t i = 0; i < c->n; i++)
+        shown[nshown++] = &c->edges[i];
+    if (c->n == 1)
+        shown[nshown++] = &c->other;
+    for (size_t i = 0; i < nshown; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i; j++)
+            seen |= shown[j]->thread == shown[i]->thread;
+        if (seen || tl >= sizeof threads)
+            continue;
+        char label_text[16];
+        cw_thread_label(shown[i]->thread, label_text, sizeof label_text);
+        tl += (size_t)snprintf(threads + tl, sizeof threads - tl, "%s%s", tl ? ", " : "", label_text);
+    }
+    bool several = strchr(threads, ',') != NULL;
+
+    cw_record r;
+    int rc = c->n == 1
+        ? cw_record_begin(&r, "lock-order-inversion",
+                          "predicted cycle: locks made at one place are taken inside each other in no fixed order "
+                          "(M1 .. M%zu, %s %s)", l.n, several ? "threads" : "thread", threads)
+        : cw_record_begin(&r, "lock-order-inversion",
+                          "predicted cycle among locks made at %zu places: each kind is taken inside the next, "
+                          "and the last inside the first (M1 .. M%zu, %s %s)", c->n, l.n,
+                          several ? "threads" : "thread", threads);
+    if (rc != 0)
+        return;
+    if (c->n == 1)
+        cw_record_note(&r, "predicted, not seen: these locks never formed a cycle in this run, but locks made at "
+                           "the same place were taken inside each other in an order that neither their addresses, "
+                           "nor the order they were made in, nor the fields around them in their objects, nor a "
+                           "parent-child hierarchy, nor a common outer lock explains: two threads doing this to the "
+                           "same two locks in opposite directions at once deadlock.  Take them in one fixed order "
+                           "(e.g. by address or by an id), or under one common lock");
+    else
+        cw_record_note(&r, "predicted, not seen: these locks never formed a cycle in this run, but locks made at "
+                           "the same places were taken in opposite orders, here and there: two threads doing this "
+                           "to the same locks at once deadlock.  Take locks of these kinds in one fixed order");
+    for (size_t i = 0; i < l.n; i++) {
+        const cw_node_info *info = cw_node_info_get(l.lock[i]);
+        char id[24];
+        snprintf(id, sizeof id, "M%zu", i + 1);
+        cw_record_lock(&r, id, info ? cw_lock_type_name(info->addr, info->kind) : "lock", "created",
+                       info ? info->stack : 0, info ? info->addr : 0);
+    }
+    labels again = { .n = 0 };
+    for (size_t i = 0; i < l.n; i++)
+        label(&again, l.lock[i]);
+    for (size_t i = 0; i < nshown; i++)
+        record_nesting(&r, &again, shown[i]);
+    cw_record_end(&r);
+}
