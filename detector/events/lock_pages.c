@@ -104,14 +104,14 @@ size_t cw_lock_pages_find(uintptr_t lo, uintptr_t hi, uintptr_t *out, size_t max
         uintptr_t base = page << CW_LOCK_PAGE_SHIFT;
         uint32_t first = lo > base ? (uint32_t)((lo - base + 7) / 8) : 0;   /* locks that start in range */
         uint32_t end = hi - base < page_size ? (uint32_t)((hi - base + 7) / 8) : WORDS_PER_PAGE;
-        for (uint32_t w = first; w < end && n < max; w++) {
-            uint64_t bits = atomic_load_explicit(&e->words[w / 64], memory_order_acquire);
-            if (!bits) {
-                w |= 63;   /* skip the rest of this 64-word group */
-                continue;
-            }
-            if ((bits >> (w % 64)) & 1)
-                out[n++] = base + (uintptr_t)w * 8;
+        for (uint32_t group = first / 64; group * 64 < end && n < max; group++) {
+            uint64_t bits = atomic_load_explicit(&e->words[group], memory_order_acquire);
+            if (group == first / 64)
+                bits &= ~0ull << (first % 64);
+            if (group == (end - 1) / 64 && end % 64)
+                bits &= ~(~0ull << (end % 64));
+            for (; bits && n < max; bits &= bits - 1)
+                out[n++] = base + ((uintptr_t)group * 64 + (uintptr_t)__builtin_ctzll(bits)) * 8;
         }
     }
     return n;

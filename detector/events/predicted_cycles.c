@@ -99,7 +99,7 @@ static void compare(int64_t a, int64_t b, unsigned bit, uint64_t *less, uint64_t
 /* The known locks near addr: their state changes as they are taken, it is
  * no key. */
 typedef struct nearby_locks {
-    uintptr_t start[16];
+    uintptr_t start[16], end[16];
     size_t n;
 } nearby_locks;
 
@@ -107,16 +107,17 @@ static void find_nearby(uintptr_t addr, nearby_locks *out)
 {
     uintptr_t lo = addr > 2 * FIELD_SPAN ? addr - 2 * FIELD_SPAN : 0;
     out->n = cw_lock_pages_find(lo, addr + 2 * FIELD_SPAN, out->start, 16);
+    for (size_t i = 0; i < out->n; i++) {
+        const cw_lock_slot *slot = cw_lock_table_find(out->start[i]);
+        out->end[i] = out->start[i] + lock_size(slot ? atomic_load(&slot->kind) : CW_KIND_NONE);
+    }
 }
 
 static bool inside_lock(const nearby_locks *near, uintptr_t at, size_t width)
 {
-    for (size_t i = 0; i < near->n; i++) {
-        const cw_lock_slot *slot = cw_lock_table_find(near->start[i]);
-        size_t size = lock_size(slot ? atomic_load(&slot->kind) : CW_KIND_NONE);
-        if (at + width > near->start[i] && at < near->start[i] + size)
+    for (size_t i = 0; i < near->n; i++)
+        if (at + width > near->start[i] && at < near->end[i])
             return true;
-    }
     return false;
 }
 
