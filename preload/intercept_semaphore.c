@@ -8,8 +8,10 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdarg.h>
 
 #include "interceptor.h"
 #include "pyraces/py_race_install.h"
@@ -168,6 +170,47 @@ int sem_post(sem_t *s)
     cw_semaphore_posted(t, (uintptr_t)s);
     cw_order_semaphore_release(s);
     int rc = REAL(sem_post)(s);
+    cw_leave(t);
+    return rc;
+}
+
+/* Named semaphores (sem_open): shared with every process that opens the
+ * same name, or inherits the mapping over fork (a multiprocessing.Lock).  One
+ * made here (O_CREAT | O_EXCL: certainly new) is known with its value, so a
+ * binary one is a lock, as after sem_init; one opened by name was made by
+ * another process, whose value is not known here: only its waits count. */
+sem_t *sem_open(const char *name, int oflag, ...)
+{
+    mode_t mode = 0;
+    unsigned value = 0;
+    if (oflag & O_CREAT) {
+        va_list ap;
+        va_start(ap, oflag);
+        mode = (mode_t)va_arg(ap, unsigned);
+        value = va_arg(ap, unsigned);
+        va_end(ap);
+    }
+    sem_t *s = oflag & O_CREAT ? REAL(sem_open)(name, oflag, mode, value) : REAL(sem_open)(name, oflag);
+    cw_thread *t = cw_enter();
+    if (!t)
+        return s;
+    int saved = errno;
+    if (s != SEM_FAILED && (oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+        cw_semaphore_created(t, (uintptr_t)s, value, CW_CALLER_PC());
+    errno = saved;
+    cw_leave(t);
+    return s;
+}
+
+int sem_close(sem_t *s)
+{
+    cw_thread *t = cw_enter();
+    if (!t)
+        return REAL(sem_close)(s);
+    int saved = errno;
+    cw_lock_destroyed(t, (uintptr_t)s, CW_KIND_SEMAPHORE, false, CW_CALLER_PC());   /* gone from this process */
+    errno = saved;
+    int rc = REAL(sem_close)(s);
     cw_leave(t);
     return rc;
 }

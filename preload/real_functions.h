@@ -57,6 +57,8 @@
     X(int, sem_timedwait, (sem_t *, const struct timespec *))                                  \
     X(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *))                       \
     X(int, sem_post, (sem_t *))                                                                \
+    X(sem_t *, sem_open, (const char *, int, ...))                                             \
+    X(int, sem_close, (sem_t *))                                                               \
     X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))  \
     X(int, pthread_join, (pthread_t, void **))                                                 \
     X(void, pthread_exit, (void *))                                                            \

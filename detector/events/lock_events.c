@@ -12,6 +12,7 @@
 #include "node_info.h"
 #include "predicted_cycles.h"
 #include "python_sites.h"
+#include "shared_locks.h"
 #include "record_writer.h"
 #include "analysis/lock_order.h"
 #include "common/clock.h"
@@ -196,6 +197,22 @@ static void recapture_edge(const cw_held_lock *h, uint64_t to, uintptr_t pc)
     atomic_fetch_add(&exact_spent_ns, cw_now_ns() - t0);
 }
 
+/* Both ends of a new edge, when both may be locks shared between processes
+ * (under graph_lock: node descriptions). */
+static bool shared_ends(const cw_held_lock *h, uint64_t to, cw_stack_id to_stack, cw_shared_end *from_end,
+                        cw_shared_end *to_end)
+{
+    const cw_node_info *to_info = cw_node_info_get(to), *from_info = cw_node_info_get(h->node);
+    if (!to_info || !from_info || !cw_lock_says_shared(h->addr, (cw_lock_kind)h->kind) ||
+        !cw_lock_says_shared(to_info->addr, (cw_lock_kind)to_info->kind))
+        return false;
+    *from_end = (cw_shared_end){ .addr = h->addr, .kind = h->kind, .taken = h->stack, .made = from_info->stack,
+                                 .created = from_info->created };
+    *to_end = (cw_shared_end){ .addr = to_info->addr, .kind = to_info->kind, .taken = to_stack,
+                               .made = to_info->stack, .created = to_info->created };
+    return true;
+}
+
 static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, cw_stack_id to_stack,
                      uintptr_t pc)
 {
@@ -224,7 +241,11 @@ static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, c
     }
     if (result != CW_EDGE_KNOWN)   /* a new edge, or one that now holds less in common */
         cw_predicted_nesting(t, h, to, &attrs, result == CW_EDGE_CYCLE);
+    cw_shared_end shared_from, shared_to;
+    bool shared = result != CW_EDGE_KNOWN && shared_ends(h, to, to_stack, &shared_from, &shared_to);
     cw_spin_lock_release(&graph_lock);
+    if (shared)
+        cw_shared_nesting(t, &shared_from, &shared_to);
     if (created && pc)
         recapture_edge(h, to, pc);
     if (!later)
@@ -325,6 +346,7 @@ void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t 
     atomic_fetch_and(&slot->flags, CW_LOCK_WAITERS_REPORTED);   /* they may still wait (wait_objects.h) */
     static _Atomic uint64_t creations;
     atomic_store(&slot->create_seq, atomic_fetch_add(&creations, 1) + 1);
+    atomic_store(&slot->shared_id, 0);
     atomic_store(&slot->create_stack, cw_thread_site_stack(t, pc));
     if (is_memory_lock(kind))
         cw_lock_pages_add(addr);

@@ -43,6 +43,7 @@ typedef struct cw_lock_slot {
     _Atomic uint32_t barrier_arrived;  /* barriers: arrivals since init */
     _Atomic cw_stack_id destroy_stack; /* where it was destroyed (CW_LOCK_DESTROYED) */
     _Atomic uint64_t create_seq;       /* order of its init among all inits (predicted_cycles.h) */
+    _Atomic uint64_t shared_id;        /* identity across processes, 1 = not shared, 0 = not looked up (shared_locks.h) */
 } cw_lock_slot;
 
 /* A robust mutex: its owner may end while holding it, by design (the next

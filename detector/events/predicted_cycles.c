@@ -163,6 +163,11 @@ static uint64_t class_of(const cw_node_info *info)
      * site, and would be one class of unrelated locks. */
     if (cw_trywait_is_acquire && info->kind == CW_KIND_SEMAPHORE && !(info->stack & CW_PYTHON_STACK_BIT))
         return 0;
+    /* A thread's lifetime lock is waited for only by a join: a join of this
+     * thread and a lock of that one are no order between two classes. */
+    const cw_lock_slot *slot = cw_lock_table_find(info->addr);
+    if (slot && (atomic_load(&slot->flags) & CW_LOCK_LIFETIME))
+        return 0;
     if (info->stack & CW_PYTHON_STACK_BIT) {
         const char *frames = cw_python_stack_text(info->stack);
         cw_python_frame f;

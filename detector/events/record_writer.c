@@ -35,13 +35,18 @@ void cw_record_writer_init(void)
  * close every fd at start) and its number reused for one of the program's
  * own files, which the next finding would then be written into.  Findings
  * are rare; the open is no cost.  stderr when there is no report directory. */
+static int open_file(const char *prefix)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s%d", cw_flags.report_dir, prefix, (int)getpid());
+    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+}
+
 static int open_output(void)
 {
     if (!cw_flags.report_dir[0])
         return 2;
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s%d", cw_flags.report_dir, CW_FINDINGS_PREFIX, (int)getpid());
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int fd = open_file(CW_FINDINGS_PREFIX);
     return fd >= 0 ? fd : 2;
 }
 
@@ -233,12 +238,32 @@ void cw_record_thread_id(const char *label, int tid)
     errno = saved;
 }
 
+static void record_end_fd(cw_record *r, int fd);
+
 void cw_record_end(cw_record *r)
 {
     if (!r->buf)
         return;
+    record_end_fd(r, open_output());
+}
+
+void cw_record_end_to(cw_record *r, const char *prefix)
+{
+    if (!r->buf)
+        return;
+    int fd = cw_flags.report_dir[0] ? open_file(prefix) : -1;
+    if (fd < 0) {
+        munmap(r->buf, r->cap);
+        r->buf = NULL;
+        errno = r->saved_errno;
+        return;
+    }
+    record_end_fd(r, fd);
+}
+
+static void record_end_fd(cw_record *r, int fd)
+{
     put_raw(r, "end\n", 4);
-    int fd = open_output();
     const char *p = r->buf;
     size_t left = r->len;
     while (left > 0) {

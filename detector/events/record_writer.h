@@ -45,6 +45,10 @@ void cw_record_python_frames(cw_record *r, const char *frames);
 void cw_record_note(cw_record *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends `end`, writes the finding out and releases the buffer. */
 void cw_record_end(cw_record *r);
+/* The same, into "<report dir>/<prefix><pid>" instead of the findings file:
+ * records meant for the launcher's own analyses (nothing without a report
+ * directory). */
+void cw_record_end_to(cw_record *r, const char *prefix);
 
 /* A record about the run rather than a finding ("races <method> <detail>",
  * record_format.h), one line with one write(2); nothing without a report

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/cross_process.h"
 #include "report/dedupe.h"
 #include "report/finding_reader.h"
 #include "report/lock_names.h"
@@ -42,6 +43,7 @@ static void read_findings(const char *dir, cw_finding_list *list, cw_process_lis
 {
     if (cw_read_findings_dir(dir, list) < 0)
         fprintf(stderr, "concwatch: cannot read the findings in %s: %s\n", dir, strerror(errno));
+    cw_cross_process_cycles(dir, list);
     cw_read_tsan_reports(dir, list, stderr);
     cw_finding_list_dedupe(list);
     cw_read_process_status(dir, procs);

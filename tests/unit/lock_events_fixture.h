@@ -163,8 +163,10 @@ __attribute__((unused)) static void in_thread(const step *steps)
 #define RD(a) { READ, a }
 #define G(a) { GIVE, a }
 
-static char lockmem[64];   /* the locks: one byte each, never reused across cases */
-#define LK(i) ((uintptr_t)&lockmem[i])
+/* The locks: never reused across cases, each in 64 zeroed bytes (the shim
+ * reads a lock's own fields, and the words around it, as in a real one). */
+static char lockmem[66 * 64] __attribute__((aligned(64)));
+#define LK(i) ((uintptr_t)&lockmem[((i) + 1) * 64])
 
 /* ---- cleanup ---- */
 
