@@ -17,6 +17,8 @@
 
 #include "interceptor.h"
 
+#define PSHARED_BIT 128   /* glibc's PTHREAD_MUTEX_PSHARED_BIT in __kind */
+
 /* EOWNERDEAD (a robust mutex whose owner died) also hands the mutex over. */
 static inline bool acquired(int rc)
 {
@@ -83,6 +85,18 @@ __attribute__((noinline, cold)) static void check_invalid(cw_thread *t, pthread_
     }
 }
 
+/* In the child of a fork, whose only thread may wait on a process-shared
+ * mutex held by another process: nothing started the hang watcher here (a
+ * thread creation or a blocking wait of another kind does); the first lock
+ * of a process-shared mutex does.  Checked only in a fork's child. */
+__attribute__((noinline, cold)) static void lock_in_fork_child(cw_thread *t, pthread_mutex_t *m)
+{
+    if (m->__data.__kind & PSHARED_BIT) {
+        cw_watcher_start_once();
+        t->fork_child = 0;
+    }
+}
+
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
     uintptr_t pc = CW_CALLER_PC();
@@ -90,6 +104,8 @@ int pthread_mutex_lock(pthread_mutex_t *m)
     if (!t)
         return REAL(pthread_mutex_lock)(m);
     check_reacquire(t, m, false, pc);
+    if (__builtin_expect(t->fork_child, 0))
+        lock_in_fork_child(t, m);
     cw_wait_mark(t, m, CW_KIND_MUTEX, false, pc);
     int rc = REAL(pthread_mutex_lock)(m);
     cw_wait_end(t);

@@ -86,6 +86,7 @@ set(CW_PY_SAMPLES
   py_bank_ordered                  # clean (lower account number first)
   py_mp_locks_abba                 # lock-order-inversion=1 (two processes, two multiprocessing.Locks, opposite orders)
   py_mp_pool_queue                 # clean (Pool, Queue, a shared Lock)
+  py_mp_deadlock                   # deadlock=1 (two processes blocked on each other; hangs natively)
 )
 # Python samples whose expectation needs the Python race checks, which read
 # the interpreter's frames directly: not run through the C API alone (.api).
@@ -105,6 +106,7 @@ set(CW_PY_SAMPLES_HANG_NATIVELY
   py_abba_hang_join_timeout
   py_fork_holding_lock
   py_semaphore_leak
+  py_mp_deadlock
 )
 # A .py file in samples/ that is not listed above would silently go untested.
 file(GLOB _cw_py_files RELATIVE ${CMAKE_SOURCE_DIR}/samples ${CMAKE_SOURCE_DIR}/samples/*.py)

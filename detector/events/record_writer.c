@@ -211,6 +211,11 @@ void cw_record_python_frames(cw_record *r, const char *frames)
         cw_record_pyframe(r, f.file, f.line, f.function);
 }
 
+void cw_record_raw(cw_record *r, const char *lines, size_t len)
+{
+    put_raw(r, lines, len);
+}
+
 void cw_record_note(cw_record *r, const char *fmt, ...)
 {
     put_raw(r, "note", 4);

@@ -43,6 +43,9 @@ void cw_record_pyframe(cw_record *r, const char *file, int line, const char *fun
 /* One pyframe per frame line of a Python stack (stacks/python_stacks.h); NULL writes none. */
 void cw_record_python_frames(cw_record *r, const char *frames);
 void cw_record_note(cw_record *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Lines already in the record format (frame, pyframe lines of another
+ * record), appended as they are. */
+void cw_record_raw(cw_record *r, const char *lines, size_t len);
 /* Appends `end`, writes the finding out and releases the buffer. */
 void cw_record_end(cw_record *r);
 /* The same, into "<report dir>/<prefix><pid>" instead of the findings file:

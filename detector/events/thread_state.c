@@ -239,8 +239,10 @@ void cw_thread_registry_after_fork_child(void)
             free_slots = t;
         }
     }
-    if (self)
+    if (self) {
+        self->fork_child = 1;
         self->tid = (pid_t)syscall(SYS_gettid);
+    }
     atomic_store(&live_threads, self && atomic_load(&self->alive) ? 1 : 0);
     cw_spin_lock_reset(&registry_lock);
     if (self)

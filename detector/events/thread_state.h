@@ -85,6 +85,7 @@ typedef struct cw_thread {
     cw_stack_id create_stack;
     _Atomic int alive;
     int depth;                  /* > 0 while inside the shim: calls made then are forwarded untouched */
+    uint8_t fork_child;         /* the thread that forked, in the child, until the hang watcher runs there */
     uint32_t nheld;
     cw_held_lock held[CW_MAX_HELD];
     cw_wait wait;

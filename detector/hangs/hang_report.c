@@ -48,7 +48,7 @@ static void capture_handler(int sig, siginfo_t *info, void *ucv)
 
 /* Each blocked thread captures its own stack, in a signal handler: it is
  * asleep in the kernel, and only it can unwind itself. */
-static void capture_stacks(cw_blocked *all, size_t n)
+void cw_hang_capture_stacks(cw_blocked *all, size_t n)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -78,7 +78,7 @@ static void capture_stacks(cw_blocked *all, size_t n)
 }
 
 /* The interrupted stack, from the user's call into the shim outwards. */
-static size_t user_frames(const cw_blocked *b, const uintptr_t **pcs)
+size_t cw_hang_user_frames(const cw_blocked *b, const uintptr_t **pcs)
 {
     cw_thread *t = b->t;
     if (!atomic_load(&t->hang_captured)) {
@@ -272,7 +272,7 @@ static void record_waiters(const story *s, cw_record *r)
             continue;
         }
         const uintptr_t *pcs;
-        size_t n = user_frames(b, &pcs);
+        size_t n = cw_hang_user_frames(b, &pcs);
         cw_record_stack_pcs(r, self, pcs, n, 0, role);
     }
 }
@@ -301,7 +301,7 @@ static void record_holders(const story *s, cw_record *r)
 
 void cw_hang_report(cw_blocked *all, size_t n, cw_blocked **ring, size_t nring)
 {
-    capture_stacks(all, n);
+    cw_hang_capture_stacks(all, n);
     story s = { 0 };
     s.have_py = cw_python_stacks_dump(&s.py);
     for (size_t i = 0; i < n; i++) {

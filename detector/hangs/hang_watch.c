@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cross_process_hang.h"
 #include "hang_report.h"
 #include "common/clock.h"
 #include "common/record_format.h"
@@ -238,23 +239,30 @@ static bool hang_already_reported(const sample *s)
     return n == s->n;
 }
 
-/* Every thread blocked for good.  Does not return when they are. */
-static void check_all_blocked(sample *s, uint64_t now)
+/* Every thread blocked for good.  Does not return when they are, unless
+ * some wait on locks shared with other processes: then this process's side
+ * is published for the others (cross_process_hang.h) and true returned. */
+static bool check_all_blocked(sample *s, uint64_t now)
 {
     if (s->n == 0 || s->n != s->live)
-        return;
+        return false;
     for (size_t i = 0; i < s->n; i++)
         if (s->items[i].timed || now - s->items[i].since_ns < hang_after_ns)
-            return;
+            return false;
     /* A thread the shim never saw may be running: no proof of a hang.  The
      * ThreadSanitizer runtime's own background thread is the one exception. */
     size_t tasks = running_tasks();
     if (tasks < s->live || tasks > s->live + runtime_tasks)
-        return;
+        return false;
     for (size_t i = 0; i < s->n; i++)
         find_holder(&s->items[i]);
     if (hang_already_reported(s))
         _exit(CW_EXIT_FINDINGS);
+    for (size_t i = 0; i < s->n; i++)
+        if (cw_waits_on_shared_lock(&s->items[i])) {
+            cw_cross_process_hang(s->items, s->n);   /* another process may release it */
+            return true;
+        }
     cw_hang_report(s->items, s->n, NULL, 0);
 }
 
@@ -277,10 +285,13 @@ static void watcher_main(void)
         if (cw_test_fault(CW_FAULT_HELPER_CRASH))
             cw_test_crash_here();   /* test only: a crash on the shim's own thread */
         cw_thread_for_each(sample_visit, &s);
-        if (s.n == 0)
+        if (s.n == 0) {
+            cw_cross_process_running();
             continue;
+        }
         check_ring(&s, s.now);
-        check_all_blocked(&s, s.now);
+        if (!check_all_blocked(&s, s.now))
+            cw_cross_process_running();
     }
 }
 
@@ -297,4 +308,5 @@ void cw_hang_watch_start_once(cw_thread_create_fn create)
 void cw_hang_watch_after_fork_child(void)
 {
     atomic_store(&started, 0);
+    cw_cross_process_after_fork_child();
 }
