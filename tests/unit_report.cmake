@@ -31,7 +31,7 @@ function(_cw_report_test name)
 endfunction()
 
 foreach(_t report_reader report_dedupe report_render report_suppressions
-           report_launcher symbolizer lock_names report_sarif)
+           report_launcher symbolizer lock_names report_sarif report_cross_process)
   add_executable(test_${_t} ${_cw_report_src}/test_${_t}.c)
   target_link_libraries(test_${_t} PRIVATE ${_cw_report_lib})
 endforeach()
@@ -41,6 +41,7 @@ _cw_report_test(dedupe ARGS test_report_dedupe)
 _cw_report_test(render ARGS test_report_render ${_cw_report_python})
 _cw_report_test(suppressions ARGS test_report_suppressions)
 _cw_report_test(sarif ARGS test_report_sarif ${_cw_report_python})
+_cw_report_test(cross_process ARGS test_report_cross_process)
 
 # ---- fixtures (not sanitized: they stand for the user's programs) ----
 
