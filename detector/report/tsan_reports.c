@@ -15,6 +15,7 @@
 #include "paths.h"
 #include "report_files.h"
 #include "symbolizer.h"
+#include "tsan_thread_names.h"
 #include "number_fields.h"
 #include "xalloc.h"
 #include "common/record_format.h"
@@ -324,27 +325,8 @@ static void split_report(char **lines, size_t n, bool truncated, report *r)
 
 /* ---- what the sections say ---- */
 
-/*
- * Thread numbers.  TSan numbers every thread it sees created, concwatch's own
- * helper threads (hang watcher, race sampler) included, so the program's
- * second thread may be TSan's T3.  The shim writes concwatch's label of each
- * of the program's threads with its kernel tid (threads.<pid>, see
- * record_format.h), and TSan's thread sections give each thread's tid
- * ("Thread T3 (tid=4321, running) created by ..."): the report's labels are
- * translated, so that a thread has one name in every finding of the run.
- */
-typedef struct thread_rename {
-    char *tsan;              /* "T3" */
-    char *ours;              /* "T2" */
-} thread_rename;
-
-typedef struct thread_renaming {
-    thread_rename *items;
-    size_t n;
-} thread_renaming;
-
 /* The renaming of the report being converted (the launcher is one thread). */
-static const thread_renaming *current_renaming;
+static const cw_tsan_thread_names *current_renaming;
 
 /* "main thread" -> "T0"; "thread T5 ..." -> "T5" (or its concwatch label);
    else the text itself. */
@@ -357,34 +339,11 @@ static char *thread_label(const char *s, size_t n)
             size_t k = i + 1;
             while (k < n && s[k] >= '0' && s[k] <= '9')
                 k++;
-            for (size_t j = 0; current_renaming && j < current_renaming->n; j++) {
-                const char *tsan = current_renaming->items[j].tsan;
-                if (strlen(tsan) == k - i && memcmp(tsan, s + i, k - i) == 0)
-                    return cw_xstrdup(current_renaming->items[j].ours);
-            }
-            return cw_xstrndup(s + i, k - i);
+            const char *ours = cw_tsan_thread_name(current_renaming, s + i, k - i);
+            return ours ? cw_xstrdup(ours) : cw_xstrndup(s + i, k - i);
         }
     }
     return cw_xstrndup(s, n);
-}
-
-/* concwatch's label of the thread with kernel id tid, from the shim's
-   "thread <label> <tid>" lines; NULL if not listed. */
-static char *label_of_tid(const char *ids, long tid)
-{
-    for (const char *line = ids; line && *line;) {
-        const char *nl = strchr(line, '\n');
-        if (!nl)
-            break;                     /* a last line cut short */
-        if (starts_with(line, "thread\t")) {
-            const char *label = line + strlen("thread\t");
-            const char *tab = memchr(label, '\t', (size_t)(nl - label));
-            if (tab && strtol(tab + 1, NULL, 10) == tid && tab > label)
-                return cw_xstrndup(label, (size_t)(tab - label));
-        }
-        line = nl + 1;
-    }
-    return NULL;
 }
 
 typedef struct mem_access {
@@ -945,34 +904,6 @@ static bool listed(char **names, size_t n, const char *name)
  * once, so a struct's fields (or two lines updating one counter) give several
  * reports; like the watchpoint sampler, concwatch reports one race per
  * variable: the first. */
-/* TSan's label -> ours, for every thread section of the report whose tid
-   the shim listed. */
-static void build_renaming(const report *r, const char *thread_ids, thread_renaming *out)
-{
-    for (size_t i = 0; thread_ids && i < r->nsections; i++) {
-        const section *s = &r->sections[i];
-        const char *tid = s->kind == SEC_THREAD ? strstr(s->header, "(tid=") : NULL;
-        if (!tid)
-            continue;
-        char *ours = label_of_tid(thread_ids, strtol(tid + strlen("(tid="), NULL, 10));
-        if (!ours)
-            continue;
-        const char *tsan = s->header + strlen("Thread ");
-        thread_rename *t = cw_array_push(&out->items, &out->n, sizeof *t);
-        t->tsan = cw_xstrndup(tsan, strcspn(tsan, " "));
-        t->ours = ours;
-    }
-}
-
-static void free_renaming(thread_renaming *t)
-{
-    for (size_t i = 0; i < t->n; i++) {
-        free(t->items[i].tsan);
-        free(t->items[i].ours);
-    }
-    free(t->items);
-}
-
 static bool convert(const report *r, long pid, const char *thread_ids, cw_finding_list *out, char ***globals,
                     size_t *nglobals)
 {
@@ -993,15 +924,17 @@ static bool convert(const report *r, long pid, const char *thread_ids, cw_findin
         }
     }
     cw_finding f = { .pid = pid };
-    thread_renaming renaming = { 0 };
-    build_renaming(r, thread_ids, &renaming);
+    cw_tsan_thread_names renaming = { 0 };
+    for (size_t i = 0; thread_ids && i < r->nsections; i++)
+        if (r->sections[i].kind == SEC_THREAD)
+            cw_tsan_thread_names_add(&renaming, r->sections[i].header, thread_ids);
     current_renaming = &renaming;
     if (race)
         convert_race(r, &f);
     else
         convert_other(r, &f);
     current_renaming = NULL;
-    free_renaming(&renaming);
+    cw_tsan_thread_names_free(&renaming);
     if (r->truncated) {
         if (!any_stack_frames(&f)) {
             cw_finding_clear(&f);
