@@ -9,6 +9,7 @@
 
 #include "lock_pages.h"
 #include "lock_table.h"
+#include "object_table.h"
 #include "node_info.h"
 #include "predicted_cycles.h"
 #include "python_sites.h"
@@ -343,10 +344,12 @@ void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t 
         return;
     retire_node(slot);
     atomic_store(&slot->kind, (uint16_t)kind);
-    atomic_fetch_and(&slot->flags, CW_LOCK_WAITERS_REPORTED);   /* they may still wait (wait_objects.h) */
-    static _Atomic uint64_t creations;
+    atomic_store(&slot->flags, 0);
+    static _Atomic uint32_t creations;
     atomic_store(&slot->create_seq, atomic_fetch_add(&creations, 1) + 1);
-    atomic_store(&slot->shared_id, 0);
+    cw_object_slot *object = cw_object_table_find(addr);
+    if (object)
+        atomic_store(&object->shared_id, 0);   /* a new lock: its mapping is looked up again */
     atomic_store(&slot->create_stack, cw_thread_site_stack(t, pc));
     if (is_memory_lock(kind))
         cw_lock_pages_add(addr);

@@ -28,22 +28,14 @@ typedef struct cw_lock_slot {
     _Atomic uint64_t node;             /* lock-order graph node of the current lock, 0 = none yet */
     _Atomic cw_stack_id create_stack;  /* where initialised; 0 for static initialisers */
     _Atomic uint16_t kind;
-    _Atomic uint32_t flags;            /* CW_LOCK_* below, and a CPython lock's type */
+    _Atomic uint16_t flags;            /* CW_LOCK_* below, and a CPython lock's type */
     /* Semaphores used as locks: who took it last, and how often it was released. */
     _Atomic uint32_t sem_value0;       /* initial value + 1 (0 = unknown) */
     _Atomic uint32_t sem_taker;        /* thread index + 1 of the last taker, 0 = none */
     _Atomic cw_stack_id sem_take_stack;
     _Atomic uint32_t sem_epoch;        /* bumped by every post */
-    /* Conditions, barriers, semaphores (events/wait_objects.h). */
-    _Atomic uint32_t waiters;          /* threads in an intercepted blocking wait on it now */
-    _Atomic uint32_t wakes;            /* conditions: signals and broadcasts that found waiters */
-    _Atomic uint32_t broadcast_at;     /* conditions: `wakes` after the last broadcast */
-    _Atomic uintptr_t bound_mutex;     /* conditions: the mutex its waiters use */
-    _Atomic uint32_t barrier_count;    /* barriers: threads per round (0 = init not seen) */
-    _Atomic uint32_t barrier_arrived;  /* barriers: arrivals since init */
     _Atomic cw_stack_id destroy_stack; /* where it was destroyed (CW_LOCK_DESTROYED) */
-    _Atomic uint64_t create_seq;       /* order of its init among all inits (predicted_cycles.h) */
-    _Atomic uint64_t shared_id;        /* identity across processes, 1 = not shared, 0 = not looked up (shared_locks.h) */
+    _Atomic uint32_t create_seq;       /* order of its init among all inits (predicted_cycles.h) */
 } cw_lock_slot;
 
 /* A robust mutex: its owner may end while holding it, by design (the next
@@ -73,22 +65,17 @@ typedef struct cw_lock_slot {
 #define CW_LOCK_PY_TYPE_MASK 0xF00u
 
 /* Destroyed, and not initialised again since. */
-#define CW_LOCK_DESTROYED 0x10000u
+#define CW_LOCK_DESTROYED 32u
 /* A reported misuse broke glibc's own count of the lock (an extra unlock of
  * an rwlock): what its fields say (locked) is no longer a second bug. */
-#define CW_LOCK_MISCOUNTED 0x20000u
+#define CW_LOCK_MISCOUNTED 64u
 /* Its memory was freed (free, munmap): the lock no longer exists; what its
  * holder does with it next is part of the bug already reported. */
-#define CW_LOCK_FREED 0x40000u
-/* A misuse about the threads waiting on it was reported (destroyed or
- * initialised while they wait): a hang that follows is that bug, not another. */
-#define CW_LOCK_WAITERS_REPORTED 0x80000u
-/* Initialised (barriers: a misuse to initialise again while in static storage). */
-#define CW_LOCK_LIVE 0x100000u
-/* Misuses already reported for this lock (one finding per bug, not per call). */
-#define CW_LOCK_REPORTED_DESTROYED_USE 0x200000u
-#define CW_LOCK_REPORTED_UNHELD_WAIT 0x400000u
-#define CW_LOCK_REPORTED_TWO_MUTEXES 0x800000u
+#define CW_LOCK_FREED 128u
+/* The lock of this destroyed mutex was reported (once per lock). */
+#define CW_LOCK_REPORTED_DESTROYED_USE 0x1000u
+/* (0xF00: a CPython lock's type, below.  Conditions, barriers and semaphores
+ * keep what they need more in the object table, object_table.h.) */
 
 static inline unsigned cw_lock_py_type(cw_lock_slot *slot)
 {

@@ -22,7 +22,7 @@ typedef struct cw_node_info {
     uint8_t kind;
     uint8_t py_type;     /* a CPython lock: Lock, RLock... (python/py_lock_types.h); 0 = none */
     bool created;        /* stack is where it was initialised (else: where first used) */
-    uint64_t create_seq; /* order of its init among all inits (0: not seen) */
+    uint32_t create_seq; /* order of its init among all inits (0: not seen) */
 } cw_node_info;
 
 bool cw_node_info_put(const cw_node_info *info);

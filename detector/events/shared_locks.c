@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "lock_events.h"
-#include "lock_table.h"
+#include "object_table.h"
 #include "record_writer.h"
 #include "common/hash.h"
 #include "common/spin_lock.h"
@@ -127,7 +127,7 @@ uint64_t cw_shared_lock_id(uintptr_t addr, cw_lock_kind kind)
 {
     if (!addr || !cw_lock_says_shared(addr, kind))
         return 0;
-    cw_lock_slot *slot = cw_lock_table_get(addr);
+    cw_object_slot *slot = cw_object_table_get(addr);
     uint64_t id = slot ? atomic_load(&slot->shared_id) : 0;
     if (!id) {
         int saved = errno;

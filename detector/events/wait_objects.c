@@ -7,6 +7,7 @@
 
 #include "lock_events.h"
 #include "lock_table.h"
+#include "object_table.h"
 #include "record_writer.h"
 #include "stacks/stack_capture.h"
 
@@ -53,7 +54,7 @@ static const char *object_name(cw_lock_kind kind)
     return kind == CW_KIND_CONDVAR ? "condition variable" : cw_lock_kind_name(kind);
 }
 
-static bool first_report(cw_lock_slot *slot, uint32_t flag)
+static bool first_report(cw_object_slot *slot, uint32_t flag)
 {
     return !(atomic_fetch_or(&slot->flags, flag) & flag);
 }
@@ -183,8 +184,8 @@ static void report_two_mutexes(cw_thread *t, uintptr_t cond, uintptr_t mutex, co
 void cw_cond_wait_begin(cw_thread *t, uintptr_t cond, uintptr_t mutex, pid_t owner_tid, bool timed, uintptr_t pc)
 {
     (void)timed;
-    cw_lock_slot *slot = cw_lock_table_get(cond);
-    if (owner_tid != t->tid && slot && first_report(slot, CW_LOCK_REPORTED_UNHELD_WAIT))
+    cw_object_slot *slot = cw_object_table_get(cond);
+    if (owner_tid != t->tid && slot && first_report(slot, CW_OBJECT_REPORTED_UNHELD_WAIT))
         report_unheld_mutex(t, cond, mutex, owner_tid, pc);
     atomic_store_explicit(&t->wait.mutex, mutex, memory_order_relaxed);
     atomic_store_explicit(&t->wait.ticket, slot ? atomic_load(&slot->wakes) : 0, memory_order_relaxed);
@@ -201,33 +202,33 @@ void cw_cond_wait_begin(cw_thread *t, uintptr_t cond, uintptr_t mutex, pid_t own
     /* Another mutex was in use: is a thread waiting with it now? */
     mutex_query q = { .cond = cond, .mutex = mutex, .except = t };
     cw_thread_for_each(other_mutex_visit, &q);
-    if (q.found && first_report(slot, CW_LOCK_REPORTED_TWO_MUTEXES))
+    if (q.found && first_report(slot, CW_OBJECT_REPORTED_TWO_MUTEXES))
         report_two_mutexes(t, cond, mutex, &q, pc);
 }
 
 /* One waiter fewer; with none left, a misuse reported about its waiters no
  * longer explains a hang on it. */
-static void waiter_left(cw_lock_slot *slot)
+static void waiter_left(cw_object_slot *slot)
 {
     uint32_t n = atomic_load(&slot->waiters);
     while (n > 0 && !atomic_compare_exchange_weak(&slot->waiters, &n, n - 1))
         ;
     if (n == 1)
-        atomic_fetch_and(&slot->flags, (uint32_t)~CW_LOCK_WAITERS_REPORTED);
+        atomic_fetch_and(&slot->flags, (uint32_t)~CW_OBJECT_WAITERS_REPORTED);
 }
 
 void cw_cond_wait_end(cw_thread *t, uintptr_t cond)
 {
     atomic_store_explicit(&t->wait.stack, 0, memory_order_relaxed);
     atomic_store_explicit(&t->wait.mutex, 0, memory_order_relaxed);
-    cw_lock_slot *slot = cw_lock_table_find(cond);
+    cw_object_slot *slot = cw_object_table_find(cond);
     if (slot)
         waiter_left(slot);
 }
 
 void cw_cond_woken(uintptr_t cond, bool all)
 {
-    cw_lock_slot *slot = cw_lock_table_find(cond);
+    cw_object_slot *slot = cw_object_table_find(cond);
     if (!slot || atomic_load(&slot->waiters) == 0)
         return;   /* woke nobody the shim knows: nothing to count */
     uint32_t w = atomic_fetch_add(&slot->wakes, 1) + 1;
@@ -238,18 +239,21 @@ void cw_cond_woken(uintptr_t cond, bool all)
 void cw_cond_created(cw_thread *t, uintptr_t cond, uintptr_t pc)
 {
     cw_lock_slot *slot = cw_lock_table_get(cond);
-    if (!slot)
-        return;
-    atomic_store(&slot->kind, CW_KIND_CONDVAR);
-    atomic_store(&slot->create_stack, cw_thread_site_stack(t, pc));
-    atomic_fetch_and(&slot->flags, CW_LOCK_WAITERS_REPORTED);
-    atomic_store(&slot->bound_mutex, 0);
+    if (slot) {
+        atomic_store(&slot->kind, CW_KIND_CONDVAR);
+        atomic_store(&slot->create_stack, cw_thread_site_stack(t, pc));
+    }
+    cw_object_slot *object = cw_object_table_find(cond);
+    if (object) {
+        atomic_fetch_and(&object->flags, CW_OBJECT_WAITERS_REPORTED);   /* they may still wait */
+        atomic_store(&object->bound_mutex, 0);
+    }
 }
 
 /* At least one waiter on the condition is certainly asleep: more waiters
  * began since the last broadcast than signals since then could have woken
  * (a signal wakes at most one waiter, among those that began before it). */
-static bool some_waiter_asleep(const cw_lock_slot *slot, waiter_query *q)
+static bool some_waiter_asleep(const cw_object_slot *slot, waiter_query *q)
 {
     uint32_t wakes = atomic_load(&slot->wakes), broadcast = atomic_load(&slot->broadcast_at);
     uint32_t *e = q->tickets;
@@ -273,12 +277,12 @@ static bool some_waiter_asleep(const cw_lock_slot *slot, waiter_query *q)
 
 bool cw_cond_destroying(cw_thread *t, uintptr_t cond, uintptr_t pc)
 {
-    cw_lock_slot *slot = cw_lock_table_find(cond);
+    cw_object_slot *slot = cw_object_table_find(cond);
     if (!slot || atomic_load(&slot->waiters) == 0)
         return false;
     waiter_query q;
     find_waiters(&q, cond, CW_KIND_CONDVAR, t);
-    if (q.n == 0 || !some_waiter_asleep(slot, &q) || !first_report(slot, CW_LOCK_WAITERS_REPORTED))
+    if (q.n == 0 || !some_waiter_asleep(slot, &q) || !first_report(slot, CW_OBJECT_WAITERS_REPORTED))
         return false;
     report_waiters(t, cond, CW_KIND_CONDVAR, "destroys", &q, "waits on M1 here", pc,
                    "glibc's pthread_cond_destroy waits for the waiters to leave: if nothing wakes them the "
@@ -298,22 +302,23 @@ static bool in_static_storage(uintptr_t addr)
 }
 
 /* Threads that arrived in the round now under way. */
-static uint32_t barrier_waiting(const cw_lock_slot *slot)
+static uint32_t barrier_waiting(const cw_object_slot *slot)
 {
     uint32_t count = atomic_load(&slot->barrier_count);
-    if (!count || !(atomic_load(&slot->flags) & CW_LOCK_LIVE))
+    if (!count || !(atomic_load(&slot->flags) & CW_OBJECT_LIVE))
         return 0;
     return atomic_load(&slot->barrier_arrived) % count;
 }
 
-static void report_barrier_again(cw_thread *t, uintptr_t barrier, const cw_lock_slot *slot, uintptr_t pc)
+static void report_barrier_again(cw_thread *t, uintptr_t barrier, uintptr_t pc)
 {
     char self[16];
     cw_thread_label(t->index, self, sizeof self);
     cw_record r;
     if (cw_record_begin(&r, "misuse", "%s initialises barrier M1, which is already initialised", self) != 0)
         return;
-    cw_stack_id first = atomic_load(&slot->create_stack);
+    cw_lock_slot *slot = cw_lock_table_find(barrier);
+    cw_stack_id first = slot ? atomic_load(&slot->create_stack) : 0;
     cw_record_lock_at(&r, "M1", CW_KIND_BARRIER, barrier, 0);
     cw_record_stack(&r, self, cw_capture_stack(pc), "initialises M1 again here");
     if (first)
@@ -324,7 +329,7 @@ static void report_barrier_again(cw_thread *t, uintptr_t barrier, const cw_lock_
 
 void cw_barrier_initialising(cw_thread *t, uintptr_t barrier, unsigned count, uintptr_t pc)
 {
-    cw_lock_slot *slot = cw_lock_table_get(barrier);
+    cw_object_slot *slot = cw_object_table_get(barrier);
     if (!slot)
         return;
     uint32_t flags = atomic_load(&slot->flags);
@@ -336,29 +341,32 @@ void cw_barrier_initialising(cw_thread *t, uintptr_t barrier, unsigned count, ui
             report_waiters(t, barrier, CW_KIND_BARRIER, "initialises", &q, "waits at M1 here", pc,
                            "initialising a barrier while threads wait at it is undefined: they may never "
                            "leave it");
-            keep = CW_LOCK_WAITERS_REPORTED;
+            keep = CW_OBJECT_WAITERS_REPORTED;
         }
-    } else if ((flags & CW_LOCK_LIVE) && atomic_load(&slot->kind) == CW_KIND_BARRIER &&
-               in_static_storage(barrier)) {
-        report_barrier_again(t, barrier, slot, pc);
+    } else if ((flags & CW_OBJECT_LIVE) && in_static_storage(barrier)) {
+        report_barrier_again(t, barrier, pc);
     }
-    atomic_store(&slot->kind, CW_KIND_BARRIER);
-    atomic_store(&slot->create_stack, cw_thread_site_stack(t, pc));
     atomic_store(&slot->barrier_count, count);
     atomic_store(&slot->barrier_arrived, 0);
-    atomic_store(&slot->flags, CW_LOCK_LIVE | keep);
+    atomic_store(&slot->flags, CW_OBJECT_LIVE | keep);
+    cw_lock_slot *lock = cw_lock_table_get(barrier);
+    if (lock) {
+        atomic_store(&lock->kind, CW_KIND_BARRIER);
+        atomic_store(&lock->flags, 0);
+        atomic_store(&lock->create_stack, cw_thread_site_stack(t, pc));
+    }
 }
 
 bool cw_barrier_destroying(cw_thread *t, uintptr_t barrier, uintptr_t pc)
 {
-    cw_lock_slot *slot = cw_lock_table_find(barrier);
+    cw_object_slot *slot = cw_object_table_find(barrier);
     if (!slot)
         return false;
     bool reported = false;
     if (barrier_waiting(slot) > 0) {
         waiter_query q;
         find_waiters(&q, barrier, CW_KIND_BARRIER, t);
-        if (q.n > 0 && first_report(slot, CW_LOCK_WAITERS_REPORTED)) {
+        if (q.n > 0 && first_report(slot, CW_OBJECT_WAITERS_REPORTED)) {
             report_waiters(t, barrier, CW_KIND_BARRIER, "destroys", &q, "waits at M1 here", pc,
                            "glibc's pthread_barrier_destroy waits for the threads in the barrier to leave, "
                            "and they wait for the round to fill: the program hangs there (concwatch ends it "
@@ -366,25 +374,29 @@ bool cw_barrier_destroying(cw_thread *t, uintptr_t barrier, uintptr_t pc)
             reported = true;
         }
     }
-    atomic_store(&slot->destroy_stack, cw_thread_site_stack(t, pc));
-    atomic_fetch_and(&slot->flags, (uint32_t)~CW_LOCK_LIVE);
-    atomic_fetch_or(&slot->flags, CW_LOCK_DESTROYED);
+    atomic_fetch_and(&slot->flags, (uint32_t)~CW_OBJECT_LIVE);
+    cw_lock_slot *lock = cw_lock_table_get(barrier);
+    if (lock) {
+        atomic_store(&lock->destroy_stack, cw_thread_site_stack(t, pc));
+        atomic_fetch_or(&lock->flags, CW_LOCK_DESTROYED);
+    }
     return reported;
 }
 
 void cw_barrier_arriving(cw_thread *t, uintptr_t barrier, uintptr_t pc)
 {
-    cw_lock_slot *slot = cw_lock_table_find(barrier);
+    cw_object_slot *slot = cw_object_table_find(barrier);
     if (!slot)
         return;
-    uint32_t flags = atomic_load(&slot->flags);
-    if ((flags & CW_LOCK_DESTROYED) && !(flags & CW_LOCK_LIVE) &&
-        first_report(slot, CW_LOCK_REPORTED_DESTROYED_USE)) {
+    cw_lock_slot *lock = cw_lock_table_find(barrier);
+    uint16_t flags = lock ? atomic_load(&lock->flags) : 0;
+    if ((flags & CW_LOCK_DESTROYED) && !(atomic_load(&slot->flags) & CW_OBJECT_LIVE) &&
+        !(atomic_fetch_or(&lock->flags, CW_LOCK_REPORTED_DESTROYED_USE) & CW_LOCK_REPORTED_DESTROYED_USE)) {
         char self[16];
         cw_thread_label(t->index, self, sizeof self);
         cw_record r;
         if (cw_record_begin(&r, "misuse", "%s waits at barrier M1, which was destroyed", self) == 0) {
-            cw_stack_id destroyed = atomic_load(&slot->destroy_stack);
+            cw_stack_id destroyed = atomic_load(&lock->destroy_stack);
             cw_record_lock_at(&r, "M1", CW_KIND_BARRIER, barrier, 0);
             cw_record_stack(&r, self, cw_capture_stack(pc), "waits at M1 here");
             if (destroyed)
@@ -400,12 +412,12 @@ void cw_barrier_arriving(cw_thread *t, uintptr_t barrier, uintptr_t pc)
 
 static bool semaphore_waiters(cw_thread *t, uintptr_t sem, const char *verb, uintptr_t pc, const char *note)
 {
-    cw_lock_slot *slot = cw_lock_table_find(sem);
+    cw_object_slot *slot = cw_object_table_find(sem);
     if (!slot || atomic_load(&slot->waiters) == 0)
         return false;
     waiter_query q;
     find_waiters(&q, sem, CW_KIND_SEMAPHORE, t);
-    if (q.n == 0 || !first_report(slot, CW_LOCK_WAITERS_REPORTED))
+    if (q.n == 0 || !first_report(slot, CW_OBJECT_WAITERS_REPORTED))
         return false;
     report_waiters(t, sem, CW_KIND_SEMAPHORE, verb, &q, "waits on M1 here", pc, note);
     return true;
@@ -426,14 +438,14 @@ bool cw_semaphore_destroying(cw_thread *t, uintptr_t sem, uintptr_t pc)
 
 void cw_semaphore_wait_begin(uintptr_t sem)
 {
-    cw_lock_slot *slot = cw_lock_table_get(sem);
+    cw_object_slot *slot = cw_object_table_get(sem);
     if (slot)
         atomic_fetch_add(&slot->waiters, 1);
 }
 
 void cw_semaphore_wait_end(uintptr_t sem)
 {
-    cw_lock_slot *slot = cw_lock_table_find(sem);
+    cw_object_slot *slot = cw_object_table_find(sem);
     if (slot)
         waiter_left(slot);
 }

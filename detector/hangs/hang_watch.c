@@ -23,6 +23,7 @@
 #include "events/helper_thread.h"
 #include "events/lock_events.h"
 #include "events/lock_table.h"
+#include "events/object_table.h"
 
 #define POLL_NS cw_flags.hang_poll_ns
 #define hang_after_ns cw_flags.hang_after_ns
@@ -220,8 +221,8 @@ static bool hang_already_reported(const sample *s)
     bool explained[4096];
     size_t n = s->n < 4096 ? s->n : 4096;
     for (size_t i = 0; i < n; i++) {
-        cw_lock_slot *slot = s->items[i].kind == CW_KIND_THREAD ? NULL : cw_lock_table_find(s->items[i].addr);
-        explained[i] = slot && (atomic_load(&slot->flags) & CW_LOCK_WAITERS_REPORTED);
+        cw_object_slot *slot = s->items[i].kind == CW_KIND_THREAD ? NULL : cw_object_table_find(s->items[i].addr);
+        explained[i] = slot && (atomic_load(&slot->flags) & CW_OBJECT_WAITERS_REPORTED);
     }
     for (bool more = true; more;) {
         more = false;
