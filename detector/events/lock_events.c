@@ -99,6 +99,7 @@ static uint64_t node_for(uintptr_t addr, cw_lock_kind kind, cw_stack_id first_us
                 .stack = created ? created : first_use, .created = created != 0,
                 .create_seq = atomic_load(&slot->create_seq),
             };
+            info.class_key = cw_predicted_class_key(&info);
             cw_node_info_put(&info);
             atomic_store(&slot->node, node);
         }

@@ -57,6 +57,11 @@ const cw_node_info *cw_node_info_get(uint64_t node)
     }
 }
 
+cw_node_info *cw_node_info_edit(uint64_t node)
+{
+    return (cw_node_info *)cw_node_info_get(node);
+}
+
 void cw_node_info_remove(uint64_t node)
 {
     if (!cap || !node)

@@ -154,7 +154,7 @@ static void field_keys(uintptr_t outer, uintptr_t inner, int kind, uint64_t *les
  * init call (not its callers: the nodes of one list are one class, whoever
  * inserted them); for a CPython Lock, the innermost Python frame of its
  * creation.  0: not made while the shim watched (statically initialised). */
-static uint64_t class_of(const cw_node_info *info)
+uint64_t cw_predicted_class_key(const cw_node_info *info)
 {
     if (!info || !info->created || !info->stack)
         return 0;
@@ -162,11 +162,6 @@ static uint64_t class_of(const cw_node_info *info)
      * own (the import lock, thread states): they all share one native init
      * site, and would be one class of unrelated locks. */
     if (cw_trywait_is_acquire && info->kind == CW_KIND_SEMAPHORE && !(info->stack & CW_PYTHON_STACK_BIT))
-        return 0;
-    /* A thread's lifetime lock is waited for only by a join: a join of this
-     * thread and a lock of that one are no order between two classes. */
-    const cw_lock_slot *slot = cw_lock_table_find(info->addr);
-    if (slot && (atomic_load(&slot->flags) & CW_LOCK_LIFETIME))
         return 0;
     if (info->stack & CW_PYTHON_STACK_BIT) {
         const char *frames = cw_python_stack_text(info->stack);
@@ -183,11 +178,26 @@ static uint64_t class_of(const cw_node_info *info)
     return pcs && n ? pcs[0] : 0;
 }
 
+/* The class of a node, now: a thread's lifetime lock (known once taken) is
+ * waited for only by a join, and a join of this thread and a lock of that
+ * one are no order between two classes. */
+static uint64_t class_of(const cw_node_info *info)
+{
+    if (!info || !info->class_key)
+        return 0;
+    if (info->kind == CW_KIND_SEMAPHORE) {
+        const cw_lock_slot *slot = cw_lock_table_find(info->addr);
+        if (slot && (atomic_load(&slot->flags) & CW_LOCK_LIFETIME))
+            return 0;
+    }
+    return info->class_key;
+}
+
 void cw_predicted_forget(uint64_t node)
 {
     const cw_node_info *info = cw_node_info_get(node);
-    if (classes && class_of(info))
-        cw_lock_classes_forget(classes, class_of(info), node);
+    if (classes && info && info->nested_in_class)
+        cw_lock_classes_forget(classes, info->class_key, node);
 }
 
 static void report(const cw_class_cycle *c);
@@ -219,6 +229,11 @@ void cw_predicted_nesting(const cw_thread *t, const cw_held_lock *h, uint64_t to
     compare((int64_t)(outer->addr >> 1), (int64_t)(inner->addr >> 1), 0, &n.keys_less, &n.keys_greater);
     if (outer->create_seq && inner->create_seq)
         compare((int64_t)outer->create_seq, (int64_t)inner->create_seq, 1, &n.keys_less, &n.keys_greater);
+    if (outer_class == inner_class) {
+        cw_node_info *edit = cw_node_info_edit(to);
+        if (edit)
+            edit->nested_in_class = true;   /* in the class's hierarchy: to forget when it goes */
+    }
     /* Not around semaphores: CPython's live alone in their malloc block, among
      * the allocator's data and unrelated objects, where nothing is a key. */
     if (outer_class == inner_class && outer->kind == inner->kind && outer->kind != CW_KIND_SEMAPHORE)

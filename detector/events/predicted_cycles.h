@@ -37,6 +37,10 @@
 void cw_predicted_nesting(const cw_thread *t, const cw_held_lock *h, uint64_t to, const cw_edge_attrs *attrs,
                           bool seen);
 
+struct cw_node_info;
+/* The lock class of a node being made (0: none), kept in its description. */
+uint64_t cw_predicted_class_key(const struct cw_node_info *info);
+
 /* The lock of graph node `node` is gone (destroyed or made again). */
 void cw_predicted_forget(uint64_t node);
 
