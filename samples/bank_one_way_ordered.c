@@ -2,11 +2,12 @@
 // correct twin of bank_one_way.c.
 //
 // transfer() locks the two accounts in one global order, the order of their
-// addresses, whichever pays.  Money now moves every way (alice pays bob, bob
-// pays alice, carol pays bob, bob pays carol) and no two transfers can wait
-// for each other.  Every nesting of two account locks in the run goes from
-// the lower address to the higher one: concwatch sees the order, and
-// predicts nothing.
+// addresses, whichever pays.  Money now moves every way between all three
+// (alice and bob, bob and carol, alice and carol, both ways) and no two
+// transfers can wait for each other.  Carol's lock is taken inside alice's
+// and inside bob's (no parent-child hierarchy explains that), but every
+// nesting of two account locks in the run goes from the lower address to the
+// higher one: concwatch sees the order, and predicts nothing.
 //
 // concwatch-expect: clean
 
@@ -39,34 +40,32 @@ static void transfer(struct account *from, struct account *to, long amount)
     pthread_mutex_unlock(&first->lock);
 }
 
+struct standing_order {
+    struct account *from, *to;
+};
+
 static void *teller(void *arg)
 {
-    struct account *pairs = arg;
+    const struct standing_order *order = arg;
     for (int i = 0; i < 100; i++)
-        transfer(&pairs[0], &pairs[1], 1);
-    return NULL;
-}
-
-static void *reverse_teller(void *arg)
-{
-    struct account *pairs = arg;
-    for (int i = 0; i < 100; i++)
-        transfer(&pairs[1], &pairs[0], 1);
+        transfer(order->from, order->to, 1);
     return NULL;
 }
 
 int main(void)
 {
-    pthread_t t[4];
+    struct account *alice = &accounts[0], *bob = &accounts[1], *carol = &accounts[2];
+    struct standing_order orders[6] = {
+        { alice, bob }, { bob, alice }, { bob, carol }, { carol, bob }, { alice, carol }, { carol, alice },
+    };
+    pthread_t t[6];
     for (int i = 0; i < 3; i++)
         account_init(&accounts[i], i);
-    if (pthread_create(&t[0], NULL, teller, &accounts[0]) != 0 ||          /* alice -> bob */
-        pthread_create(&t[1], NULL, reverse_teller, &accounts[0]) != 0 ||  /* bob -> alice */
-        pthread_create(&t[2], NULL, teller, &accounts[1]) != 0 ||          /* bob -> carol */
-        pthread_create(&t[3], NULL, reverse_teller, &accounts[1]) != 0)    /* carol -> bob */
-        return 1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 6; i++)
+        if (pthread_create(&t[i], NULL, teller, &orders[i]) != 0)
+            return 1;
+    for (int i = 0; i < 6; i++)
         pthread_join(t[i], NULL);
-    printf("alice %ld, bob %ld, carol %ld\n", accounts[0].balance, accounts[1].balance, accounts[2].balance);
+    printf("alice %ld, bob %ld, carol %ld\n", alice->balance, bob->balance, carol->balance);
     return 0;
 }

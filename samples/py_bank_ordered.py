@@ -3,10 +3,11 @@
 #
 # transfer() takes the two account locks in the order of the account
 # numbers, whichever pays: one global order, and money moves every way
-# without two transfers ever able to wait for each other.  Accounts are
-# opened in number order, so every nesting of two account locks goes from the
-# lock made first to the lock made later: concwatch sees that order and
-# predicts nothing.
+# between all three without two transfers ever able to wait for each other.
+# Carol's lock is taken inside alice's and inside bob's (no parent-child
+# hierarchy explains that), but accounts are opened in number order, so every
+# nesting of two account locks goes from the lock made first to the lock made
+# later: concwatch sees that order and predicts nothing.
 #
 # concwatch-expect: clean
 
@@ -37,7 +38,8 @@ def teller(src, dst):
 
 
 threads = [threading.Thread(target=teller, args=pair)
-           for pair in ((alice, bob), (bob, alice), (carol, bob), (bob, carol))]
+           for pair in ((alice, bob), (bob, alice), (carol, bob), (bob, carol),
+                        (alice, carol), (carol, alice))]
 for t in threads:
     t.start()
 for t in threads:
