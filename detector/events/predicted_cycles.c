@@ -11,6 +11,7 @@
 #include "record_writer.h"
 #include "analysis/lock_classes.h"
 #include "common/hash.h"
+#include "common/shim_flags.h"
 #include "common/spin_lock.h"
 #include "stacks/python_stacks.h"
 #include "stacks/stack_depot.h"
@@ -215,6 +216,8 @@ static bool instances_close(const cw_class_cycle *c)
 void cw_predicted_nesting(const cw_thread *t, const cw_held_lock *h, uint64_t to, const cw_edge_attrs *attrs,
                           bool seen)
 {
+    if (!cw_flags.predict)
+        return;
     const cw_node_info *outer = cw_node_info_get(h->node), *inner = cw_node_info_get(to);
     uint64_t outer_class = class_of(outer), inner_class = class_of(inner);
     if (!outer_class || !inner_class)
