@@ -151,6 +151,48 @@ static void field_keys(uintptr_t outer, uintptr_t inner, int kind, uint64_t *les
 
 /* ---- feeding the analysis ------------------------------------------------ */
 
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+/* threading.py and queue.py: the frames a Python site keeps inside the
+ * user's (events/python_sites.h). */
+static bool python_library_file(const char *file)
+{
+    return ends_with(file, "/threading.py") || ends_with(file, "/queue.py");
+}
+
+/* A file of CPython's standard library (.../lib/python3.X/..., not a
+ * site-packages or dist-packages of it; frozen modules). */
+static bool python_stdlib_file(const char *file)
+{
+    if (strncmp(file, "<frozen ", 8) == 0)
+        return true;
+    const char *p = strstr(file, "/lib/python3.");
+    if (!p)
+        return false;
+    p += strlen("/lib/python3.");
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (*p != '/')
+        return false;
+    p++;
+    return strncmp(p, "site-packages/", 14) != 0 && strncmp(p, "dist-packages/", 14) != 0;
+}
+
+/* The Python stack `stack` was taken in the standard library (its innermost
+ * frame is there). */
+static bool python_stdlib_stack(uint32_t stack)
+{
+    if (!(stack & CW_PYTHON_STACK_BIT))
+        return false;
+    const char *frames = cw_python_stack_text(stack);
+    cw_python_frame f;
+    return frames && cw_python_frame_next(&frames, &f) && python_stdlib_file(f.file);
+}
+
 /* Where the lock was made, as lockdep keys its classes: the place of the
  * init call (not its callers: the nodes of one list are one class, whoever
  * inserted them); for a CPython Lock, the innermost Python frame of its
@@ -165,14 +207,25 @@ uint64_t cw_predicted_class_key(const cw_node_info *info)
     if (cw_trywait_is_acquire && info->kind == CW_KIND_SEMAPHORE && !(info->stack & CW_PYTHON_STACK_BIT))
         return 0;
     if (info->stack & CW_PYTHON_STACK_BIT) {
+        /* The innermost frame outside threading.py and queue.py, with the
+         * frames of those inside it: every RLock() is made at one line of
+         * threading.py, every Condition()'s at another, but the locks an
+         * Account makes at its line and those a Future makes at its own
+         * are classes of their own.  (These frames are exact: the cached
+         * part of a Python stack is what lies outside them.) */
         const char *frames = cw_python_stack_text(info->stack);
         cw_python_frame f;
-        if (!frames || !cw_python_frame_next(&frames, &f))
-            return 0;
         uint64_t h = 0xcbf29ce484222325ull;
-        for (const char *p = f.file; *p; p++)
-            h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-        return cw_mix64(h ^ (uint64_t)f.line) | 1;
+        bool any = false;
+        while (frames && cw_python_frame_next(&frames, &f)) {
+            for (const char *p = f.file; *p; p++)
+                h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+            h = cw_mix64(h ^ (uint64_t)f.line);
+            any = true;
+            if (!python_library_file(f.file))
+                break;
+        }
+        return any ? h | 1 : 0;
     }
     size_t n;
     const uintptr_t *pcs = cw_stack_depot_get(info->stack, &n);
@@ -221,6 +274,12 @@ void cw_predicted_nesting(const cw_thread *t, const cw_held_lock *h, uint64_t to
     const cw_node_info *outer = cw_node_info_get(h->node), *inner = cw_node_info_get(to);
     uint64_t outer_class = class_of(outer), inner_class = class_of(inner);
     if (!outer_class || !inner_class)
+        return;
+    /* Both locks taken by CPython's standard library: its own protocol, in
+     * an order it keeps by what no lock shows (concurrent.futures' wait()
+     * and as_completed() lock every Future's condition sorted by id() of
+     * the Future), and no line the user could change. */
+    if (python_stdlib_stack(attrs->from_stack) && python_stdlib_stack(attrs->to_stack))
         return;
     if (!classes && !(classes = cw_lock_classes_new()))
         return;
