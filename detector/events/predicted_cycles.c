@@ -10,6 +10,7 @@
 #include "node_info.h"
 #include "record_writer.h"
 #include "analysis/lock_classes.h"
+#include "common/code_map.h"
 #include "common/hash.h"
 #include "common/shim_flags.h"
 #include "common/spin_lock.h"
@@ -229,7 +230,19 @@ uint64_t cw_predicted_class_key(const cw_node_info *info)
     }
     size_t n;
     const uintptr_t *pcs = cw_stack_depot_get(info->stack, &n);
-    return pcs && n ? pcs[0] : 0;
+    if (!pcs || !n)
+        return 0;
+    /* Made inside a shared library: most wrap the lock API (OpenSSL's
+     * CRYPTO_THREAD_lock_new, GLib's g_mutex_init, libuv's uv_mutex_init), so
+     * that one init call makes every lock of the library, whatever its role:
+     * one class would merge them all (OpenSSL's own locks under CPython's
+     * ssl module were predicted to cycle).  The callers that would tell the
+     * roles apart are not known here (a creation stack beyond its call site
+     * is the site's first one, from the per-site cache), so such locks get
+     * no class: only the executable's own init sites (account_init() making
+     * every account's lock) and Python's Lock() lines are classes. */
+    const cw_code_range *site = cw_code_map_find(pcs[0]);
+    return site && site->executable ? pcs[0] : 0;
 }
 
 /* The class of a node, now: a thread's lifetime lock (known once taken) is
