@@ -18,6 +18,7 @@ typedef struct thread_start {
     void *arg;
     uint32_t parent;
     cw_stack_id stack;
+    uint32_t race_ticket;      /* race_sampler.h */
 } thread_start;
 
 /* Runs when the thread is cancelled (or calls pthread_exit, already checked
@@ -51,7 +52,7 @@ static void *start_thread_wrapper(void *p)
         t->start_routine = (uintptr_t)start.fn;
         t->parent = start.parent;
         t->create_stack = start.stack;
-        cw_race_sampler_thread_started();
+        cw_race_sampler_thread_started(start.race_ticket);
     }
     void *ret;
     pthread_cleanup_push(thread_unwound, NULL);
@@ -81,14 +82,13 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(vo
     if (!start) {
         rc = REAL(pthread_create)(thread, attr, fn, arg);
     } else {
-        *start = (thread_start){ fn, arg, t->index, cw_thread_site_stack(t, CW_CALLER_PC()) };
-        cw_stack_id site = start->stack;
+        *start = (thread_start){ fn, arg, t->index, cw_thread_site_stack(t, CW_CALLER_PC()), 0 };
+        /* The object goes to the race sampler before the thread can touch it. */
+        start->race_ticket = cw_race_sampler_thread_arg(arg, t->index, start->stack);
         cw_order_release(start);
         rc = REAL(pthread_create)(thread, attr, start_thread_wrapper, start);
         if (rc != 0)
             free(start);
-        else
-            cw_race_sampler_thread_arg(arg, t->index, site);
     }
     cw_watcher_start_once();
     cw_leave(t);

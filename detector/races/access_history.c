@@ -14,6 +14,11 @@ void cw_race_unseen_wait_returned(void)
     unseen_wait_ns = cw_now_ns();
 }
 
+bool cw_history_trusted(void)
+{
+    return !cw_unseen_sync && !cw_hb_failed();
+}
+
 bool cw_accesses_share_lock(const cw_race_access *a, const cw_race_access *b)
 {
     for (int i = 0; i < a->nheld; i++)
@@ -26,6 +31,13 @@ bool cw_accesses_share_lock(const cw_race_access *a, const cw_race_access *b)
 void cw_history_restart(cw_watch *w)
 {
     w->hperiod++;
+    uint64_t now = cw_now_ns();
+    int n = atomic_load(&w->npos);
+    for (int i = 0; i < n; i++) {
+        w->unseen_since_ns[i] = now;
+        w->unseen_run0[i] = 0;
+        atomic_store(&w->unseen[i], 1);
+    }
     atomic_store(&w->order_claimed, 0);
     atomic_store(&w->order_ready, 0);
 }

@@ -60,4 +60,7 @@ void cw_race_unseen_wait_returned(void);
  * does not see: order alone never makes a race then (only a pause does). */
 extern const char *cw_unseen_sync;
 
+/* Order alone makes a race (no unseen synchronisation, clocks working). */
+bool cw_history_trusted(void);
+
 #endif

@@ -108,18 +108,16 @@ static void stall(cw_watch *w, unsigned slot, unsigned pos, const cw_race_access
     if (pair)
         atomic_store(&w->verdict_pending, 1);
     atomic_store(&w->stall_ns, cw_now_ns() - t0);
+    /* The watchpoints stay as they are: every thread's next access is
+     * still recorded for the order judgement until the sampler (woken now)
+     * concludes the round. */
     atomic_store(&w->state, CW_SLOT_DONE);
-    for (int i = 0; i < n; i++)
-        if (w->fd[i] >= 0) {
-            cw_backend->pos_disable(w, i);
-            atomic_store(&w->armed[i], 0);
-        }
     cw_race_debugf("race: T%u paused %llu us after writing `%s`: %s (%d threads added)%s%s\n", w->index[pos],
                    (unsigned long long)(cw_now_ns() - t0) / 1000, cw_vars.v[w->var].name,
                    pair ? "the other side came" : others ? "nobody came" : "no other thread", x.added,
                    w->why[0] ? ";" : "", w->why);
+    cw_sampler_wake();
     if (pair) {
-        cw_sampler_wake();
         for (int i = 0; i < 2000 && atomic_load(&w->verdict_pending); i++) {
             struct timespec ts = { 0, 100 * 1000 };
             nanosleep(&ts, NULL);
@@ -229,7 +227,9 @@ static void handle_access(cw_watch *w, unsigned slot, unsigned pos, const cw_acc
     }
     /* Judged by order first: a pair found needs no pause. */
     cw_race_access earlier;
-    if (cw_history_judge_and_record(w, pos, &mine, &earlier)) {
+    bool pair = cw_history_judge_and_record(w, pos, &mine, &earlier);
+    atomic_store(&w->unseen[pos], 0);
+    if (pair) {
         decided(w, pos);
         hand_over_order_pair(w, &earlier, &mine);
         return;

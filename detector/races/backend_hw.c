@@ -56,7 +56,7 @@ static void sigtrap_handler(int sig, siginfo_t *si, void *ucv)
     cw_thread *self = cw_tls_self;
     if (self)
         self->depth++;
-    if (slot < CW_NSLOTS) {
+    if (slot < cw_nslots) {
         cw_watch *w = &cw_watches[slot];
         atomic_fetch_add(&w->inflight, 1);
         if (atomic_load(&w->gen) == gen && pos < (unsigned)atomic_load(&w->npos)) {
@@ -156,6 +156,7 @@ static void hw_after_fork_child(void) {}
 const cw_watch_backend cw_backend_hw = {
     .name = "hardware watchpoints",
     .per_thread = true,
+    .max_slots = 2,              /* x86 has 4 debug registers: 2 per word (access, and write counter) */
     .counts_switches = true,
     .start = hw_start,
     .still_installed = hw_still_installed,

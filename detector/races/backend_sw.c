@@ -119,7 +119,7 @@ static cw_watch *fault(cw_watch *w, unsigned slot, uintptr_t addr, ucontext_t *u
               addr >= in.ea && addr < in.ea + (in.size ? in.size : 1);
     /* Two slots may watch two words of one page: the access is the one's
      * whose word it touches. */
-    for (unsigned s = 0; ok && s < CW_NSLOTS; s++) {
+    for (unsigned s = 0; ok && s < cw_nslots; s++) {
         cw_watch *o = &cw_watches[s];
         if (o != w && atomic_load(&o->protected_now) && o->page == w->page && in.ea < o->addr + o->len &&
             in.ea + in.size > o->addr) {
@@ -179,8 +179,9 @@ static cw_watch *fault(cw_watch *w, unsigned slot, uintptr_t addr, ucontext_t *u
             self->depth--;
         return w;
     }
-    if (atomic_fetch_add(&w->silent_faults, 1) + 1 >= cw_flags.race_sw_silent_faults) {
-        /* A hot page: open until the next tick. */
+    if (atomic_fetch_add(&w->silent_faults, 1) + 1 >= cw_flags.race_sw_silent_faults && !atomic_load(&w->hold_open)) {
+        /* A hot page: open until the next tick (watch_slots.c: unless a
+         * thread whose first access is awaited may make it now). */
         cw_sw_page_release(w);
     }
     return w;
@@ -313,6 +314,17 @@ static void sw_word_arm(cw_watch *w)
     }
 }
 
+static void sw_word_joined(cw_watch *w)
+{
+    /* Only a page already checked (sw_pages.h): no /proc reading here. */
+    if (!atomic_load(&w->protected_now) && !atomic_load(&cw_sampler_suspended) && !atomic_load(&w->sw_dropped) &&
+        w->page_ok && w->page_ok == w->page) {
+        atomic_store(&w->silent_faults, 0);
+        if (!cw_sw_page_protect(w))
+            atomic_store(&w->sw_dropped, 1);
+    }
+}
+
 static void sw_word_disarm(cw_watch *w)
 {
     cw_sw_page_release(w);
@@ -332,6 +344,7 @@ static void sw_thread_started(void) { cw_sud_register_self(); }
 const cw_watch_backend cw_backend_sw = {
     .name = "software watchpoints",
     .per_thread = false,
+    .max_slots = CW_MAX_SLOTS,   /* no register limit: every word's page is protected */
     .counts_switches = false,
     .start = sw_start,
     .still_installed = sw_still_installed,
@@ -344,6 +357,7 @@ const cw_watch_backend cw_backend_sw = {
     .pos_counts = sw_pos_counts,
     .word_arm = sw_word_arm,
     .word_disarm = sw_word_disarm,
+    .word_joined = sw_word_joined,
     .trap_cost_ns = sw_trap_cost_ns,
     .after_fork_child = sw_after_fork_child,
     .thread_started = sw_thread_started,

@@ -23,14 +23,21 @@
 
 /* Loads the executable's candidates; false when nothing can ever be watched. */
 bool cw_candidates_init(void);
-/* pthread_create's argument (any thread; lossy). */
-void cw_candidates_thread_arg(void *arg, uint32_t creator, cw_stack_id stack);
-/* New candidates: thread arguments and heap blocks pointers lead to. */
-void cw_candidates_drain(void);
-bool cw_candidates_next_word(size_t v, uint64_t *word);
+/* pthread_create's argument (any thread; lossy).  Returns its ticket (0:
+ * not taken): the argument has been looked at once a drain returned at
+ * least that much. */
+uint32_t cw_candidates_thread_arg(void *arg, uint32_t creator, cw_stack_id stack);
+/* New candidates: thread arguments and heap blocks pointers lead to.
+ * Returns the tickets served. */
+uint32_t cw_candidates_drain(void);
 void cw_candidates_retire(size_t v);
-/* The next variable to watch (round_robin: least recently, whatever it is). */
-bool cw_candidates_choose(size_t *out, bool round_robin);
+/* The next word to watch: a variable (round_robin: least recently watched,
+ * whatever it is) and one of its words that no slot holds. */
+bool cw_candidates_choose(size_t *out, uint64_t *word, bool round_robin);
+/* Every word still to be watched has a slot of its own now or can get one
+ * (cw_nslots): words then keep their slots for the whole run, and the
+ * order judgement covers every access of every watched thread. */
+bool cw_candidates_all_fit(void);
 /* fork(), in the child: everything is learnt again. */
 void cw_candidates_after_fork_child(void);
 

@@ -29,7 +29,7 @@
  * soon, and may touch the word then. */
 static bool thread_in_handler(pid_t tid)
 {
-    for (unsigned s = 0; s < CW_NSLOTS; s++) {
+    for (unsigned s = 0; s < cw_nslots; s++) {
         cw_watch *w = &cw_watches[s];
         int n = atomic_load(&w->npos);
         for (int i = 0; i < n; i++)

@@ -62,6 +62,7 @@ bool cw_race_method_choose(void)
             return false;
         }
     }
+    cw_nslots = cw_backend->max_slots;
     say(cw_backend->name, chosen_detail);
     return true;
 }

@@ -25,7 +25,8 @@
 #include "watch_backend.h"
 #include "common/code_map.h"
 
-cw_watch cw_watches[CW_NSLOTS];
+cw_watch cw_watches[CW_MAX_SLOTS];
+unsigned cw_nslots;
 cw_race_vars cw_vars;
 cw_var_state *cw_vstate;
 size_t cw_nactive;
@@ -40,6 +41,14 @@ static atomic_int started;
 static atomic_int first_start_done;
 static atomic_int method_decided;      /* 1: cw_backend chosen (or races off) */
 static _Atomic uint32_t wake_word;     /* futex: a paused thread has evidence for the sampler */
+/* New threads wait (bounded) for the sampler's first slots, and for the
+ * object they were started with to be looked at (race_sampler.h). */
+static _Atomic uint32_t served_word;   /* futex: bumped after each round of setting slots up */
+static _Atomic uint32_t served_tickets;  /* thread-argument tickets looked at (candidate_pool.h) */
+static atomic_int ready;               /* the first round of slots is set up */
+static atomic_ullong join_cost_ns;     /* what new threads spent waiting and opening their watchpoints */
+static atomic_int waiters;             /* new threads waiting for served_word */
+static atomic_int running;             /* the sampler thread is in its loop */
 static int max_live = CW_MAX_LIVE;
 static bool clocks_on;                 /* this sampler holds a cw_hb_use() */
 static uint64_t hb_ops_seen;
@@ -82,7 +91,7 @@ static void clocks(bool on)
     if (on) {
         cw_hb_use();
     } else {
-        for (unsigned s = 0; s < CW_NSLOTS; s++)
+        for (unsigned s = 0; s < cw_nslots; s++)
             cw_history_restart(&cw_watches[s]);
         cw_hb_unuse();
     }
@@ -112,7 +121,7 @@ static void live_visit(cw_thread *t, void *arg)
 
 static bool any_stalling(void)
 {
-    for (unsigned s = 0; s < CW_NSLOTS; s++)
+    for (unsigned s = 0; s < cw_nslots; s++)
         if (atomic_load(&cw_watches[s].state) == CW_SLOT_STALLING)
             return true;
     return false;
@@ -120,7 +129,7 @@ static bool any_stalling(void)
 
 static void all_slots_down(void)
 {
-    for (unsigned s = 0; s < CW_NSLOTS; s++)
+    for (unsigned s = 0; s < cw_nslots; s++)
         cw_slot_teardown(&cw_watches[s]);
     clocks(false);
 }
@@ -137,7 +146,7 @@ static bool program_ran(void)
     uint32_t wake = atomic_load(&wake_word);
     /* A round that ended (a pause over, a pair to judge) needs the sampler now. */
     bool round_over = false;
-    for (unsigned s = 0; s < CW_NSLOTS; s++)
+    for (unsigned s = 0; s < cw_nslots; s++)
         round_over |= atomic_load(&cw_watches[s].state) == CW_SLOT_DONE || atomic_load(&cw_watches[s].order_ready);
     bool ran = others >= 200 * 1000 || atomic_load(&cw_ntraps) != 0 || wake != last_wake || any_stalling() ||
                round_over;
@@ -147,10 +156,23 @@ static bool program_ran(void)
     return ran;
 }
 
+/* New threads waiting in cw_race_sampler_thread_started: the slots are
+ * set up, and the objects they were started with looked at. */
+static void serve_new_threads(uint32_t tickets)
+{
+    bool first = !atomic_exchange(&ready, 1);
+    uint32_t before = atomic_exchange(&served_tickets, tickets);
+    if ((first || before != tickets) && atomic_load(&waiters)) {
+        atomic_fetch_add(&served_word, 1);
+        syscall(SYS_futex, &served_word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+    }
+}
+
 static void sampler_loop(void)
 {
-    uint64_t interval = 0, last_rate_ns = 0, idle_interval = 0;
+    uint64_t interval = 0, last_rate_ns = 0, idle_interval = 0, last_tick_ns = cw_now_ns();
     int idle_ticks = 0;
+    uint64_t clocks_dear_since = 0;
     while (!atomic_load(&cw_sampler_stopping)) {
         if (interval)
             sampler_sleep(interval);
@@ -172,14 +194,14 @@ static void sampler_loop(void)
             break;
         }
         uint64_t cpu0 = cw_cpu_ns(), now = cw_now_ns();
-        cw_candidates_drain();
+        uint32_t tickets = cw_candidates_drain();
         live l = { .n = 0 };
         cw_thread_for_each(live_visit, &l);
         if (now - last_rate_ns >= cw_flags.race_rate_ns) {
             uint64_t switches = cw_task_measure_wake_periods(l.tid, l.n, now);
             /* The watchpoints' share of those switches (only while armed). */
             int armed_slots = 0;
-            for (unsigned s = 0; s < CW_NSLOTS; s++)
+            for (unsigned s = 0; s < cw_nslots; s++)
                 armed_slots += atomic_load(&cw_watches[s].gen) != 0 && !atomic_load(&cw_watches[s].parked);
             if (!atomic_load(&cw_sampler_suspended) && cw_backend->counts_switches) {
                 uint64_t c = switches * (uint64_t)armed_slots * 2 * cw_flags.race_switch_cost_ns;
@@ -198,54 +220,85 @@ static void sampler_loop(void)
             atomic_store(&started, 0);
             return;
         }
-        for (unsigned s = 0; s < CW_NSLOTS; s++)
+        for (unsigned s = 0; s < cw_nslots; s++)
             cw_slot_service(&cw_watches[s], s, l.t, l.tid, l.index, l.n, now);
-        if (l.n >= 2 && !atomic_load(&cw_sampler_suspended))
-            for (unsigned s = 0; s < CW_NSLOTS && !atomic_load(&cw_sampler_stopping); s++) {
+        if (l.n >= 1 && !atomic_load(&cw_sampler_suspended))
+            for (unsigned s = 0; s < cw_nslots && !atomic_load(&cw_sampler_stopping); s++) {
                 size_t v;
+                uint64_t word;
                 if (atomic_load(&cw_watches[s].gen) && !atomic_load(&cw_watches[s].parked))
                     continue;
-                if (cw_candidates_choose(&v, s == CW_NSLOTS - 1 && cw_nactive > CW_NSLOTS)) {
+                if (cw_candidates_choose(&v, &word, s == cw_nslots - 1 && cw_nactive > cw_nslots)) {
                     clocks(true);
-                    cw_slot_setup(&cw_watches[s], s, v, l.t, l.tid, l.index, l.n, now);
+                    cw_slot_setup(&cw_watches[s], s, v, word, l.t, l.tid, l.index, l.n, now);
                 } else {
                     cw_slot_teardown(&cw_watches[s]);   /* nothing to watch there: no events kept */
                 }
             }
+        serve_new_threads(tickets);
         uint64_t traps = atomic_exchange(&cw_ntraps, 0);
         uint64_t ops = cw_hb_sync_count();
         uint64_t trap_cost = traps * cw_backend->trap_cost_ns();
         uint64_t clock_cost = (ops - hb_ops_seen) * cw_flags.race_hb_op_cost_ns;
+        uint64_t join_cost = atomic_exchange(&join_cost_ns, 0);
         hb_ops_seen = ops;
         uint64_t cpu = cw_cpu_ns() - cpu0;
         cw_budget_now.cost_ns += cpu + trap_cost + clock_cost;
         cw_budget_now.cpu_cost_ns += cpu;
+        /* New threads' waits for the sampler are a start-up cost, like
+         * variables' first pauses. */
+        cw_budget_now.first_cost_ns += join_cost;
+        cw_budget_now.join_cost_ns += join_cost;
         cw_budget_now.trap_cost_ns += trap_cost;
         cw_budget_now.clock_cost_ns += clock_cost;
-        /* (Nothing to watch yet: objects passed to threads may still come.) */
         /* Over budget: the watchpoints go off until the run has paid for
          * what was spent. */
         now = cw_now_ns();
+        uint64_t tick_ns = now - last_tick_ns;
+        last_tick_ns = now;
         interval = cw_flags.race_tick_ns;
         if (cw_budget_over(now)) {
             uint64_t permille = (uint64_t)(cw_flags.race_budget * 10);
             interval = (cw_budget_now.cost_ns - cw_budget_allowed_ns(now)) * 1000 / (permille ? permille : 1);
             interval = interval > 500 * CW_MS ? 500 * CW_MS : interval < cw_flags.race_tick_ns ? cw_flags.race_tick_ns : interval;
-            /* Disabled for a short break (reopening costs); closed for a
-             * long one: a thread with perf events, even disabled ones,
-             * still pays a little at each context switch. */
+            /* While every word has a slot of its own and the clocks alone
+             * stay within the budget, the watchpoints only go quiet: the
+             * words keep their slots and histories (accesses recorded
+             * before the break still pair with those after it, the clocks
+             * having run all along).  Otherwise the slots give their words
+             * up, the clocks stop: disabled for a short break (reopening
+             * costs), closed for a long one (a thread with perf events, even
+             * disabled ones, still pays a little at each context switch). */
+            bool clocks_affordable = clock_cost * 1000 <= tick_ns * permille;
+            if (clocks_affordable)
+                clocks_dear_since = 0;
+            else if (!clocks_dear_since)
+                clocks_dear_since = now;
+            /* Clocks too dear by themselves are still kept a while (the
+             * budget is paid back all the same): a race needs one recorded
+             * access of each side, and the second thread may just be
+             * starting. */
+            bool quiet = cw_candidates_all_fit() &&
+                         (clocks_affordable || now - clocks_dear_since < cw_flags.race_clock_grace_ns);
+            if (quiet && !clocks_affordable)
+                interval = cw_flags.race_tick_ns;   /* the grace is watched tick by tick */
             if (!any_stalling()) {
                 if (!atomic_exchange(&cw_sampler_suspended, 1))
-                    cw_race_debugf("race: over budget: watchpoints off for %llu ms\n", (unsigned long long)interval / CW_MS);
-                for (unsigned s = 0; s < CW_NSLOTS; s++)
-                    if (interval >= cw_flags.race_long_break_ns)
+                    cw_race_debugf("race: over budget: watchpoints %s for %llu ms\n", quiet ? "quiet" : "off",
+                                   (unsigned long long)interval / CW_MS);
+                for (unsigned s = 0; s < cw_nslots; s++)
+                    if (quiet)
+                        cw_slot_quiet(&cw_watches[s]);
+                    else if (interval >= cw_flags.race_long_break_ns)
                         cw_slot_teardown(&cw_watches[s]);
                     else
                         cw_slot_park(&cw_watches[s]);
-                clocks(false);
+                if (!quiet)
+                    clocks(false);
             }
         } else {
             atomic_store(&cw_sampler_suspended, 0);
+            clocks_dear_since = 0;
         }
     }
     all_slots_down();
@@ -255,15 +308,16 @@ static void sampler_loop(void)
 static void debug_summary(void)
 {
     const cw_budget *b = &cw_budget_now;
-    cw_race_debugf("race: pauses %llu us (first ones %llu us), charged %llu us (switches %llu, traps %llu, clocks %llu, "
-                   "sampler cpu %llu) in %llu us\n",
+    cw_race_debugf("race: pauses %llu us (first ones and new threads' waits %llu us, the waits %llu us), charged %llu us "
+                   "(switches %llu, traps %llu, clocks %llu, sampler cpu %llu) in %llu us\n",
                    (unsigned long long)b->total_stall_ns / 1000, (unsigned long long)b->first_cost_ns / 1000,
+                   (unsigned long long)b->join_cost_ns / 1000,
                    (unsigned long long)b->cost_ns / 1000, (unsigned long long)b->switch_cost_ns / 1000,
                    (unsigned long long)b->trap_cost_ns / 1000, (unsigned long long)b->clock_cost_ns / 1000,
                    (unsigned long long)b->cpu_cost_ns / 1000, (unsigned long long)(cw_now_ns() - b->start_ns) / 1000);
 }
 
-static void sampler_main(void)
+static void sampler_run(void)
 {
     if (cw_vstate) {
         sampler_loop();   /* started again after the program was all blocked */
@@ -284,13 +338,25 @@ static void sampler_main(void)
     /* Our fds live in the program's fd table: at most an eighth of its limit. */
     struct rlimit rl;
     if (cw_backend->per_thread && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur / 8 / (2 * CW_NSLOTS) < CW_MAX_LIVE)
-        max_live = (int)(rl.rlim_cur / 8 / (2 * CW_NSLOTS));
+        rl.rlim_cur / 8 / (2 * cw_nslots) < CW_MAX_LIVE)
+        max_live = (int)(rl.rlim_cur / 8 / (2 * cw_nslots));
     if (max_live < 2)
         return;
     cw_max_pos = 2 * max_live < CW_MAX_POS ? 2 * max_live : CW_MAX_POS;
     cw_budget_start(cw_now_ns());
     sampler_loop();
+}
+
+static void sampler_main(void)
+{
+    atomic_store(&running, 1);
+    sampler_run();
+    atomic_store(&running, 0);
+    atomic_store(&ready, 0);   /* started again: new threads wait for its first slots */
+    if (atomic_load(&waiters)) {
+        atomic_fetch_add(&served_word, 1);
+        syscall(SYS_futex, &served_word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+    }
 }
 
 /* ---- start, fork, exit -------------------------------------------------- */
@@ -302,7 +368,7 @@ void cw_race_sampler_after_fork_child(void)
      * thread did not survive the fork. */
     if (cw_backend)
         cw_backend->after_fork_child();
-    for (unsigned s = 0; s < CW_NSLOTS; s++) {
+    for (unsigned s = 0; s < CW_MAX_SLOTS; s++) {
         cw_watch *w = &cw_watches[s];
         int n = atomic_load(&w->npos);
         for (int i = 0; i < n && i < CW_MAX_POS; i++) {
@@ -319,6 +385,8 @@ void cw_race_sampler_after_fork_child(void)
         atomic_store(&w->state, CW_SLOT_IDLE);
         atomic_store(&w->inflight, 0);
         atomic_store(&w->protected_now, 0);
+        atomic_store(&w->parked, 0);
+        w->assigned = false;
         atomic_flag_clear(&w->pos_lock);
         atomic_flag_clear(&w->prot_lock);
     }
@@ -332,6 +400,11 @@ void cw_race_sampler_after_fork_child(void)
     atomic_store(&cw_sampler_stopping, 0);
     atomic_store(&started, 0);
     atomic_store(&method_decided, 0);
+    atomic_store(&running, 0);
+    atomic_store(&ready, 0);
+    atomic_store(&waiters, 0);
+    atomic_store(&served_tickets, 0);
+    atomic_store(&join_cost_ns, 0);
 }
 
 /* exit(): the program's atexit handlers and destructors run, no more pauses. */
@@ -342,7 +415,7 @@ static void stop_at_exit(void)
     if (cw_race_debug && cw_vstate)
         debug_summary();
     atomic_store(&cw_sampler_stopping, 1);
-    for (unsigned s = 0; s < CW_NSLOTS; s++) {
+    for (unsigned s = 0; s < cw_nslots; s++) {
         cw_watch *w = &cw_watches[s];
         atomic_store(&w->stall_level, CW_STALL_NEVER);
         if (!atomic_load(&w->gen) || !cw_backend)
@@ -355,24 +428,67 @@ static void stop_at_exit(void)
     }
 }
 
-void cw_race_sampler_thread_started(void)
+/* A new thread waits for the sampler's first slots, and for the object it
+ * was started with to be looked at: bounded (a sampler slowed down by a
+ * loaded machine or a large program is not waited for long), charged to
+ * the budget. */
+#define JOIN_WAIT_MAX_NS (100 * CW_MS)
+
+static bool served(uint32_t ticket)
 {
-    /* The new thread gets its watchpoints within microseconds instead of at
-     * the next tick: a short-lived worker may be done by then.  Not while over
-     * budget (a program starting thousands of threads would keep the sampler
-     * busy). */
+    return atomic_load(&ready) && (int32_t)(atomic_load(&served_tickets) - ticket) >= 0;
+}
+
+static void wait_until_served(uint32_t ticket)
+{
+    uint64_t t0 = cw_now_ns();
+    atomic_fetch_add(&waiters, 1);
+    cw_sampler_wake();
+    for (;;) {
+        uint32_t seen = atomic_load(&served_word);
+        uint64_t waited = cw_now_ns() - t0;
+        if (served(ticket) || !atomic_load(&running) || atomic_load(&cw_sampler_stopping) ||
+            atomic_load(&cw_sampler_suspended) || waited >= JOIN_WAIT_MAX_NS)
+            break;
+        struct timespec ts = cw_timespec_of(JOIN_WAIT_MAX_NS - waited);
+        syscall(SYS_futex, &served_word, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+    }
+    atomic_fetch_sub(&waiters, 1);
+    uint64_t waited = cw_now_ns() - t0;
+    if (cw_race_debug && !served(ticket))
+        cw_race_debugf("race: a new thread waited %llu us for the sampler: not served (ticket %u, served %u, ready %d)\n",
+                       (unsigned long long)waited / 1000, ticket, atomic_load(&served_tickets), atomic_load(&ready));
+}
+
+void cw_race_sampler_thread_started(uint32_t ticket)
+{
     if (atomic_load(&started) && !atomic_load(&method_decided))
         for (int i = 0; i < 1000 && !atomic_load(&method_decided); i++)
             cw_sleep_ns(100 * 1000);   /* the creating thread is choosing right now */
     if (cw_backend && cw_backend->thread_started)
         cw_backend->thread_started();
-    if (atomic_load(&started) && !atomic_load(&cw_sampler_stopping) && !atomic_load(&cw_sampler_suspended))
-        cw_sampler_wake();
+    if (!cw_backend || !atomic_load(&started) || atomic_load(&cw_sampler_stopping))
+        return;
+    /* The thread watches the words from its first instruction on: a
+     * short-lived worker may be done before the sampler's next tick, and a
+     * race needs one recorded access of each side (access_history.h).
+     * Over budget, its positions are added disabled, for the sampler to arm. */
+    cw_thread *t = cw_tls_self;
+    uint64_t t0 = cw_now_ns();
+    if (!atomic_load(&cw_sampler_suspended)) {
+        if (atomic_load(&running) && !served(ticket))
+            wait_until_served(ticket);
+        else
+            cw_sampler_wake();
+    }
+    if (t && t->tid)
+        cw_slots_join_self(t);
+    atomic_fetch_add(&join_cost_ns, cw_now_ns() - t0);
 }
 
-void cw_race_sampler_thread_arg(void *arg, uint32_t creator, cw_stack_id stack)
+uint32_t cw_race_sampler_thread_arg(void *arg, uint32_t creator, cw_stack_id stack)
 {
-    cw_candidates_thread_arg(arg, creator, stack);
+    return cw_candidates_thread_arg(arg, creator, stack);
 }
 
 static const cw_helper_thread sampler = { "cw-race-sample", sampler_main, 1024 * 1024 };
@@ -401,7 +517,7 @@ void cw_race_sampler_start_once(cw_thread_create_fn create)
     cw_sampler_started_ns = cw_now_ns();
     cw_race_debug = cw_flags.race_debug;
     if (!atomic_exchange(&first_start_done, 1)) {
-        for (unsigned s = 0; s < CW_NSLOTS; s++)
+        for (unsigned s = 0; s < CW_MAX_SLOTS; s++)
             for (int i = 0; i < CW_MAX_POS; i++)
                 cw_watches[s].fd[i] = cw_watches[s].wfd[i] = -1;
         atexit(stop_at_exit);

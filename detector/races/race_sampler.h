@@ -87,12 +87,17 @@ void cw_race_sampler_start_once(cw_thread_create_fn create);
  * watchpoints are not the child's. */
 void cw_race_sampler_after_fork_child(void);
 
-/* Called by each new thread before it runs the program's code. */
-void cw_race_sampler_thread_started(void);
+/* Called by each new thread before it runs the program's code, with the
+ * ticket cw_race_sampler_thread_arg gave its creator (0: none).  The thread
+ * waits (at most 100 ms, charged to the budget) for the sampler's first
+ * slots and for the object it was started with to be looked at, then
+ * watches every watched word from its first instruction on. */
+void cw_race_sampler_thread_started(uint32_t ticket);
 
-/* pthread_create succeeded with this argument (creator: the creating
- * thread's index; stack: where it called pthread_create).  The object it
- * points to becomes a candidate too (race_candidates.h). */
-void cw_race_sampler_thread_arg(void *arg, uint32_t creator, cw_stack_id stack);
+/* pthread_create is about to start a thread with this argument (creator:
+ * the creating thread's index; stack: where it called pthread_create).  The
+ * object it points to becomes a candidate too (race_candidates.h).  Returns
+ * the ticket to hand to the new thread. */
+uint32_t cw_race_sampler_thread_arg(void *arg, uint32_t creator, cw_stack_id stack);
 
 #endif

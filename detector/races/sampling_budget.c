@@ -1,5 +1,8 @@
 #include "sampling_budget.h"
 
+#include "access_history.h"
+#include "candidate_pool.h"
+
 cw_budget cw_budget_now;
 
 #define budget_permille ((uint64_t)(cw_flags.race_budget * 10))
@@ -35,6 +38,8 @@ void cw_budget_charge_pause(const cw_var_state *vs, uint64_t ns)
 
 int cw_budget_stall_level(const cw_var_state *vs, uint64_t now)
 {
+    if (cw_history_trusted() && cw_candidates_all_fit())
+        return CW_STALL_NEVER;
     uint64_t stall_len_ns = cw_flags.race_stall_ns;
     if (cw_budget_first_pause(vs))
         return cw_budget_now.first_cost_ns + stall_len_ns <=

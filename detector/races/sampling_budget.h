@@ -11,7 +11,10 @@
  * CONCWATCH_RACE_BUDGET (after CONCWATCH_RACE_ALLOWANCE_MS); over budget,
  * the watchpoints (and clocks) are off until the run has paid for them.
  *
- * When to pause: at every write of a word written by two threads or never
+ * When to pause: never while every word has a slot of its own all along
+ * and the order judgement is trusted (access_history.h: one recorded access
+ * of each side is then enough, and a pause would only stall the program).
+ * Else: at every write of a word written by two threads or never
  * paused on yet (spaced out after CONCWATCH_RACE_MULTI_WRITER_PAUSES
  * fruitless pauses: such a word is most likely always written under one
  * lock), at a new writer's write, and now and then (after 100 ms, 200 ms,
@@ -28,7 +31,8 @@
 typedef struct cw_budget {
     uint64_t start_ns;
     uint64_t cost_ns;            /* pauses + the sampler's CPU + traps + switches + clocks */
-    uint64_t first_cost_ns;      /* variables' first pauses */
+    uint64_t first_cost_ns;      /* variables' first pauses, new threads' waits for the sampler */
+    uint64_t join_cost_ns;       /* new threads' waits for the sampler (race_sampler.h) */
     uint64_t total_stall_ns, switch_cost_ns, cpu_cost_ns, trap_cost_ns, clock_cost_ns;
 } cw_budget;
 

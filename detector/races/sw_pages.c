@@ -49,7 +49,7 @@ static long set_prot(uintptr_t page, int prot)
 /* Another slot protects the same page. */
 static bool shared_with_other(const cw_watch *w)
 {
-    for (unsigned s = 0; s < CW_NSLOTS; s++) {
+    for (unsigned s = 0; s < cw_nslots; s++) {
         const cw_watch *o = &cw_watches[s];
         if (o != w && atomic_load(&o->protected_now) && o->page == w->page)
             return true;
@@ -177,7 +177,7 @@ void cw_sw_pages_unlock(void) { lock_release(&lock); }
 
 bool cw_sw_pages_any(void)
 {
-    for (unsigned s = 0; s < CW_NSLOTS; s++)
+    for (unsigned s = 0; s < cw_nslots; s++)
         if (atomic_load_explicit(&cw_watches[s].protected_now, memory_order_acquire))
             return true;
     return false;
@@ -194,12 +194,12 @@ void cw_sw_pages_release_range(uintptr_t lo, uintptr_t hi)
 
 void cw_sw_pages_release_range_locked(uintptr_t lo, uintptr_t hi)
 {
-    for (unsigned s = 0; s < CW_NSLOTS; s++) {
+    for (unsigned s = 0; s < cw_nslots; s++) {
         cw_watch *w = &cw_watches[s];
         if (atomic_load(&w->protected_now) && lo < w->page + page_size && hi > w->page) {
             atomic_store(&w->sw_dropped, 1);
             /* Both slots on this page go. */
-            for (unsigned t = 0; t < CW_NSLOTS; t++)
+            for (unsigned t = 0; t < cw_nslots; t++)
                 if (atomic_load(&cw_watches[t].protected_now) && cw_watches[t].page == w->page) {
                     atomic_store(&cw_watches[t].sw_dropped, 1);
                     atomic_store(&cw_watches[t].protected_now, 0);
@@ -217,7 +217,7 @@ void cw_sw_pages_release_all(void)
 int cw_sw_page_slot(uintptr_t addr)
 {
     uintptr_t page = page_of(addr);
-    for (unsigned s = 0; s < CW_NSLOTS; s++)
+    for (unsigned s = 0; s < cw_nslots; s++)
         if (atomic_load_explicit(&cw_watches[s].protected_now, memory_order_acquire) && cw_watches[s].page == page)
             return (int)s;
     return -1;
@@ -226,7 +226,7 @@ int cw_sw_page_slot(uintptr_t addr)
 void cw_sw_pages_after_fork_child(void)
 {
     atomic_flag_clear(&lock.f);
-    for (unsigned s = 0; s < CW_NSLOTS; s++) {
+    for (unsigned s = 0; s < cw_nslots; s++) {
         cw_watch *w = &cw_watches[s];
         if (atomic_load(&w->protected_now))
             mprotect((void *)w->page, page_size, PROT_READ | PROT_WRITE);

@@ -31,6 +31,7 @@
 typedef struct cw_watch_backend {
     const char *name;            /* as the report header says it */
     bool per_thread;             /* watchpoints are per thread (opened on each) */
+    unsigned max_slots;          /* words it can watch at once (cw_nslots) */
     bool counts_switches;        /* a watched thread pays at each context switch */
     /* Installs what the backend needs (handlers); false with a reason. */
     bool (*start)(char *why, size_t len);
@@ -51,6 +52,11 @@ typedef struct cw_watch_backend {
      * protection; hardware: nothing, positions do it). */
     void (*word_arm)(cw_watch *w);
     void (*word_disarm)(cw_watch *w);
+    /* A thread joined the slot (cw_slots_join_self, in that thread): a word
+     * left unwatched for the rest of the tick because it is hot is watched
+     * again, so that the new thread's first access is seen (software);
+     * NULL when nothing is needed. */
+    void (*word_joined)(cw_watch *w);
     /* Costs charged to the sampling budget per reported trap and per
      * silent one (software: a fault of a thread not watched this tick). */
     uint64_t (*trap_cost_ns)(void);

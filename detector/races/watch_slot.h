@@ -18,6 +18,8 @@
  *   DONE --service (sampler: round concluded, evidence judged)--> ARMED
  *   ARMED|DONE --park (sampler: the word's turn is over; events kept,
  *           disabled)--> IDLE, parked
+ *   ARMED|DONE --quiet (sampler: over budget while every word has a slot;
+ *           positions disabled, word and history kept)--> the same state
  *   any --teardown (sampler: events closed, slot free)--> IDLE, gen 0
  *
  * Besides the pause, every trap of a round is recorded in the slot's access
@@ -47,7 +49,7 @@
 #include "events/thread_state.h"
 #include "stacks/stack_depot.h"
 
-#define CW_NSLOTS 2                 /* words watched at once: 4 x86 debug registers, 2 per word */
+#define CW_MAX_SLOTS 32             /* words watched at once, at most (cw_nslots: the backend's own limit) */
 #define CW_MAX_POS 64               /* threads per slot, counting ended ones until the slot is rebuilt */
 #define CW_MAX_LIVE 32              /* threads watched at once */
 #define CW_MAX_HELD_COPY 8
@@ -92,6 +94,7 @@ typedef struct cw_watch {
     _Atomic int inflight;              /* handlers inside this slot */
     size_t var;
     uint64_t word;
+    bool assigned;                     /* counted in cw_vstate[var].nassigned */
     uintptr_t addr;
     unsigned len;
     uint64_t since_ns;                 /* when the word got this slot */
@@ -109,6 +112,10 @@ typedef struct cw_watch {
     uint64_t last_read_ns[CW_MAX_POS]; /* this thread's last trap that did not pause */
     _Atomic uint8_t deciding[CW_MAX_POS]; /* a write trapped, its handler has not decided to pause or not */
     _Atomic uint8_t busy[CW_MAX_POS];  /* this thread is in the handler for this slot */
+    /* No access of this thread is recorded in this history period yet:
+     * since when, and its CPU time then (0: the sampler measures it). */
+    _Atomic uint8_t unseen[CW_MAX_POS];
+    uint64_t unseen_since_ns[CW_MAX_POS], unseen_run0[CW_MAX_POS];
     uint64_t last_writes[CW_MAX_POS];  /* the write counter as this thread's handler last read it */
     atomic_flag pos_lock;              /* adding positions: the sampler, or a paused thread */
     /* Policy of this round, set by the sampler. */
@@ -133,6 +140,7 @@ typedef struct cw_watch {
     uintptr_t page_ok;                 /* the page that passed the checks of sw_pages.h */
     _Atomic int protected_now;         /* the page is protected (faults) */
     _Atomic uint32_t silent_faults;    /* faults of positions not armed, this tick */
+    _Atomic int hold_open;             /* a hot page stays protected: a runnable thread is unseen (sampling_budget.h) */
     _Atomic int sw_dropped;            /* an access could not be emulated, or a system call needs the page */
     atomic_flag prot_lock;             /* changes of the page's protection */
     char why[512];                     /* CONCWATCH_RACE_DEBUG: how the pause went */
@@ -146,7 +154,8 @@ typedef struct cw_var_state {
     uint32_t stalls;                   /* pauses that saw nobody else */
     uint32_t turns;
     uint64_t last_turn_ns, last_stall_ns;
-    bool retired, written, assigned;
+    uint32_t nassigned;                /* slots holding one of its words now */
+    bool retired, written;
     /* An object a thread was started with, or a heap block a pointer leads
      * to: who passed it, and where. */
     uint8_t origin;                    /* cw_var_origin */
@@ -158,7 +167,10 @@ typedef struct cw_var_state {
 enum cw_var_origin { CW_ORIGIN_GLOBAL, CW_ORIGIN_ARG, CW_ORIGIN_POINTEE };
 
 /* ---- the sampler's shared state (race_sampler.c) ---- */
-extern cw_watch cw_watches[CW_NSLOTS];
+extern cw_watch cw_watches[CW_MAX_SLOTS];
+/* Slots of the backend in use (watch_backend.h: 2 with debug registers, 2
+ * per word; CW_MAX_SLOTS with page protection); 0 before one is chosen. */
+extern unsigned cw_nslots;
 extern cw_race_vars cw_vars;
 extern cw_var_state *cw_vstate;
 extern size_t cw_nactive;              /* variables not retired */
@@ -186,12 +198,20 @@ bool cw_add_pos(cw_watch *w, unsigned slot, cw_thread *t, pid_t tid, uint32_t in
 bool cw_set_type(cw_watch *w, unsigned slot, int i, cw_wp_type type);
 void cw_wait_idle(cw_watch *w);
 /* The transitions of the header's state diagram, on the sampler's side. */
-void cw_slot_setup(cw_watch *w, unsigned slot, size_t v, cw_thread *const *threads, const pid_t *tids,
-                   const uint32_t *indices, int nthreads, uint64_t now);
+void cw_slot_setup(cw_watch *w, unsigned slot, size_t v, uint64_t word, cw_thread *const *threads,
+                   const pid_t *tids, const uint32_t *indices, int nthreads, uint64_t now);
 void cw_slot_service(cw_watch *w, unsigned slot, cw_thread *const *threads, const pid_t *tids,
                      const uint32_t *indices, int nthreads, uint64_t now);
 void cw_slot_park(cw_watch *w);
 void cw_slot_teardown(cw_watch *w);
+/* Over budget: nothing of the slot traps until the sampler arms it again;
+ * the word keeps the slot and its history. */
+void cw_slot_quiet(cw_watch *w);
+/* The calling thread t, new, before it runs the program's code: it watches
+ * every slot's word from its first instruction on (with debug registers it
+ * opens its own watchpoints: the quick way, and no access of it is missed
+ * while the sampler thread waits for a CPU). */
+void cw_slots_join_self(cw_thread *t);
 
 /* ---- the accessing thread (access_trap.c) ---- */
 typedef struct cw_access_info {

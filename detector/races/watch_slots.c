@@ -14,7 +14,16 @@
 #include "race_findings.h"
 #include "race_method.h"
 #include "sampling_budget.h"
+#include "task_sched.h"
 #include "watch_backend.h"
+
+static void pos_lock(cw_watch *w)
+{
+    while (atomic_flag_test_and_set(&w->pos_lock))
+        cw_sleep_ns(10 * 1000);
+}
+
+static void pos_unlock(cw_watch *w) { atomic_flag_clear(&w->pos_lock); }
 
 bool cw_pos_alive(const cw_watch *w, int i)
 {
@@ -81,6 +90,9 @@ bool cw_add_pos(cw_watch *w, unsigned slot, cw_thread *t, pid_t tid, uint32_t in
     atomic_store(&w->deaf[pos], 0);
     atomic_store(&w->deciding[pos], 0);
     atomic_store(&w->busy[pos], 0);
+    w->unseen_since_ns[pos] = cw_now_ns();
+    w->unseen_run0[pos] = 0;
+    atomic_store(&w->unseen[pos], 1);
     w->hist[pos].period = 0;
     atomic_store(&w->npos, pos + 1);
     return true;
@@ -112,10 +124,20 @@ static void reset_round(cw_watch *w)
     w->first.npcs = w->second.npcs = 0;
 }
 
+
+/* The slot's word is no longer its variable's (counted once). */
+static void unassign(cw_watch *w)
+{
+    if (w->assigned && w->var < cw_vars.n && cw_vstate[w->var].nassigned)
+        cw_vstate[w->var].nassigned--;
+    w->assigned = false;
+}
+
 void cw_slot_teardown(cw_watch *w)
 {
     if (!atomic_load(&w->gen))
         return;
+    pos_lock(w);   /* no thread adds itself meanwhile (cw_slot_join) */
     cw_backend->word_disarm(w);
     atomic_store(&w->gen, 0);   /* handlers arriving from now on do nothing */
     int n = atomic_load(&w->npos);
@@ -133,8 +155,8 @@ void cw_slot_teardown(cw_watch *w)
     atomic_store(&w->state, CW_SLOT_IDLE);
     atomic_store(&w->parked, 0);
     cw_history_restart(w);
-    if (w->var < cw_vars.n)
-        cw_vstate[w->var].assigned = false;
+    unassign(w);
+    pos_unlock(w);
 }
 
 /* The slot's word gives way to another: its events stay open (disabled),
@@ -143,6 +165,7 @@ void cw_slot_park(cw_watch *w)
 {
     if (!atomic_load(&w->gen) || atomic_load(&w->parked))
         return;
+    pos_lock(w);
     cw_backend->word_disarm(w);
     atomic_store(&w->state, CW_SLOT_IDLE);
     int n = atomic_load(&w->npos);
@@ -153,23 +176,34 @@ void cw_slot_park(cw_watch *w)
         }
     cw_wait_idle(w);
     cw_history_restart(w);
-    if (w->var < cw_vars.n)
-        cw_vstate[w->var].assigned = false;
+    unassign(w);
     atomic_store(&w->parked, 1);
+    pos_unlock(w);
+}
+
+void cw_slot_quiet(cw_watch *w)
+{
+    if (!atomic_load(&w->gen) || atomic_load(&w->parked))
+        return;
+    pos_lock(w);
+    cw_backend->word_disarm(w);
+    int n = atomic_load(&w->npos);
+    for (int i = 0; i < n; i++)
+        if (w->fd[i] >= 0) {
+            cw_backend->pos_disable(w, i);
+            atomic_store(&w->armed[i], 0);
+        }
+    pos_unlock(w);
 }
 
 static uint32_t next_gen;
 
-void cw_slot_setup(cw_watch *w, unsigned slot, size_t v, cw_thread *const *threads, const pid_t *tids,
-                   const uint32_t *indices, int nthreads, uint64_t now)
+void cw_slot_setup(cw_watch *w, unsigned slot, size_t v, uint64_t word, cw_thread *const *threads,
+                   const pid_t *tids, const uint32_t *indices, int nthreads, uint64_t now)
 {
-    uint64_t word;
-    if (!cw_candidates_next_word(v, &word)) {
-        cw_candidates_retire(v);
-        return;
-    }
     const cw_race_var *c = &cw_vars.v[v];
     cw_var_state *vs = &cw_vstate[v];
+    pos_lock(w);
     bool reuse = atomic_load(&w->gen) && atomic_load(&w->parked);
     w->var = v;
     w->word = word;
@@ -211,7 +245,8 @@ void cw_slot_setup(cw_watch *w, unsigned slot, size_t v, cw_thread *const *threa
     cw_race_debugf("race: slot %u <- `%s` word %llu (%u bytes at %#lx), pause level %d, %d threads, %llu us after start\n",
                    slot, c->name, (unsigned long long)word, w->len, (unsigned long)w->addr,
                    atomic_load(&w->stall_level), nthreads, (unsigned long long)(now - cw_sampler_started_ns) / 1000);
-    vs->assigned = true;
+    vs->nassigned++;
+    w->assigned = true;
     vs->turns++;
     vs->last_turn_ns = now;
     for (int i = 0; i < nthreads && !atomic_load(&cw_sampler_stopping); i++)
@@ -220,6 +255,7 @@ void cw_slot_setup(cw_watch *w, unsigned slot, size_t v, cw_thread *const *threa
             break;
     atomic_store(&w->state, CW_SLOT_ARMED);
     arm_all(w);
+    pos_unlock(w);
     cw_race_debugf("race: slot %u armed on %d threads, %llu us after start\n", slot, atomic_load(&w->npos),
                    (unsigned long long)(cw_now_ns() - cw_sampler_started_ns) / 1000);
 }
@@ -267,6 +303,8 @@ static void conclude(cw_watch *w, uint64_t now)
     const cw_race_access *b = &w->second;
     if (b->write)
         vs->writers |= 1ull << (b->thread & 63);
+    if (vs->retired)
+        return;   /* another word of the variable was reported: one finding per variable */
     if (b->thread == w->first.thread || cw_accesses_share_lock(&w->first, b) || sync_word) {
         cw_race_debugf("race: `%s`: the pair is no race (%s)\n", c->name,
                        sync_word ? "a synchronisation word" : b->thread == w->first.thread ? "one thread" : "a lock in common");
@@ -274,6 +312,37 @@ static void conclude(cw_watch *w, uint64_t now)
     }
     cw_race_report(w, &w->first, b, CW_PROOF_PAUSE);
     cw_candidates_retire(w->var);
+}
+
+/* A page under software watch opens for the rest of the tick once it is
+ * hot (backend_sw.c), which would hide every other thread's accesses too:
+ * it stays protected while a thread whose access is not recorded yet in
+ * this history period is runnable, for at most CONCWATCH_RACE_SW_HOLD_MS,
+ * and until that thread has had CONCWATCH_RACE_SW_HOLD_CPU_US of CPU (it
+ * then does not touch the word).  A thread that waits for a CPU meanwhile
+ * still gets its first access seen: the condition is CPU had, not time. */
+static void update_hold(cw_watch *w, uint64_t now)
+{
+    bool hold = false;
+    int n = atomic_load(&w->npos);
+    for (int i = 0; i < n; i++) {
+        if (!atomic_load(&w->unseen[i]) || !cw_pos_alive(w, i))
+            continue;
+        uint64_t run, slices;
+        if (now - w->unseen_since_ns[i] >= cw_flags.race_sw_hold_ns || !cw_task_sched(w->tid[i], &run, &slices)) {
+            atomic_store(&w->unseen[i], 0);
+            continue;
+        }
+        if (!w->unseen_run0[i]) {
+            w->unseen_run0[i] = run ? run : 1;
+        } else if (run - w->unseen_run0[i] >= cw_flags.race_sw_hold_cpu_ns) {
+            atomic_store(&w->unseen[i], 0);
+            continue;
+        }
+        if (cw_task_runnable(w->tid[i]))
+            hold = true;
+    }
+    atomic_store(&w->hold_open, hold);
 }
 
 static uint64_t tick_count;
@@ -293,16 +362,20 @@ void cw_slot_service(cw_watch *w, unsigned slot, cw_thread *const *threads, cons
         cw_wait_idle(w);
     cw_var_state *vs = &cw_vstate[w->var];
     bool bad = w->word < 64 && ((vs->bad_words >> w->word) & 1);
-    /* A word keeps its slot while there are no more variables than slots,
-     * except that a variable of several words moves on to its next one
-     * every turn (a struct's second field gets watched too). */
-    bool few = cw_nactive <= CW_NSLOTS && cw_vars.v[w->var].nwords <= 1;
-    bool keep = !vs->retired && !bad && !atomic_load(&cw_sampler_stopping) && !atomic_load(&w->sw_dropped) &&
-                (few || (state != CW_SLOT_DONE && now - w->since_ns < cw_flags.race_turn_ns));
+    /* A word keeps its slot for the whole run while every word fits in
+     * the slots: its history then covers every recorded access (a page
+     * that had to be opened is protected again).  Otherwise words take
+     * turns. */
+    bool all_fit = cw_candidates_all_fit();
+    bool keep = !vs->retired && !bad && !atomic_load(&cw_sampler_stopping) &&
+                (all_fit || (!atomic_load(&w->sw_dropped) && state != CW_SLOT_DONE &&
+                             now - w->since_ns < cw_flags.race_turn_ns));
     if (!keep) {
         cw_slot_park(w);
         return;
     }
+    if (all_fit)
+        atomic_store(&w->sw_dropped, 0);
     if (state == CW_SLOT_DONE)
         reset_round(w);
     atomic_store(&w->stall_level, cw_budget_stall_level(vs, now));
@@ -323,23 +396,46 @@ void cw_slot_service(cw_watch *w, unsigned slot, cw_thread *const *threads, cons
             cw_backend->pos_disable(w, i);
         }
     }
+    if (!cw_backend->per_thread)
+        update_hold(w, now);
     /* Threads that started get their watchpoints; those of threads that
      * ended stay open (a handler may be using the fds) until the slot is
      * rebuilt. */
-    while (atomic_flag_test_and_set(&w->pos_lock))
-        cw_sleep_ns(10 * 1000);
+    pos_lock(w);
     bool full = false;
     for (int i = 0; i < nthreads; i++)
         if (!cw_has_pos(w, tids[i], threads[i]) && !cw_add_pos(w, slot, threads[i], tids[i], indices[i], false)) {
             full = atomic_load(&w->npos) >= cw_max_pos;
             break;
         }
-    atomic_flag_clear(&w->pos_lock);
     if (full) {
+        pos_unlock(w);
         cw_slot_teardown(w);   /* rebuilt at the next tick */
         return;
     }
     int expected = CW_SLOT_DONE;
     atomic_compare_exchange_strong(&w->state, &expected, CW_SLOT_ARMED);
     arm_all(w);
+    pos_unlock(w);
+}
+
+void cw_slots_join_self(cw_thread *t)
+{
+    for (unsigned s = 0; s < cw_nslots && !atomic_load(&cw_sampler_stopping); s++) {
+        cw_watch *w = &cw_watches[s];
+        if (!atomic_load(&w->gen) || atomic_load(&w->parked) || atomic_load(&w->state) == CW_SLOT_IDLE)
+            continue;
+        pos_lock(w);
+        if (atomic_load(&w->gen) && !atomic_load(&w->parked) && atomic_load(&w->state) != CW_SLOT_IDLE &&
+            !cw_has_pos(w, t->tid, t) && cw_add_pos(w, s, t, t->tid, t->index, true)) {
+            int pos = atomic_load(&w->npos) - 1;
+            w->unseen_run0[pos] = cw_cpu_ns();
+            atomic_store(&w->hold_open, 1);   /* this thread runs, and has not been seen */
+            if (!atomic_load(&cw_sampler_suspended) && cw_backend->pos_enable(w, pos) == 0)
+                atomic_store(&w->armed[pos], 1);
+            if (cw_backend->word_joined)
+                cw_backend->word_joined(w);
+        }
+        pos_unlock(w);
+    }
 }
