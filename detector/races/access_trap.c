@@ -189,21 +189,19 @@ static void handle_access(cw_watch *w, unsigned slot, unsigned pos, const cw_acc
         return;   /* the thread had SIGTRAP blocked: it has moved on since the access */
     }
     uintptr_t pc = info->pc;
-    uint64_t accesses, writes;
-    bool write;
-    if (info->write >= 0) {
-        write = info->write;
-        if (write)
-            atomic_store(&w->deciding[pos], 1);
-    } else if (cw_backend->pos_counts(w, (int)pos, &accesses, &writes)) {
-        write = writes != w->last_writes[pos];
-        if (write)
-            atomic_store(&w->deciding[pos], 1);
-        w->last_writes[pos] = writes;
-    } else {
-        write = atomic_load(&w->type[pos]) == CW_WP_WRITE;
-    }
-    const cw_code_range *cr = cw_code_map_find(pc);
+    /* (A hardware trap's pc is the next instruction's: the access may be
+     * the last one of its segment.) */
+    const cw_code_range *cr = cw_code_map_find(info->pc_exact ? pc : pc - 1);
+    /* What the backend cannot tell, the instruction does: decoded forward
+     * from its function's start (access_insn.h). */
+    cw_access_kind kind = { false, false, false };
+    if ((info->write < 0 || info->atomic < 0) && cr)
+        cw_access_insn(pc, cr->lo, cr->hi, &kind);
+    bool write = info->write >= 0 ? info->write != 0
+               : kind.known       ? kind.writes
+                                  : atomic_load(&w->type[pos]) == CW_WP_WRITE;   /* a write watchpoint fired */
+    if (write)
+        atomic_store(&w->deciding[pos], 1);
     int state = atomic_load(&w->state);
     if (!cr || cr->owner != CW_CODE_PROGRAM) {
         if (cr && state == CW_SLOT_ARMED && write)
@@ -211,7 +209,13 @@ static void handle_access(cw_watch *w, unsigned slot, unsigned pos, const cw_acc
         decided(w, pos);
         return;
     }
-    bool atomic = info->atomic >= 0 ? info->atomic != 0 : cw_access_was_atomic(pc, cr->lo, cr->hi);
+    /* An instruction that cannot be found is not judged at all. */
+    if ((info->write < 0 || info->atomic < 0) && !kind.known) {
+        cw_race_debugf("race: DBG unknown insn at %#lx (range %#lx-%#lx)\n", (unsigned long)pc, (unsigned long)cr->lo, (unsigned long)cr->hi);
+        decided(w, pos);
+        return;
+    }
+    bool atomic = info->atomic >= 0 ? info->atomic != 0 : kind.atomic;
     if (atomic) {
         atomic_store(&w->saw_atomic, 1);
         decided(w, pos);

@@ -1,9 +1,10 @@
 #define _GNU_SOURCE
 /*
  * The hardware backend (watch_backend.h): per thread and word, a perf_event
- * breakpoint pair (watchpoints.h) whose SIGTRAP carries the slot and position
- * in its cookie.  The handler runs right after the access, in the accessing
- * thread.
+ * breakpoint (watchpoints.h) whose SIGTRAP carries the slot and position in
+ * its cookie.  The handler runs right after the access, in the accessing
+ * thread, and finds the instruction by decoding its function forward
+ * (access_insn.h): a write or a read, atomic or not.
  */
 #include <errno.h>
 #include <signal.h>
@@ -100,26 +101,22 @@ static bool hw_start(char *why, size_t len)
     return true;
 }
 
+/* One debug register per thread and word: a read from a write is told by
+ * the trapping instruction (access_insn.h), not by a second, counting
+ * watchpoint — so four words are watched at once, not two. */
 static int hw_pos_open(cw_watch *w, unsigned slot, int pos, pid_t tid)
 {
     uint32_t gen = atomic_load(&w->gen);
     int fd = cw_wp_open(tid, w->addr, w->len, CW_WP_ACCESS, cw_watch_cookie(gen, slot, (unsigned)pos));
-    int wfd = fd >= 0 ? cw_wp_open_write_counter(tid, w->addr, w->len, fd) : fd;
-    if (fd < 0 || wfd < 0) {
-        if (fd >= 0)
-            close(fd);
-        return fd < 0 ? fd : wfd;
-    }
+    if (fd < 0)
+        return fd;
     w->fd[pos] = fd;
-    w->wfd[pos] = wfd;
     w->id[pos] = cw_wp_id(fd);
-    w->wid[pos] = cw_wp_id(wfd);
     return 0;
 }
 
 static void hw_pos_close(cw_watch *w, int pos)
 {
-    cw_wp_close(w->wfd[pos], w->wid[pos]);
     cw_wp_close(w->fd[pos], w->id[pos]);
 }
 
@@ -136,15 +133,13 @@ static int hw_pos_retarget(cw_watch *w, unsigned slot, int pos)
     int rc = cw_wp_retarget(w->fd[pos], w->addr, w->len, CW_WP_ACCESS,
                             cw_watch_cookie(atomic_load(&w->gen), slot, (unsigned)pos));
     if (rc == 0)
-        rc = cw_wp_retarget_counter(w->wfd[pos], w->addr, w->len);
-    if (rc == 0)
         rc = cw_wp_reset(w->fd[pos]);
     return rc;
 }
 
-static bool hw_pos_counts(cw_watch *w, int pos, uint64_t *accesses, uint64_t *writes)
+static bool hw_pos_counts(cw_watch *w, int pos, uint64_t *accesses)
 {
-    return cw_wp_counts(w->fd[pos], accesses, writes);
+    return cw_wp_counts(w->fd[pos], accesses);
 }
 
 static void hw_word_nothing(cw_watch *w) { (void)w; }
@@ -156,7 +151,7 @@ static void hw_after_fork_child(void) {}
 const cw_watch_backend cw_backend_hw = {
     .name = "hardware watchpoints",
     .per_thread = true,
-    .max_slots = 2,              /* x86 has 4 debug registers: 2 per word (access, and write counter) */
+    .max_slots = 4,              /* x86 has 4 debug registers: one per word */
     .counts_switches = true,
     .start = hw_start,
     .still_installed = hw_still_installed,

@@ -297,9 +297,9 @@ static int sw_pos_retarget(cw_watch *w, unsigned slot, int pos)
     return 0;
 }
 
-static bool sw_pos_counts(cw_watch *w, int pos, uint64_t *accesses, uint64_t *writes)
+static bool sw_pos_counts(cw_watch *w, int pos, uint64_t *accesses)
 {
-    (void)w; (void)pos; (void)accesses; (void)writes;
+    (void)w; (void)pos; (void)accesses;
     return false;
 }
 

@@ -143,6 +143,9 @@ bool cw_insn_decode(const uint8_t *code, size_t avail, uint64_t ip, const uconte
     out->has_mem = false;
     out->reads = out->writes = false;
     out->segment_fs_gs = false;
+    out->fixed_address = false;
+    out->fixed_ea = 0;
+    out->mfence = p->in.mnemonic == ZYDIS_MNEMONIC_MFENCE;
     out->ea = 0;
     out->size = 0;
     p->mem = -1;
@@ -168,6 +171,17 @@ bool cw_insn_decode(const uint8_t *code, size_t avail, uint64_t ip, const uconte
     out->reads = (m->actions & ZYDIS_OPERAND_ACTION_MASK_READ) != 0;
     out->writes = (m->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) != 0;
     out->segment_fs_gs = m->mem.segment == ZYDIS_REGISTER_FS || m->mem.segment == ZYDIS_REGISTER_GS;
+    if (!out->segment_fs_gs && m->mem.index == ZYDIS_REGISTER_NONE) {
+        if (m->mem.base == ZYDIS_REGISTER_RIP) {
+            out->fixed_address = true;
+            out->fixed_ea = ip + p->in.length + (uint64_t)m->mem.disp.value;
+        } else if (m->mem.base == ZYDIS_REGISTER_NONE) {
+            out->fixed_address = true;
+            out->fixed_ea = (uint64_t)m->mem.disp.value;
+            if (p->in.address_width == 32)
+                out->fixed_ea &= 0xffffffffull;
+        }
+    }
     if (uc) {
         uint64_t ea = (uint64_t)m->mem.disp.value, v;
         if (m->mem.base == ZYDIS_REGISTER_RIP)

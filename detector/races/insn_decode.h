@@ -31,6 +31,9 @@ typedef struct cw_insn {
     bool has_mem;              /* one memory operand (explicit) */
     bool reads, writes;        /* what it does to it */
     bool segment_fs_gs;
+    bool fixed_address;        /* the operand's address is fixed (RIP-relative or absolute, no %fs/%gs): a global */
+    uint64_t fixed_ea;         /* then: that address, in ip's address space */
+    bool mfence;               /* MFENCE (after a MOV store: a sequentially consistent store) */
     uintptr_t ea;              /* its effective address in the context */
     unsigned size;             /* bytes */
     bool emulable;             /* cw_insn_emulate knows it */

@@ -172,10 +172,11 @@ bool cw_write_pending_elsewhere(cw_watch *w, unsigned pos)
         if (i == (int)pos || !cw_pos_alive(w, i))
             continue;
         checked++;
-        uint64_t accesses, writes;
+        uint64_t accesses;
+        /* A trap counted by the kernel that its handler has not taken yet
+         * (a read or a write: only the instruction tells). */
         if (atomic_load(&w->deciding[i]) ||
-            (cw_backend->pos_counts(w, i, &accesses, &writes) && accesses > atomic_load(&w->handled[i]) &&
-             writes > w->last_writes[i]))
+            (cw_backend->pos_counts(w, i, &accesses) && accesses > atomic_load(&w->handled[i])))
             return true;
     }
     return false;

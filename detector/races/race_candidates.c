@@ -558,14 +558,76 @@ static void drop_atomic_target(uint64_t target, unsigned size, void *arg)
     v->nwords = kept == 0 ? 0 : v->period ? kept * (v->size / v->period) : kept;
 }
 
-static void scan_atomic_accesses(const image *im, cw_race_vars *vars)
+/* Function starts in the image (link-time addresses): every STT_FUNC
+ * symbol, and every FDE of .eh_frame_hdr's search table (present in
+ * stripped binaries too).  The scan decodes forward from each.  malloc'd;
+ * NULL when there are none. */
+static uint64_t *code_starts(const image *im, size_t *n)
 {
-    atomic_scan scan = { vars, 0 };
+    size_t cap = 0;
+    const Elf64_Shdr *hdr = NULL;
     for (size_t i = 0; i < im->nsh; i++) {
         const Elf64_Shdr *sh = &im->sh[i];
-        if (sh->sh_type == SHT_PROGBITS && (sh->sh_flags & SHF_EXECINSTR) && sh->sh_offset + sh->sh_size <= im->size)
-            cw_insn_scan_atomic_targets(im->base + sh->sh_offset, sh->sh_size, sh->sh_addr, drop_atomic_target, &scan);
+        if ((sh->sh_type == SHT_SYMTAB || sh->sh_type == SHT_DYNSYM) && sh->sh_entsize == sizeof(Elf64_Sym) &&
+            sh->sh_offset + sh->sh_size <= im->size)
+            cap += sh->sh_size / sizeof(Elf64_Sym);
+        if (strcmp(section_name(im, sh), ".eh_frame_hdr") == 0 && sh->sh_type == SHT_PROGBITS && sh->sh_size >= 12 &&
+            sh->sh_offset + sh->sh_size <= im->size)
+            hdr = sh;
     }
+    /* .eh_frame_hdr: version 1, encodings, eh_frame_ptr, fde_count, then
+     * (initial location, FDE) pairs; GNU ld writes the count as udata4 and
+     * the table as datarel sdata4 (relative to the header). */
+    const uint8_t *h = hdr ? im->base + hdr->sh_offset : NULL;
+    uint32_t nfde = 0;
+    if (h && h[0] == 1 && (h[1] & 0x0f) == 0x0b && h[2] == 0x03 && h[3] == 0x3b) {
+        memcpy(&nfde, h + 8, 4);
+        if (12 + (uint64_t)nfde * 8 > hdr->sh_size)
+            nfde = 0;
+    }
+    cap += nfde;
+    uint64_t *out = cap ? malloc(cap * sizeof *out) : NULL;
+    size_t k = 0;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < im->nsh; i++) {
+        const Elf64_Shdr *sh = &im->sh[i];
+        if ((sh->sh_type != SHT_SYMTAB && sh->sh_type != SHT_DYNSYM) || sh->sh_entsize != sizeof(Elf64_Sym) ||
+            sh->sh_offset + sh->sh_size > im->size)
+            continue;
+        const Elf64_Sym *syms = (const Elf64_Sym *)(im->base + sh->sh_offset);
+        for (size_t j = 0; j < sh->sh_size / sizeof(Elf64_Sym) && k < cap; j++)
+            if (ELF64_ST_TYPE(syms[j].st_info) == STT_FUNC && syms[j].st_shndx != SHN_UNDEF && syms[j].st_value)
+                out[k++] = syms[j].st_value;
+    }
+    for (uint32_t j = 0; j < nfde && k < cap; j++) {
+        int32_t rel;
+        memcpy(&rel, h + 12 + (size_t)j * 8, 4);
+        out[k++] = hdr->sh_addr + (uint64_t)(int64_t)rel;
+    }
+    *n = k;
+    return out;
+}
+
+/* Every executable section, decoded forward from the function starts
+ * (access_insn.h): the variables some code accesses atomically lose those
+ * cells; *any_atomic tells whether the code has atomic instructions at
+ * all.  False without the decoder. */
+static bool scan_atomic_accesses(const image *im, cw_race_vars *vars, bool *any_atomic)
+{
+    atomic_scan scan = { vars, 0 };
+    size_t nstarts = 0;
+    uint64_t *starts = code_starts(im, &nstarts);
+    bool ok = true;
+    for (size_t i = 0; i < im->nsh && ok; i++) {
+        const Elf64_Shdr *sh = &im->sh[i];
+        if (sh->sh_type == SHT_PROGBITS && (sh->sh_flags & SHF_EXECINSTR) && sh->sh_offset + sh->sh_size <= im->size &&
+            sh->sh_size <= (64u << 20))
+            ok = cw_insn_scan_atomic_targets(im->base + sh->sh_offset, sh->sh_size, sh->sh_addr, starts, nstarts,
+                                             drop_atomic_target, &scan, any_atomic);
+    }
+    free(starts);
+    return ok;
 }
 
 /* ---- synchronisation the shim does not see ------------------------------ */
@@ -575,7 +637,7 @@ static void scan_atomic_accesses(const image *im, cw_race_vars *vars)
  * locks, reference counts), its variables atomic types (flags with acquire
  * and release accesses, plain moves on x86), or it takes C++ guarded statics
  * or C11 thread primitives the shim does not intercept.  NULL: none seen. */
-static const char *unseen_sync_of(const image *im)
+static const char *unseen_sync_of(const image *im, bool decoded, bool any_atomic)
 {
     if (saw_atomic_type)
         return "the program has variables of atomic types";
@@ -596,25 +658,10 @@ static const char *unseen_sync_of(const image *im)
             }
         }
     }
-    if (!cw_insn_loaded() && !cw_insn_load())
-        return NULL;   /* without a decoder: no way to tell (the byte scan above dropped the targets) */
-    for (size_t i = 0; i < im->nsh; i++) {
-        const Elf64_Shdr *sh = &im->sh[i];
-        if (sh->sh_type != SHT_PROGBITS || !(sh->sh_flags & SHF_EXECINSTR) || sh->sh_offset + sh->sh_size > im->size ||
-            sh->sh_size > (16u << 20))
-            continue;
-        const uint8_t *code = im->base + sh->sh_offset;
-        for (size_t at = 0; at < sh->sh_size;) {
-            cw_insn in;
-            if (!cw_insn_decode(code + at, sh->sh_size - at, sh->sh_addr + at, NULL, &in) || in.len == 0) {
-                at++;
-                continue;
-            }
-            if (in.atomic)
-                return "the program's code has atomic instructions (hand-made locks, reference counts)";
-            at += in.len;
-        }
-    }
+    if (!decoded)
+        return "no instruction decoder (libzydis4.0) to tell the program's atomic accesses";
+    if (any_atomic)
+        return "the program's code has atomic instructions (hand-made locks, reference counts)";
     return NULL;
 }
 
@@ -660,10 +707,11 @@ bool cw_race_vars_load(cw_race_vars *out)
     }
     if (ok && debug_info > 0 && debug_info <= MAX_DEBUG_INFO)
         read_dwarf(path, out);
-    if (ok)
-        scan_atomic_accesses(&im, out);
-    if (ok)
-        out->unseen_sync = unseen_sync_of(&im);
+    if (ok) {
+        bool any_atomic = false;
+        bool decoded = scan_atomic_accesses(&im, out, &any_atomic);
+        out->unseen_sync = unseen_sync_of(&im, decoded, any_atomic);
+    }
     munmap(map, (size_t)st.st_size);
     return ok;
 }

@@ -172,7 +172,6 @@ static void sampler_loop(void)
 {
     uint64_t interval = 0, last_rate_ns = 0, idle_interval = 0, last_tick_ns = cw_now_ns();
     int idle_ticks = 0;
-    uint64_t clocks_dear_since = 0;
     while (!atomic_load(&cw_sampler_stopping)) {
         if (interval)
             sampler_sleep(interval);
@@ -194,6 +193,7 @@ static void sampler_loop(void)
             break;
         }
         uint64_t cpu0 = cw_cpu_ns(), now = cw_now_ns();
+        cw_slots_tick();
         uint32_t tickets = cw_candidates_drain();
         live l = { .n = 0 };
         cw_thread_for_each(live_visit, &l);
@@ -204,7 +204,7 @@ static void sampler_loop(void)
             for (unsigned s = 0; s < cw_nslots; s++)
                 armed_slots += atomic_load(&cw_watches[s].gen) != 0 && !atomic_load(&cw_watches[s].parked);
             if (!atomic_load(&cw_sampler_suspended) && cw_backend->counts_switches) {
-                uint64_t c = switches * (uint64_t)armed_slots * 2 * cw_flags.race_switch_cost_ns;
+                uint64_t c = switches * (uint64_t)armed_slots * cw_flags.race_switch_cost_ns;
                 cw_budget_now.cost_ns += c;
                 cw_budget_now.switch_cost_ns += c;
             }
@@ -261,6 +261,8 @@ static void sampler_loop(void)
             uint64_t permille = (uint64_t)(cw_flags.race_budget * 10);
             interval = (cw_budget_now.cost_ns - cw_budget_allowed_ns(now)) * 1000 / (permille ? permille : 1);
             interval = interval > 500 * CW_MS ? 500 * CW_MS : interval < cw_flags.race_tick_ns ? cw_flags.race_tick_ns : interval;
+            uint64_t pay_back = interval;
+            interval = cw_flags.race_tick_ns;
             /* While every word has a slot of its own and the clocks alone
              * stay within the budget, the watchpoints only go quiet: the
              * words keep their slots and histories (accesses recorded
@@ -270,19 +272,16 @@ static void sampler_loop(void)
              * costs), closed for a long one (a thread with perf events, even
              * disabled ones, still pays a little at each context switch). */
             bool clocks_affordable = clock_cost * 1000 <= tick_ns * permille;
-            if (clocks_affordable)
-                clocks_dear_since = 0;
-            else if (!clocks_dear_since)
-                clocks_dear_since = now;
-            /* Clocks too dear by themselves are still kept a while (the
-             * budget is paid back all the same): a race needs one recorded
-             * access of each side, and the second thread may just be
-             * starting. */
-            bool quiet = cw_candidates_all_fit() &&
-                         (clocks_affordable || now - clocks_dear_since < cw_flags.race_clock_grace_ns);
-            if (quiet && !clocks_affordable)
-                interval = cw_flags.race_tick_ns;   /* the grace is watched tick by tick */
+            bool all_fit = cw_candidates_all_fit();
+            /* A thread's first access is awaited (watch_slots.c): the
+             * watch stays on a little longer, paid back all the same. */
+            if (all_fit && cw_slots_awaiting_first_access()) {
+                cw_race_debugf("race: over budget, a thread's first access awaited: watch kept on\n");
+                continue;   /* interval: one tick */
+            }
+            bool quiet = all_fit && clocks_affordable;
             if (!any_stalling()) {
+                interval = pay_back;
                 if (!atomic_exchange(&cw_sampler_suspended, 1))
                     cw_race_debugf("race: over budget: watchpoints %s for %llu ms\n", quiet ? "quiet" : "off",
                                    (unsigned long long)interval / CW_MS);
@@ -298,7 +297,6 @@ static void sampler_loop(void)
             }
         } else {
             atomic_store(&cw_sampler_suspended, 0);
-            clocks_dear_since = 0;
         }
     }
     all_slots_down();
@@ -338,8 +336,8 @@ static void sampler_run(void)
     /* Our fds live in the program's fd table: at most an eighth of its limit. */
     struct rlimit rl;
     if (cw_backend->per_thread && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur / 8 / (2 * cw_nslots) < CW_MAX_LIVE)
-        max_live = (int)(rl.rlim_cur / 8 / (2 * cw_nslots));
+        rl.rlim_cur / 8 / cw_nslots < CW_MAX_LIVE)
+        max_live = (int)(rl.rlim_cur / 8 / cw_nslots);
     if (max_live < 2)
         return;
     cw_max_pos = 2 * max_live < CW_MAX_POS ? 2 * max_live : CW_MAX_POS;
@@ -349,7 +347,6 @@ static void sampler_run(void)
 
 static void sampler_main(void)
 {
-    atomic_store(&running, 1);
     sampler_run();
     atomic_store(&running, 0);
     atomic_store(&ready, 0);   /* started again: new threads wait for its first slots */
@@ -372,13 +369,9 @@ void cw_race_sampler_after_fork_child(void)
         cw_watch *w = &cw_watches[s];
         int n = atomic_load(&w->npos);
         for (int i = 0; i < n && i < CW_MAX_POS; i++) {
-            if (cw_backend == &cw_backend_hw) {
-                if (w->wfd[i] >= 0)
-                    close(w->wfd[i]);
-                if (w->fd[i] >= 0)
-                    close(w->fd[i]);
-            }
-            w->fd[i] = w->wfd[i] = -1;
+            if (cw_backend == &cw_backend_hw && w->fd[i] >= 0)
+                close(w->fd[i]);
+            w->fd[i] = -1;
         }
         atomic_store(&w->npos, 0);
         atomic_store(&w->gen, 0);
@@ -483,6 +476,9 @@ void cw_race_sampler_thread_started(uint32_t ticket)
     }
     if (t && t->tid)
         cw_slots_join_self(t);
+    cw_race_debugf("race: T%u started %llu us after start: waited %llu us (ticket %u)\n", t ? t->index : 0,
+                   (unsigned long long)(t0 - cw_sampler_started_ns) / 1000, (unsigned long long)(cw_now_ns() - t0) / 1000,
+                   ticket);
     atomic_fetch_add(&join_cost_ns, cw_now_ns() - t0);
 }
 
@@ -519,7 +515,7 @@ void cw_race_sampler_start_once(cw_thread_create_fn create)
     if (!atomic_exchange(&first_start_done, 1)) {
         for (unsigned s = 0; s < CW_MAX_SLOTS; s++)
             for (int i = 0; i < CW_MAX_POS; i++)
-                cw_watches[s].fd[i] = cw_watches[s].wfd[i] = -1;
+                cw_watches[s].fd[i] = -1;
         atexit(stop_at_exit);
     }
     /* Chosen here, in the program's thread: the software backend's guard
@@ -529,6 +525,17 @@ void cw_race_sampler_start_once(cw_thread_create_fn create)
         return;   /* stays "started": never again */
     }
     atomic_store(&method_decided, 1);
-    if (!cw_helper_thread_start(create, &sampler))
+    /* Running from now on for the threads about to start: they wait for
+     * its first slots even before it gets a CPU. */
+    atomic_store(&running, 1);
+    if (!cw_helper_thread_start(create, &sampler)) {
+        atomic_store(&running, 0);
         atomic_store(&started, 0);
+        return;
+    }
+    /* The creating thread's own accesses from now on are watched too (a
+     * flag main sets while its new thread polls it). */
+    uint64_t t0 = cw_now_ns();
+    wait_until_served(0);
+    atomic_fetch_add(&join_cost_ns, cw_now_ns() - t0);
 }

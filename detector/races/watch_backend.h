@@ -2,7 +2,8 @@
  * How a watched word traps: the two backends behind the sampler's one policy.
  *
  *   hardware watchpoints (backend_hw.c): a perf_event breakpoint per thread
- *     and word (watchpoints.h), the access trapping right after it (SIGTRAP).
+ *     and word (watchpoints.h), the access trapping right after it (SIGTRAP);
+ *     four words at once (x86's four debug registers).
  *     Only where the host's debug registers work: proved at start by a probe
  *     write (hwbp_selftest.h); virtual machines often grant breakpoints that
  *     never fire.
@@ -45,9 +46,9 @@ typedef struct cw_watch_backend {
     int (*pos_set_type)(cw_watch *w, unsigned slot, int pos, cw_wp_type type);
     /* The slot moved to another word (positions disabled): follow it. */
     int (*pos_retarget)(cw_watch *w, unsigned slot, int pos);
-    /* Traps counted by the kernel for this position, and writes among them
-     * (hardware); false when unknown. */
-    bool (*pos_counts)(cw_watch *w, int pos, uint64_t *accesses, uint64_t *writes);
+    /* Traps counted by the kernel for this position (hardware); false when
+     * unknown. */
+    bool (*pos_counts)(cw_watch *w, int pos, uint64_t *accesses);
     /* The word goes under watch / out of it as a whole (software: the page's
      * protection; hardware: nothing, positions do it). */
     void (*word_arm)(cw_watch *w);

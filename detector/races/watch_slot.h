@@ -103,8 +103,8 @@ typedef struct cw_watch {
     pid_t tid[CW_MAX_POS];
     uint32_t index[CW_MAX_POS];
     cw_thread *thr[CW_MAX_POS];
-    int fd[CW_MAX_POS], wfd[CW_MAX_POS]; /* hardware: access watchpoint (signals), write counter; software: 0 when open */
-    uint64_t id[CW_MAX_POS], wid[CW_MAX_POS];
+    int fd[CW_MAX_POS];                /* hardware: the watchpoint; software: 0 when open */
+    uint64_t id[CW_MAX_POS];
     _Atomic uint8_t type[CW_MAX_POS];  /* the access watchpoint's cw_wp_type now */
     _Atomic uint8_t armed[CW_MAX_POS]; /* enabled; a handler clears it when it disables its own */
     _Atomic uint8_t deaf[CW_MAX_POS];  /* SIGTRAP blocked there: not watched */
@@ -116,7 +116,6 @@ typedef struct cw_watch {
      * since when, and its CPU time then (0: the sampler measures it). */
     _Atomic uint8_t unseen[CW_MAX_POS];
     uint64_t unseen_since_ns[CW_MAX_POS], unseen_run0[CW_MAX_POS];
-    uint64_t last_writes[CW_MAX_POS];  /* the write counter as this thread's handler last read it */
     atomic_flag pos_lock;              /* adding positions: the sampler, or a paused thread */
     /* Policy of this round, set by the sampler. */
     _Atomic int stall_level;
@@ -140,7 +139,7 @@ typedef struct cw_watch {
     uintptr_t page_ok;                 /* the page that passed the checks of sw_pages.h */
     _Atomic int protected_now;         /* the page is protected (faults) */
     _Atomic uint32_t silent_faults;    /* faults of positions not armed, this tick */
-    _Atomic int hold_open;             /* a hot page stays protected: a runnable thread is unseen (sampling_budget.h) */
+    _Atomic int hold_open;             /* a runnable thread is unseen: the watch stays fully on (watch_slots.c) */
     _Atomic int sw_dropped;            /* an access could not be emulated, or a system call needs the page */
     atomic_flag prot_lock;             /* changes of the page's protection */
     char why[512];                     /* CONCWATCH_RACE_DEBUG: how the pause went */
@@ -204,6 +203,11 @@ void cw_slot_service(cw_watch *w, unsigned slot, cw_thread *const *threads, cons
                      const uint32_t *indices, int nthreads, uint64_t now);
 void cw_slot_park(cw_watch *w);
 void cw_slot_teardown(cw_watch *w);
+/* A new tick of the sampler (before the slots are serviced). */
+void cw_slots_tick(void);
+/* Some slot awaits the first access of a runnable thread (watch_slots.c):
+ * the watch stays fully on meanwhile. */
+bool cw_slots_awaiting_first_access(void);
 /* Over budget: nothing of the slot traps until the sampler arms it again;
  * the word keeps the slot and its history. */
 void cw_slot_quiet(cw_watch *w);

@@ -78,11 +78,10 @@ bool cw_add_pos(cw_watch *w, unsigned slot, cw_thread *t, pid_t tid, uint32_t in
     }
     atomic_store(&any_granted, 1);
     if (!cw_backend->per_thread)
-        w->fd[pos] = w->wfd[pos] = 0;
+        w->fd[pos] = 0;
     w->tid[pos] = tid;
     w->index[pos] = index;
     w->thr[pos] = t;
-    w->last_writes[pos] = 0;
     atomic_store(&w->type[pos], CW_WP_ACCESS);
     atomic_store(&w->armed[pos], 0);
     atomic_store(&w->handled[pos], 0);
@@ -149,7 +148,7 @@ void cw_slot_teardown(cw_watch *w)
     for (int i = 0; i < n; i++) {
         if (w->fd[i] >= 0)
             cw_backend->pos_close(w, i);
-        w->fd[i] = w->wfd[i] = -1;
+        w->fd[i] = -1;
     }
     atomic_store(&w->npos, 0);
     atomic_store(&w->state, CW_SLOT_IDLE);
@@ -225,10 +224,9 @@ void cw_slot_setup(cw_watch *w, unsigned slot, size_t v, uint64_t word, cw_threa
             atomic_store(&w->type[i], CW_WP_ACCESS);
             if (!cw_pos_alive(w, i) || cw_backend->pos_retarget(w, slot, i) != 0) {
                 cw_backend->pos_close(w, i);
-                w->fd[i] = w->wfd[i] = -1;
+                w->fd[i] = -1;
                 continue;
             }
-            w->last_writes[i] = 0;
             w->last_read_ns[i] = 0;
             atomic_store(&w->handled[i], 0);
             atomic_store(&w->deciding[i], 0);
@@ -314,38 +312,78 @@ static void conclude(cw_watch *w, uint64_t now)
     cw_candidates_retire(w->var);
 }
 
-/* A page under software watch opens for the rest of the tick once it is
- * hot (backend_sw.c), which would hide every other thread's accesses too:
- * it stays protected while a thread whose access is not recorded yet in
- * this history period is runnable, for at most CONCWATCH_RACE_SW_HOLD_MS,
- * and until that thread has had CONCWATCH_RACE_SW_HOLD_CPU_US of CPU (it
- * then does not touch the word).  A thread that waits for a CPU meanwhile
- * still gets its first access seen: the condition is CPU had, not time. */
-static void update_hold(cw_watch *w, uint64_t now)
+/* A race needs one recorded access of each side: while a thread that may
+ * access the slot's word soon has not been seen yet in this history period
+ * (it is runnable, had less than CONCWATCH_RACE_FIRST_ACCESS_CPU_US of CPU
+ * since, for at most CONCWATCH_RACE_FIRST_ACCESS_WAIT_MS), the watch stays
+ * fully on: a hot page under software watch stays protected instead of
+ * opening for the rest of the tick (backend_sw.c), and the sampler does not
+ * go quiet over budget.  The condition is CPU had, not time: a thread that
+ * waits for a CPU on a loaded machine still gets its first access seen.
+ * Returns whether the slot awaits such an access. */
+typedef struct sched_seen {
+    pid_t tid;
+    bool ok, runnable;
+    uint64_t run;
+} sched_seen;
+
+static sched_seen sched_cache[64];
+static uint64_t sched_cache_tick;
+
+static const sched_seen *sched_of(pid_t tid, uint64_t tick)
+{
+    if (sched_cache_tick != tick) {
+        memset(sched_cache, 0, sizeof sched_cache);
+        sched_cache_tick = tick;
+    }
+    sched_seen *e = &sched_cache[(unsigned)tid % 64];
+    if (e->tid != tid) {
+        uint64_t slices;
+        e->tid = tid;
+        e->ok = cw_task_sched(tid, &e->run, &slices);
+        e->runnable = e->ok && cw_task_runnable(tid);
+    }
+    return e;
+}
+
+static bool update_unseen(cw_watch *w, uint64_t now, uint64_t tick)
 {
     bool hold = false;
     int n = atomic_load(&w->npos);
     for (int i = 0; i < n; i++) {
         if (!atomic_load(&w->unseen[i]) || !cw_pos_alive(w, i))
             continue;
-        uint64_t run, slices;
-        if (now - w->unseen_since_ns[i] >= cw_flags.race_sw_hold_ns || !cw_task_sched(w->tid[i], &run, &slices)) {
+        const sched_seen *e = sched_of(w->tid[i], tick);
+        if (now - w->unseen_since_ns[i] >= cw_flags.race_first_access_wait_ns || !e->ok) {
             atomic_store(&w->unseen[i], 0);
             continue;
         }
         if (!w->unseen_run0[i]) {
-            w->unseen_run0[i] = run ? run : 1;
-        } else if (run - w->unseen_run0[i] >= cw_flags.race_sw_hold_cpu_ns) {
+            w->unseen_run0[i] = e->run ? e->run : 1;
+        } else if (e->run - w->unseen_run0[i] >= cw_flags.race_first_access_cpu_ns) {
             atomic_store(&w->unseen[i], 0);
             continue;
         }
-        if (cw_task_runnable(w->tid[i]))
-            hold = true;
+        hold |= e->runnable;
     }
     atomic_store(&w->hold_open, hold);
+    return hold;
 }
 
-static uint64_t tick_count;
+static uint64_t tick_count, service_tick;
+
+void cw_slots_tick(void)
+{
+    service_tick++;
+}
+
+bool cw_slots_awaiting_first_access(void)
+{
+    for (unsigned s = 0; s < cw_nslots; s++)
+        if (atomic_load(&cw_watches[s].gen) && !atomic_load(&cw_watches[s].parked) && atomic_load(&cw_watches[s].hold_open))
+            return true;
+    return false;
+}
 
 void cw_slot_service(cw_watch *w, unsigned slot, cw_thread *const *threads, const pid_t *tids,
                      const uint32_t *indices, int nthreads, uint64_t now)
@@ -389,15 +427,14 @@ void cw_slot_service(cw_watch *w, unsigned slot, cw_thread *const *threads, cons
         }
         /* Traps that never reach the handler: SIGTRAP is blocked in that
          * thread (checked every tenth tick: a read(2) per thread). */
-        uint64_t accesses, writes;
-        if (tick_count % 10 == 0 && cw_pos_alive(w, i) && cw_backend->pos_counts(w, i, &accesses, &writes) &&
+        uint64_t accesses;
+        if (tick_count % 10 == 0 && cw_pos_alive(w, i) && cw_backend->pos_counts(w, i, &accesses) &&
             accesses > atomic_load(&w->handled[i]) + 4ull) {
             atomic_store(&w->deaf[i], 1);
             cw_backend->pos_disable(w, i);
         }
     }
-    if (!cw_backend->per_thread)
-        update_hold(w, now);
+    update_unseen(w, now, service_tick);
     /* Threads that started get their watchpoints; those of threads that
      * ended stay open (a handler may be using the fds) until the slot is
      * rebuilt. */

@@ -48,14 +48,6 @@ static void fill_attr(struct perf_event_attr *a, uintptr_t addr, unsigned len, c
     a->read_format = PERF_FORMAT_GROUP;
 }
 
-int cw_wp_open_write_counter(pid_t tid, uintptr_t addr, unsigned len, int leader)
-{
-    struct perf_event_attr a;
-    fill_common(&a, addr, len, CW_WP_WRITE);   /* counting only: no period, no signal; on with its leader */
-    long fd = syscall(SYS_perf_event_open, &a, tid, -1, leader, PERF_FLAG_FD_CLOEXEC);
-    return fd < 0 ? -errno : (int)fd;
-}
-
 int cw_wp_open(pid_t tid, uintptr_t addr, unsigned len, cw_wp_type type, uint64_t cookie)
 {
     struct perf_event_attr a;
@@ -85,26 +77,17 @@ int cw_wp_retarget(int fd, uintptr_t addr, unsigned len, cw_wp_type type, uint64
     return ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &a) == 0 ? 0 : -errno;
 }
 
-int cw_wp_retarget_counter(int fd, uintptr_t addr, unsigned len)
-{
-    struct perf_event_attr a;
-    fill_common(&a, addr, len, CW_WP_WRITE);
-    return ioctl(fd, PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &a) == 0 ? 0 : -errno;
-}
-
-int cw_wp_reset(int leader) { return ioctl(leader, PERF_EVENT_IOC_RESET, PERF_IOC_FLAG_GROUP) == 0 ? 0 : -errno; }
+int cw_wp_reset(int fd) { return ioctl(fd, PERF_EVENT_IOC_RESET, PERF_IOC_FLAG_GROUP) == 0 ? 0 : -errno; }
 
 int cw_wp_enable(int fd) { return ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) == 0 ? 0 : -errno; }
 int cw_wp_disable(int fd) { return ioctl(fd, PERF_EVENT_IOC_DISABLE, 0) == 0 ? 0 : -errno; }
 
-bool cw_wp_counts(int leader, uint64_t *accesses, uint64_t *writes)
+bool cw_wp_counts(int fd, uint64_t *accesses)
 {
-    uint64_t v[3] = { 0, 0, 0 };   /* PERF_FORMAT_GROUP: nr, then one value per member */
-    ssize_t n = read(leader, v, sizeof v);
-    if (n < (ssize_t)(2 * sizeof(uint64_t)))
+    uint64_t v[2] = { 0, 0 };   /* PERF_FORMAT_GROUP: nr, then the value */
+    if (read(fd, v, sizeof v) < (ssize_t)sizeof v)
         return false;
     *accesses = v[1];
-    *writes = v[0] >= 2 && n >= (ssize_t)sizeof v ? v[2] : 0;
     return true;
 }
 

@@ -14,12 +14,9 @@
  * (the thread has moved on since).
  *
  * An access watchpoint does not tell a read from a write (the debug status
- * register only says which register matched): a second, counting-only
- * write watchpoint on the same word in the same perf group does.  Both
- * count in the same debug exception, before the signal is delivered, so
- * the handler reads the group (one read(2)) and sees whether the write
- * count moved.  Disabling the signalling event (the group leader) stops
- * both.  A pair takes two of the thread's debug registers.
+ * register only says which register matched): the trapping instruction
+ * does (access_insn.h).  One watchpoint takes one of the thread's four
+ * debug registers.
  *
  * Events are opened disabled, enabled by the caller, and always disabled
  * before close: a copy of the fd that survives somewhere (a fork child that
@@ -39,30 +36,24 @@ typedef enum cw_wp_type {
     CW_WP_ACCESS,     /* traps on reads and writes */
 } cw_wp_type;
 
-/* A signalling watchpoint on [addr, addr+len) of thread tid, leader of its
- * group; returns the fd or -errno.  len is 1, 2, 4 or 8 and addr a multiple
- * of it. */
+/* A signalling watchpoint on [addr, addr+len) of thread tid; returns the fd
+ * or -errno.  len is 1, 2, 4 or 8 and addr a multiple of it. */
 int cw_wp_open(pid_t tid, uintptr_t addr, unsigned len, cw_wp_type type, uint64_t cookie);
-/* The counting write watchpoint on the same word, in leader's group. */
-int cw_wp_open_write_counter(pid_t tid, uintptr_t addr, unsigned len, int leader);
 /* A write breakpoint on the calling thread's 8 bytes at addr, counting
  * (read(2) gives one u64), signalling with the cookie when sigtrap. */
 int cw_wp_open_probe(uintptr_t addr, bool sigtrap, uint64_t cookie);
 /* From now on every breakpoint opened watches a word nothing touches
  * (CONCWATCH_HWBP_SIMULATE_SILENT: the host's debug registers made silent). */
 void cw_wp_simulate_silent(bool on);
-/* Changes a leader's type in place (no reopen; the cookie must be the one
- * it was opened with). */
+/* Changes a watchpoint's word and type in place (no reopen; the cookie
+ * must be the one it was opened with). */
 int cw_wp_retarget(int fd, uintptr_t addr, unsigned len, cw_wp_type type, uint64_t cookie);
-/* Moves a write counter to another word. */
-int cw_wp_retarget_counter(int fd, uintptr_t addr, unsigned len);
-/* Zeroes the counts of a leader and its group. */
-int cw_wp_reset(int leader);
+/* Zeroes its count. */
+int cw_wp_reset(int fd);
 int cw_wp_enable(int fd);
 int cw_wp_disable(int fd);
-/* From the leader: how many accesses trapped and how many of them were
- * writes (the counter's count; 0 without one).  False on error. */
-bool cw_wp_counts(int leader, uint64_t *accesses, uint64_t *writes);
+/* How many accesses trapped.  False on error. */
+bool cw_wp_counts(int fd, uint64_t *accesses);
 /* The kernel's id of the event behind fd, 0 if fd is not a perf event. */
 uint64_t cw_wp_id(int fd);
 /* Disables and closes fd, but only if it still is the event `id` (the

@@ -68,19 +68,22 @@ cw_stack_id cw_capture_stack(uintptr_t caller_pc)
     return cw_stack_depot_put(pcs, (size_t)n);
 }
 
-/* The start of the function containing pc, from the unwind tables (libgcc:
- * every x86-64 function has an FDE); NULL when unknown. */
 struct dwarf_eh_bases {
     void *tbase, *dbase, *func;
 };
 extern const void *_Unwind_Find_FDE(void *pc, struct dwarf_eh_bases *bases);
 
-static uintptr_t function_of(uintptr_t return_address)
+uintptr_t cw_function_start(uintptr_t pc)
 {
     struct dwarf_eh_bases bases = { 0 };
-    if (!return_address || !_Unwind_Find_FDE((void *)(return_address - 1), &bases))
+    if (!pc || !_Unwind_Find_FDE((void *)pc, &bases))
         return 0;
     return (uintptr_t)bases.func;
+}
+
+static uintptr_t function_of(uintptr_t return_address)
+{
+    return return_address ? cw_function_start(return_address - 1) : 0;
 }
 
 cw_stack_id cw_stack_reroot(cw_stack_id earlier, cw_stack_id now)

@@ -21,6 +21,12 @@ void cw_stack_capture_init(void);
  * past this function. */
 cw_stack_id cw_capture_stack(uintptr_t caller_pc);
 
+/* The start of the function holding pc, from the unwind tables (libgcc's
+ * _Unwind_Find_FDE: every x86-64 function compiled with unwind info has an
+ * FDE); 0 when unknown.  Async-signal-safe with glibc 2.35+ (its
+ * _dl_find_object) unless the program registers frames itself (JITs). */
+uintptr_t cw_function_start(uintptr_t pc);
+
 /* Raw capture into pcs[max] with the same skipping rule; returns the count. */
 int cw_capture_pcs(uintptr_t caller_pc, uintptr_t *pcs, int max);
 

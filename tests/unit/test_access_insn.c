@@ -1,15 +1,18 @@
 /*
- * Proves that cw_access_was_atomic (detector/races/access_insn.c) tells an
- * atomic access from a plain one by decoding backwards from where a
- * watchpoint trap left the thread, and that it never reads outside the
- * segment [lo, hi) it is given.
+ * Proves that cw_access_insn_from (detector/races/access_insn.c) finds the
+ * instruction a watchpoint trapped after by decoding forward from a known
+ * instruction start (its function's start, in the shim) and tells an atomic
+ * access from a plain one and a write from a read; that it never reads
+ * outside [start, hi); and that cw_access_insn finds the function's start
+ * of real compiled code in the unwind tables.
  *
  * Every byte sequence is a real instruction: assembled with `as` and read
  * back with `objdump -d` (the disassembly is next to each).  Each is placed
  * twice: at the very start and at the very end of a readable page whose
- * neighbours are PROT_NONE, with [lo, hi) = that page, so a read before lo
- * or at/after hi crashes the test; both placements must agree.  A `ret`
- * (C3) follows every sequence: the trap lands on the next instruction.
+ * neighbours are PROT_NONE, with start = its first byte and hi = the page's
+ * end, so a read before start or at/after hi crashes the test; both
+ * placements must agree.  A `ret` (C3) follows every sequence when there is
+ * room: the trap lands on the next instruction.
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
@@ -19,7 +22,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "common/code_map.h"
 #include "races/access_insn.h"
+#include "races/insn_decode.h"
+#include "stacks/stack_capture.h"
 
 #define D32(x) (uint8_t)(x), (uint8_t)((x) >> 8), (uint8_t)((x) >> 16), (uint8_t)((x) >> 24)
 #define RIP D32(0x100)   /* the disp32 of every RIP-relative operand below */
@@ -30,24 +36,26 @@ typedef struct vec {
     size_t n;
     size_t trap;          /* offset of the trap's next_pc in b; 0 = right after b */
     bool atomic;
+    int writes;           /* 1, 0; -1: not checked */
 } vec;
 
 #define INSN(expect, what, ...) \
-    { what, { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }), 0, expect }
+    { what, { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }), 0, expect, -1 }
+#define INSN_RW(expect, writes, what, ...) \
+    { what, { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }), 0, expect, writes }
 /* A store then a fence: the trap lands on the fence, at offset `at`. */
 #define THEN_FENCE(expect, at, what, ...) \
-    { what, { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }), at, expect }
+    { what, { __VA_ARGS__ }, sizeof((uint8_t[]){ __VA_ARGS__ }), at, expect, 1 }
 
 static const vec cases[] = {
     /* ---- plain accesses: a data race can be one of these ---- */
-    INSN(false, "mov %eax,g(%rip)", 0x89, 0x05, RIP),
-    INSN(false, "mov g(%rip),%eax", 0x8b, 0x05, RIP),
-    INSN(false, "add %eax,g(%rip)", 0x01, 0x05, RIP),
+    INSN_RW(false, 1, "mov %eax,g(%rip)", 0x89, 0x05, RIP),
+    INSN_RW(false, 0, "mov g(%rip),%eax", 0x8b, 0x05, RIP),
+    INSN_RW(false, 1, "add %eax,g(%rip)", 0x01, 0x05, RIP),
     INSN(false, "addl $0x1,(%rdi)", 0x83, 0x07, 0x01),
     INSN(false, "mov %rax,0x8(%rdi)", 0x48, 0x89, 0x47, 0x08),
     INSN(false, "mov %rax,g(%rip)", 0x48, 0x89, 0x05, RIP),
-    INSN(false, "cmp %eax,g(%rip)", 0x39, 0x05, RIP),
-    INSN(false, "xchg %rax,%rbx (registers only)", 0x48, 0x93),
+    INSN_RW(false, 0, "cmp %eax,g(%rip)", 0x39, 0x05, RIP),
     INSN(false, "mov $0x87,%al; mov %eax,(%rdi) (an 87 byte before: xchg 89 07.. would be 6 bytes)",
          0xb0, 0x87, 0x89, 0x07),
     THEN_FENCE(false, 6, "mov %eax,g(%rip); lfence", 0x89, 0x05, RIP, 0x0f, 0xae, 0xe8),
@@ -107,125 +115,153 @@ static const vec cases[] = {
     THEN_FENCE(true, 10, "movl $0x5,g(%rip); mfence", 0xc7, 0x05, RIP, D32(5), 0x0f, 0xae, 0xf0),
     THEN_FENCE(true, 7, "movb $0x5,g(%rip); mfence", 0xc6, 0x05, RIP, 0x05, 0x0f, 0xae, 0xf0),
 
-    /* ---- decoding backwards is ambiguous: plain stores whose last bytes
-     * also decode as an atomic instruction ending at the trap are reported
-     * atomic (a known limitation: see the report of these tests) ---- */
-    INSN(true, "movl $0x871234,(%rax): its last bytes 87 00 are xchg %eax,(%rax)",
-         0xc7, 0x00, 0x34, 0x12, 0x87, 0x00),
-    INSN(true, "and $-16,%rsp; add %eax,(%rcx): the immediate F0 reads as LOCK",
-         0x48, 0x83, 0xe4, 0xf0, 0x01, 0x01),
+    /* ---- what decoding backwards took for atomics: forward, they are the
+     * plain accesses they are ---- */
+    INSN_RW(false, 1, "movl $0x871234,(%rax): its last bytes 87 00 also read as xchg %eax,(%rax)",
+            0xc7, 0x00, 0x34, 0x12, 0x87, 0x00),
+    INSN_RW(false, 1, "and $-16,%rsp; add %eax,(%rcx): the immediate F0 also reads as LOCK",
+            0x48, 0x83, 0xe4, 0xf0, 0x01, 0x01),
+    INSN_RW(false, 1, "mov $0xf0,%al; add %eax,(%rcx)", 0xb0, 0xf0, 0x01, 0x01),
+    INSN_RW(true, 1, "mov $0x1,%eax; lock xadd %eax,(%rdi)", 0xb8, 0x01, 0x00, 0x00, 0x00, 0xf0, 0x0f, 0xc1, 0x07),
 };
 
 static uint8_t *page;   /* readable, between two PROT_NONE pages */
 static size_t psz;
 
-static bool was_atomic(const uint8_t *next, const uint8_t *lo, const uint8_t *hi)
+static bool kind_of(const uint8_t *start, const uint8_t *next, const uint8_t *hi, cw_access_kind *k)
 {
-    return cw_access_was_atomic((uintptr_t)next, (uintptr_t)lo, (uintptr_t)hi);
+    return cw_access_insn_from((uintptr_t)start, (uintptr_t)next, (uintptr_t)hi, k);
 }
 
-/* The decoder's answer for v placed at the start, then at the end, of the page. */
-static bool atomic_at_both_ends(const vec *v)
+/* The decoder's answer for v placed at the start, then at the end, of the
+ * page (the ret after it only when there is room). */
+static cw_access_kind kind_at_both_ends(const vec *v)
 {
     uint8_t code[32];
     memcpy(code, v->b, v->n);
     code[v->n] = 0xc3;   /* ret */
     size_t n = v->n + 1, trap = v->trap ? v->trap : v->n;
+    cw_access_kind at_start, at_end;
 
     memset(page, 0xcc, psz);   /* int3 padding, as between functions */
     memcpy(page, code, n);
-    bool at_start = was_atomic(page + trap, page, page + psz);
+    CHECK(kind_of(page, page + trap, page + psz, &at_start));
 
     memset(page, 0xcc, psz);
-    uint8_t *at = page + psz - n;
-    memcpy(at, code, n);
-    bool at_end = was_atomic(at + trap, page, page + psz);
+    uint8_t *at = page + psz - v->n;   /* ends exactly at hi */
+    memcpy(at, code, v->n);
+    CHECK(kind_of(at, at + trap, page + psz, &at_end));
 
-    if (at_start != at_end)
-        fprintf(stderr, "  %s: %d at the page start, %d at its end\n", v->what, at_start, at_end);
-    CHECK(at_start == at_end);
+    if (at_start.atomic != at_end.atomic || at_start.writes != at_end.writes)
+        fprintf(stderr, "  %s: %d/%d at the page start, %d/%d at its end\n", v->what, at_start.atomic,
+                at_start.writes, at_end.atomic, at_end.writes);
+    CHECK(at_start.known && at_end.known && at_start.atomic == at_end.atomic && at_start.writes == at_end.writes);
     return at_start;
 }
 
 static void test_cases(void)
 {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        bool got = atomic_at_both_ends(&cases[i]);
-        if (got != cases[i].atomic)
-            fprintf(stderr, "  %s: atomic=%d, expected %d\n", cases[i].what, got, cases[i].atomic);
-        CHECK(got == cases[i].atomic);
+        cw_access_kind got = kind_at_both_ends(&cases[i]);
+        if (got.atomic != cases[i].atomic || (cases[i].writes >= 0 && got.writes != (cases[i].writes == 1)))
+            fprintf(stderr, "  %s: atomic=%d writes=%d, expected %d %d\n", cases[i].what, got.atomic, got.writes,
+                    cases[i].atomic, cases[i].writes);
+        CHECK(got.atomic == cases[i].atomic);
+        CHECK(cases[i].writes < 0 || got.writes == (cases[i].writes == 1));
     }
 }
 
-/* The edges of [lo, hi): nothing before lo or from hi on is read, and a
- * byte outside the segment never makes an instruction. */
+/* The edges of [start, hi): nothing before start or from hi on is read,
+ * and a pc that is no instruction boundary is not known. */
 static void test_bounds(void)
 {
     static const uint8_t lock_add[] = { 0xf0, 0x83, 0x05, RIP, 0x01 };   /* lock addl $0x1,g(%rip) */
     static const uint8_t add[] = { 0x01, 0x05, RIP };                    /* add %eax,g(%rip) */
     static const uint8_t store_fence[] = { 0x89, 0x05, RIP, 0x0f, 0xae, 0xf0 };
+    static const uint8_t regs_only[] = { 0x48, 0x93 };                   /* xchg %rax,%rbx */
     uint8_t *hi = page + psz;
+    cw_access_kind k;
 
-    /* The instruction starts exactly at lo (a PROT_NONE page just before). */
+    /* The instruction starts exactly at start (a PROT_NONE page just before). */
     memset(page, 0xcc, psz);
     memcpy(page, lock_add, sizeof lock_add);
-    CHECK(was_atomic(page + sizeof lock_add, page, hi));
-    /* Traps too close to lo for any instruction: no byte before lo is read. */
-    CHECK(!was_atomic(page, page, hi));
-    CHECK(!was_atomic(page + 1, page, hi));
-    /* next_pc outside [lo, hi): nothing is read at all. */
-    CHECK(!was_atomic(page - 1, page, hi));
-    CHECK(!was_atomic(hi, page, hi));
-    CHECK(!was_atomic(hi + 7, page, hi));
-    CHECK(!was_atomic(page + 8, page + 9, hi));
+    CHECK(kind_of(page, page + sizeof lock_add, hi, &k) && k.atomic && k.writes);
+    /* next_pc not after start, or past hi: nothing is read at all. */
+    CHECK(!kind_of(page, page, hi, &k) && !k.known);
+    CHECK(!kind_of(page, hi + 7, hi, &k) && !k.known);
+    /* next_pc inside the instruction: no instruction ends there. */
+    for (size_t i = 1; i < sizeof lock_add; i++)
+        CHECK(!kind_of(page, page + i, hi, &k) && !k.known);
+    /* A register-only instruction ending there: no memory access to judge. */
+    memset(page, 0xcc, psz);
+    memcpy(page, regs_only, sizeof regs_only);
+    CHECK(!kind_of(page, page + sizeof regs_only, hi, &k) && !k.known);
 
-    /* A LOCK byte just before lo is not part of the segment: the add is plain. */
+    /* A LOCK byte just before start is not part of the code: the add is plain. */
     memset(page, 0xcc, psz);
     page[0] = 0xf0;
     memcpy(page + 1, add, sizeof add);
     page[1 + sizeof add] = 0xc3;
-    CHECK(!was_atomic(page + 1 + sizeof add, page + 1, hi));
-    CHECK(was_atomic(page + 1 + sizeof add, page, hi));   /* with it, a lock add */
+    CHECK(kind_of(page + 1, page + 1 + sizeof add, hi, &k) && !k.atomic);
+    CHECK(kind_of(page, page + 1 + sizeof add, hi, &k) && k.atomic);   /* from it: a lock add */
 
-    /* An MFENCE ending exactly at hi (a PROT_NONE page just after) is read... */
+    /* An MFENCE ending exactly at hi is read... */
     memset(page, 0xcc, psz);
     memcpy(hi - sizeof store_fence, store_fence, sizeof store_fence);
-    CHECK(was_atomic(hi - 3, page, hi));
+    CHECK(kind_of(hi - sizeof store_fence, hi - 3, hi, &k) && k.atomic);
     /* ...and one cut by hi is not: its third byte would be past hi. */
     memset(page, 0xcc, psz);
     memcpy(hi - (sizeof store_fence - 1), store_fence, sizeof store_fence - 1);
-    CHECK(!was_atomic(hi - 2, page, hi));
-    /* An atomic instruction ending at hi leaves next_pc == hi, outside the
-     * segment: not decoded (the function's contract, see the report). */
+    CHECK(kind_of(hi - (sizeof store_fence - 1), hi - 2, hi, &k) && !k.atomic);
+    /* An atomic instruction ending exactly at hi (next_pc == hi) is found. */
     memset(page, 0xcc, psz);
     memcpy(hi - sizeof lock_add, lock_add, sizeof lock_add);
-    CHECK(!was_atomic(hi, page, hi));
+    CHECK(kind_of(hi - sizeof lock_add, hi, hi, &k) && k.atomic);
+    /* An instruction cut by hi is not decoded. */
+    memset(page, 0xcc, psz);
+    memcpy(hi - 4, lock_add, 4);
+    CHECK(!kind_of(hi - 4, hi, hi, &k) && !k.known);
 }
 
-/* Real compiled code: gcc's relaxed fetch_add in this very binary (not
- * instrumented), decoded where the CPU would trap after it, with the page
- * that holds it as the segment. */
+/* Real compiled code: gcc's relaxed fetch_add and a plain store in this
+ * very binary (not instrumented), found where the CPU would trap after
+ * them, the function's start taken from the unwind tables. */
 static int counter;
+static int plain;
 __attribute__((noinline, no_sanitize("address", "undefined"))) static void bump(void)
 {
     __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&plain, 7, __ATOMIC_RELAXED);
 }
 
 static void test_compiled(void)
 {
     const uint8_t *fn = (const uint8_t *)(uintptr_t)bump;
-    const uint8_t *lo = (const uint8_t *)((uintptr_t)fn & ~(uintptr_t)(psz - 1)), *hi = lo + psz;
-    const uint8_t *at = NULL;   /* lock addl $0x1,counter(%rip): f0 83 05 <disp32> 01 */
-    for (const uint8_t *p = fn; p + 8 < hi && p < fn + 32 && !at; p++)
-        if (p[0] == 0xf0 && p[1] == 0x83 && p[2] == 0x05 && p[7] == 0x01)
-            at = p;
-    if (!at) {
-        printf("note: no lock addl in bump() with this compiler; compiled-code case skipped\n");
+    const cw_code_range *r = cw_code_map_find_or_rescan((uintptr_t)fn);
+    CHECK(r != NULL);
+    if (!r)
+        return;
+    CHECK(cw_function_start((uintptr_t)fn + 1) == (uintptr_t)fn);
+    const uint8_t *lock_at = NULL, *store_at = NULL;   /* f0 83 05 <disp32> 01, then c7 05 <disp32> <imm32> */
+    for (const uint8_t *p = fn; p + 10 < (const uint8_t *)r->hi && p < fn + 48; p++) {
+        if (!lock_at && p[0] == 0xf0 && p[1] == 0x83 && p[2] == 0x05 && p[7] == 0x01)
+            lock_at = p;
+        if (!store_at && p[0] == 0xc7 && p[1] == 0x05 && p[6] == 7 && p[7] == 0 && p[8] == 0 && p[9] == 0)
+            store_at = p;
+    }
+    if (!lock_at || !store_at) {
+        printf("note: not the expected instructions in bump() with this compiler; compiled-code case skipped\n");
         return;
     }
-    CHECK(was_atomic(at + 8, lo, hi));
+    cw_access_kind k;
+    CHECK(cw_access_insn((uintptr_t)lock_at + 8, r->lo, r->hi, &k) && k.atomic && k.writes);
+    CHECK(cw_access_insn((uintptr_t)store_at + 10, r->lo, r->hi, &k) && !k.atomic && k.writes);
+    /* Asked again: the cached answer. */
+    CHECK(cw_access_insn((uintptr_t)lock_at + 8, r->lo, r->hi, &k) && k.atomic);
+    /* Inside an instruction: not known (and not cached as known). */
+    CHECK(!cw_access_insn((uintptr_t)lock_at + 3, r->lo, r->hi, &k));
     bump();
-    CHECK(counter == 1);
+    CHECK(counter == 1 && plain == 7);
 }
 
 int main(void)
@@ -234,6 +270,10 @@ int main(void)
     printf("skipped: the decoder is x86-64 only\n");
     return 77;
 #else
+    if (!cw_insn_load()) {
+        printf("skipped: the decoder (libzydis4.0) is not installed\n");
+        return 77;
+    }
     psz = (size_t)sysconf(_SC_PAGESIZE);
     uint8_t *m = mmap(NULL, 3 * psz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED || mprotect(m + psz, psz, PROT_READ | PROT_WRITE) != 0) {
