@@ -211,7 +211,7 @@ static void handle_access(cw_watch *w, unsigned slot, unsigned pos, const cw_acc
     }
     /* An instruction that cannot be found is not judged at all. */
     if ((info->write < 0 || info->atomic < 0) && !kind.known) {
-        cw_race_debugf("race: DBG unknown insn at %#lx (range %#lx-%#lx)\n", (unsigned long)pc, (unsigned long)cr->lo, (unsigned long)cr->hi);
+        cw_race_debugf("race: no instruction found ending at %#lx (range %#lx-%#lx)\n", (unsigned long)pc, (unsigned long)cr->lo, (unsigned long)cr->hi);
         decided(w, pos);
         return;
     }

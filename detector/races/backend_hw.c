@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hwbp_selftest.h"
+#include "insn_decode.h"
 #include "watch_backend.h"
 
 static struct sigaction old_trap;
@@ -89,6 +90,18 @@ static bool hw_start(char *why, size_t len)
 {
     if (hw_still_installed())
         return true;   /* a fork child: old_trap came along */
+    /* A trap says which word, not whether the access read or wrote it, nor
+     * whether it was atomic: the instruction does (access_insn.h), so the
+     * decoder is loaded now, before any trap (a handler cannot dlopen). */
+#if defined(__x86_64__)
+    if (!cw_insn_load()) {
+        snprintf(why, len, "hardware watchpoints need the Zydis decoder (libzydis4.0), not installed");
+        return false;
+    }
+#else
+    snprintf(why, len, "hardware watchpoints need x86-64 (the access is told by its instruction)");
+    return false;
+#endif
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = sigtrap_handler;
