@@ -13,9 +13,10 @@
  * What is watched: one scalar ("cell") at a time of the program's global and
  * static variables and of the objects threads are started with
  * (pthread_create's argument: its first 64 bytes, a byte every 4;
- * race_candidates.h), two at a time on x86: per watched
- * thread and cell, an access watchpoint that traps and a counting write
- * watchpoint that tells the trap a read from a write (watchpoints.h).  A
+ * race_candidates.h), four at a time on x86: per watched
+ * thread and cell, an access watchpoint that traps (watchpoints.h); the
+ * trapping instruction, decoded forward from its function's start, tells a
+ * read from a write and an atomic access (access_insn.h).  A
  * thread of the shim (not of the program) arms them on every thread the shim
  * knows (at most 32) and keeps them armed while there are no more
  * candidates than registers, else rotates (variables written by two threads

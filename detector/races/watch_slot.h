@@ -167,7 +167,7 @@ enum cw_var_origin { CW_ORIGIN_GLOBAL, CW_ORIGIN_ARG, CW_ORIGIN_POINTEE };
 
 /* ---- the sampler's shared state (race_sampler.c) ---- */
 extern cw_watch cw_watches[CW_MAX_SLOTS];
-/* Slots of the backend in use (watch_backend.h: 2 with debug registers, 2
+/* Slots of the backend in use (watch_backend.h: 4 with debug registers, one
  * per word; CW_MAX_SLOTS with page protection); 0 before one is chosen. */
 extern unsigned cw_nslots;
 extern cw_race_vars cw_vars;
@@ -219,7 +219,7 @@ void cw_slots_join_self(cw_thread *t);
 
 /* ---- the accessing thread (access_trap.c) ---- */
 typedef struct cw_access_info {
-    int write;          /* 1, 0, or -1 when the backend cannot tell (the write counter or the watchpoint type says) */
+    int write;          /* 1, 0, or -1 when the backend cannot tell (the instruction says: access_insn.h) */
     int atomic;         /* 1, 0, or -1 when the backend cannot tell (the instruction is decoded) */
     bool late;          /* the signal came after the thread moved on */
     uintptr_t pc;       /* the access (software) or the instruction after it (hardware) */
