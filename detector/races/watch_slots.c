@@ -354,6 +354,14 @@ static bool update_unseen(cw_watch *w, uint64_t now, uint64_t tick)
         if (!atomic_load(&w->unseen[i]) || !cw_pos_alive(w, i))
             continue;
         const sched_seen *e = sched_of(w->tid[i], tick);
+        /* The wait is counted while the thread is runnable only: one that
+         * blocks (a barrier, a queue) costs nothing meanwhile, and on a
+         * loaded machine its start alone (the wait for the sampler) may
+         * take longer than the whole allowance. */
+        if (e->ok && !e->runnable) {
+            w->unseen_since_ns[i] = now;
+            continue;
+        }
         if (now - w->unseen_since_ns[i] >= cw_flags.race_first_access_wait_ns || !e->ok) {
             atomic_store(&w->unseen[i], 0);
             continue;
