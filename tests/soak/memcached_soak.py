@@ -14,10 +14,15 @@ concwatch gets SIGTERM (as a CI timeout would send it).  Passes when:
     client sent but the ones in flight when the client stopped (at most one
     per connection), and no value read back failed verification (misses
     are evictions from the small cache, answered as such);
-  - peak RSS is flat after the first seconds: memcached gets a 16 MiB cache
-    (-m 16), which the sets fill within seconds; from 10 s on, the RSS never
-    goes more than 10% (+2 MiB) over what it was at 10 s.  The curve is
-    printed.
+  - peak RSS is flat once the working set is filled: memcached gets a 16 MiB
+    cache (-m 16), and concwatch's own tables (stacks, lock-order edges,
+    race-sampler histories) fill with what the first requests show; both
+    grow with requests served, not with seconds, so on a loaded machine
+    filling takes 40 s where it takes 10 s on a quiet one (measured: 28 MiB
+    at 10 s, 69 MiB at 40 s, 71 MiB at 92 s at load 15).  From the middle of
+    the run on, the RSS never goes more than 10% (+2 MiB) over what it was
+    there: a leak that grows with requests still shows in the second half.
+    The curve is printed.
 Phase 2 (idle server): memcached under concwatch --hang-after 1; a client
 stores a key, pauses 3 s, reads it back, and the server then idles 2 s with
 no client: a server waiting on I/O is not a hang (no finding, it still
@@ -195,10 +200,10 @@ def load_phase(args, tmp, failures):
             failures.append("memaslap saw values that failed verification")
         print("  RSS (MiB) by second: " + " ".join("%d:%.1f" % (t, kib / 1024) for t, kib in curve
                                                     if int(t) % 5 == 0 or t == curve[-1][0]))
-        early = [kib for t, kib in curve if t >= min(10, args.seconds / 3)]   # after the cache filled
+        early = [kib for t, kib in curve if t >= args.seconds / 2]   # the second half: filled
         if early:
             base, last, peak = early[0], curve[-1][1], max(early)
-            print("  RSS after the first seconds: %.1f MiB, peak %.1f MiB, at the end %.1f MiB"
+            print("  RSS from the middle of the run: %.1f MiB, peak %.1f MiB, at the end %.1f MiB"
                   % (base / 1024, peak / 1024, last / 1024))
             if peak > base * 1.10 + 2048:
                 failures.append("RSS grew from %.1f to a peak of %.1f MiB" % (base / 1024, peak / 1024))
