@@ -286,6 +286,11 @@ static void check(cw_pyr_entry *e, const cw_pyr_var *var, uint64_t key, bool wri
     /* The common case: this place touches the variable it touched last,
      * which this thread accessed so since its last synchronisation. */
     cw_pyr_cell *c = cw_pyr_cell_hint(e->cache_cell, obj, key, var->kind);
+    /* A place that goes round several variables (d[k] for 8 keys) misses
+     * the hint every time: the variable's cell, without the walk of the
+     * stack importing() does, which only a new access needs. */
+    if (!c && (c = cw_pyr_cell_find(obj, key, var->kind)) != NULL)
+        e->cache_cell = (uint32_t)(c - cw_pyr_cells);
     if (c && cw_pyr_access_known(c, now, write, atomic))
         return;
     if (importing(frame))

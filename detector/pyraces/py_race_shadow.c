@@ -166,15 +166,23 @@ static void forget_object(uintptr_t obj, uint32_t presize, bool check_presize)
 
 /* ---- cells ------------------------------------------------------------------ */
 
-cw_pyr_cell *cw_pyr_cell_of(uintptr_t obj, uint64_t key, int kind, bool *new_object)
+cw_pyr_cell *cw_pyr_cell_find(uintptr_t obj, uint64_t key, int kind)
 {
-    *new_object = false;
-    uint32_t *head = &cell_buckets[cell_hash(obj, key, kind)];
-    for (uint32_t i = *head; i; i = cw_pyr_cells[i].next) {
+    for (uint32_t i = cell_buckets[cell_hash(obj, key, kind)]; i; i = cw_pyr_cells[i].next) {
         cw_pyr_cell *c = &cw_pyr_cells[i];
         if (c->obj == obj && c->key == key && c->kind == kind)
             return c;
     }
+    return NULL;
+}
+
+cw_pyr_cell *cw_pyr_cell_of(uintptr_t obj, uint64_t key, int kind, bool *new_object)
+{
+    *new_object = false;
+    cw_pyr_cell *found = cw_pyr_cell_find(obj, key, kind);
+    if (found)
+        return found;
+    uint32_t *head = &cell_buckets[cell_hash(obj, key, kind)];
     object_rec *o = object_get(obj, new_object);
     if (!o)
         return NULL;
@@ -288,22 +296,12 @@ static inline void forget_block(uintptr_t p)
             forget_object(p + off, off, true);
 }
 
-static void *hook_malloc(void *ctx, size_t size)
-{
-    (void)ctx;
-    return previous.malloc(previous.ctx, size);
-}
-
-static void *hook_calloc(void *ctx, size_t n, size_t size)
-{
-    (void)ctx;
-    return previous.calloc(previous.ctx, n, size);
-}
-
+/* malloc and calloc are the previous allocator's own (with its context):
+ * only what gives a block back is wrapped.  Every object the program makes
+ * comes through here, in every thread, checked or not. */
 static void *hook_realloc(void *ctx, void *p, size_t size)
 {
-    (void)ctx;
-    void *q = previous.realloc(previous.ctx, p, size);
+    void *q = previous.realloc(ctx, p, size);
     if (p && q && q != p)
         forget_block((uintptr_t)p);
     return q;
@@ -311,10 +309,9 @@ static void *hook_realloc(void *ctx, void *p, size_t size)
 
 static void hook_free(void *ctx, void *p)
 {
-    (void)ctx;
     if (p)
         forget_block((uintptr_t)p);
-    previous.free(previous.ctx, p);
+    previous.free(ctx, p);
 }
 
 /* dict and list objects start after their GC header (no pre-header). */
@@ -351,7 +348,7 @@ bool cw_pyr_shadow_init(uint64_t want)
         return false;
     const cw_py_layout *L = cw_py.layout;
     cw_pyr_fn.PyMem_GetAllocator(CW_PYMEM_DOMAIN_OBJ, &previous);
-    cw_pyr_allocator hooks = { NULL, hook_malloc, hook_calloc, hook_realloc, hook_free };
+    cw_pyr_allocator hooks = { previous.ctx, previous.malloc, previous.calloc, hook_realloc, hook_free };
     cw_pyr_fn.PyMem_SetAllocator(CW_PYMEM_DOMAIN_OBJ, &hooks);
     void (**dict_slot)(void *) = (void (**)(void *))((char *)cw_pyr_fn.PyDict_Type + L->type_dealloc);
     void (**list_slot)(void *) = (void (**)(void *))((char *)cw_pyr_fn.PyList_Type + L->type_dealloc);

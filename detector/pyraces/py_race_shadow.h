@@ -70,6 +70,8 @@ cw_pyr_cell *cw_pyr_cell_of(uintptr_t obj, uint64_t key, int kind, bool *new_obj
 /* The same, trying first the cell *hint names (updated): where one place
  * of the code touches one variable again and again. */
 cw_pyr_cell *cw_pyr_cell_hinted(uint32_t *hint, uintptr_t obj, uint64_t key, int kind, bool *new_object);
+/* The variable's cell if it has one (never makes one). */
+cw_pyr_cell *cw_pyr_cell_find(uintptr_t obj, uint64_t key, int kind);
 
 extern cw_pyr_cell *cw_pyr_cells;
 extern uint32_t cw_pyr_cells_used;
