@@ -225,10 +225,20 @@ static void *frame_code_of(void *pyframe)
     return cw_pyr_field(frame, L->frame_code);
 }
 
-static int tracer(void *obj, void *pyframe, int what, void *arg)
+/* An access in a traced frame: its operands, and the check. */
+static __attribute__((noinline)) void traced_access(cw_pyr_entry *e, uintptr_t frame, uintptr_t code, int offset)
 {
-    (void)obj;
-    (void)arg;
+    const cw_py_layout *L = cw_py.layout;
+    void **sp = L->pyframe_frame >= 0
+        ? (void **)(frame + (uintptr_t)L->frame_localsplus) + *(const int *)(frame + (uintptr_t)L->frame_stacktop)
+        : *(void ***)(frame + (uintptr_t)L->frame_valuestack) + *(const int *)(frame + (uintptr_t)L->frame_stacktop);
+    cw_pyr_on_instruction(e, code, offset, frame, sp);
+}
+
+/* Anything but an opcode event of a running check: a frame starts (opcode
+ * events on where its code has accesses), or the checks ended. */
+static __attribute__((noinline)) int traced_other(void *pyframe, int what)
+{
     const cw_py_layout *L = cw_py.layout;
     if (state != INSTALLED || !L) {
         if (state == OFF) {   /* the checks ended: this thread's trace function goes */
@@ -242,12 +252,21 @@ static int tracer(void *obj, void *pyframe, int what, void *arg)
         cw_pyr_code *c = cw_pyr_code_of(frame_code_of(pyframe));
         *((char *)pyframe + L->pyframe_trace_lines) = 0;
         *((char *)pyframe + L->pyframe_trace_opcodes) = c && c->accesses ? 1 : 0;
-        return 0;
     }
-    if (what != CW_PYTRACE_OPCODE)
-        return 0;
-    /* Every instruction of a watched frame comes here: the place first, the
-     * operands only for an access. */
+    return 0;
+}
+
+/* Every instruction of a watched frame comes here (3.11: of every frame
+ * of a traced thread, the interpreter unspecialised): kept to the place's
+ * lookup, with the rest out of line, so that the common case (not an
+ * access) saves and restores nothing. */
+static int tracer(void *obj, void *pyframe, int what, void *arg)
+{
+    (void)obj;
+    (void)arg;
+    const cw_py_layout *L = cw_py.layout;
+    if (__builtin_expect(what != CW_PYTRACE_OPCODE || state != INSTALLED || !L, 0))
+        return traced_other(pyframe, what);
     uintptr_t frame, code;
     int offset;
     if (L->pyframe_frame >= 0) {   /* 3.11: the interpreter frame behind the frame object */
@@ -260,12 +279,8 @@ static int tracer(void *obj, void *pyframe, int what, void *arg)
         offset = *(const int *)(frame + (uintptr_t)L->frame_instr) * 2;
     }
     cw_pyr_entry *e = cw_pyr_entry_at(cw_pyr_code_of((void *)code), offset);
-    if (__builtin_expect(!e || !cw_pyr_kind_is_access(e->kind), 1))
-        return 0;
-    void **sp = L->pyframe_frame >= 0
-        ? (void **)(frame + (uintptr_t)L->frame_localsplus) + *(const int *)(frame + (uintptr_t)L->frame_stacktop)
-        : *(void ***)(frame + (uintptr_t)L->frame_valuestack) + *(const int *)(frame + (uintptr_t)L->frame_stacktop);
-    cw_pyr_on_instruction(e, code, offset, frame, sp);
+    if (__builtin_expect(e != NULL && cw_pyr_kind_is_access(e->kind), 0))
+        traced_access(e, frame, code, offset);
     return 0;
 }
 
