@@ -226,13 +226,22 @@ static void *frame_code_of(void *pyframe)
 }
 
 /* An access in a traced frame: its operands, and the check. */
-static __attribute__((noinline)) void traced_access(cw_pyr_entry *e, uintptr_t frame, uintptr_t code, int offset)
+static __attribute__((noinline)) int traced_access(cw_pyr_entry *e, uintptr_t frame, uintptr_t code, int offset)
 {
     const cw_py_layout *L = cw_py.layout;
     void **sp = L->pyframe_frame >= 0
         ? (void **)(frame + (uintptr_t)L->frame_localsplus) + *(const int *)(frame + (uintptr_t)L->frame_stacktop)
         : *(void ***)(frame + (uintptr_t)L->frame_valuestack) + *(const int *)(frame + (uintptr_t)L->frame_stacktop);
     cw_pyr_on_instruction(e, code, offset, frame, sp);
+    return 0;
+}
+
+/* The place's code is not in the cache of tables: looked up (decoded on
+ * first sight), then as tracer(). */
+static __attribute__((noinline)) int traced_lookup(uintptr_t frame, uintptr_t code, int offset)
+{
+    cw_pyr_entry *e = cw_pyr_entry_at(cw_pyr_code_of((void *)code), offset);
+    return e && cw_pyr_kind_is_access(e->kind) ? traced_access(e, frame, code, offset) : 0;
 }
 
 /* Anything but an opcode event of a running check: a frame starts (opcode
@@ -256,10 +265,9 @@ static __attribute__((noinline)) int traced_other(void *pyframe, int what)
     return 0;
 }
 
-/* Every instruction of a watched frame comes here (3.11: of every frame
- * of a traced thread, the interpreter unspecialised): kept to the place's
- * lookup, with the rest out of line, so that the common case (not an
- * access) saves and restores nothing. */
+/* Every instruction of a watched frame comes here: kept to the place's
+ * lookup, every call a tail call, so that the common case (not an access)
+ * saves and restores no register. */
 static int tracer(void *obj, void *pyframe, int what, void *arg)
 {
     (void)obj;
@@ -278,9 +286,12 @@ static int tracer(void *obj, void *pyframe, int what, void *arg)
         code = (uintptr_t)cw_pyr_field(pyframe, L->frame_code);
         offset = *(const int *)(frame + (uintptr_t)L->frame_instr) * 2;
     }
-    cw_pyr_entry *e = cw_pyr_entry_at(cw_pyr_code_of((void *)code), offset);
+    const cw_pyr_code_hint *h = &cw_pyr_code_cache[(code >> 4) & (CW_PYR_CODE_CACHE - 1)];
+    if (__builtin_expect(h->code != (void *)code || h->generation != cw_pyr_code_generation, 0))
+        return traced_lookup(frame, code, offset);
+    cw_pyr_entry *e = cw_pyr_entry_at(h->table, offset);
     if (__builtin_expect(e != NULL && cw_pyr_kind_is_access(e->kind), 0))
-        traced_access(e, frame, code, offset);
+        return traced_access(e, frame, code, offset);
     return 0;
 }
 
