@@ -159,6 +159,9 @@ def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--concwatch", default=os.path.join(ROOT, "build", "bin", "concwatch"))
     p.add_argument("--max-ratio", type=float, default=2.0)
+    p.add_argument("--ratio-printed-only", action="store_true",
+                   help="print the time ratio but do not judge it (CTest: a timed assertion is flaky on a "
+                        "shared machine; bench/ judges it)")
     p.add_argument("--json", help="write the results as JSON here too")
     p.add_argument("--keep", help="keep logs, JUnit and JSON files in this directory")
     p.add_argument("--skip-if-missing", action="store_true",
@@ -220,7 +223,7 @@ def main(argv):
             kinds = ", ".join(sorted(set(f.get("kind", "?") for f in under["unknown"])))
             problems.append("%d finding(s) (%s): see %s" % (len(under["unknown"]), kinds, under["log"]))
         ratio = under["seconds"] / native["seconds"] if native["seconds"] > 0 else float("inf")
-        if ratio > args.max_ratio:
+        if ratio > args.max_ratio and not args.ratio_printed_only:
             problems.append("%.2fx native time (at most %.1fx)" % (ratio, args.max_ratio))
         known = len(under["findings"] or []) - len(under["unknown"])
         line = ("CPython %s: native %.1f s (%s), concwatch %.1f s (%s): %.2fx, %d finding(s)%s: %s"
@@ -240,7 +243,9 @@ def main(argv):
                         "findings": len(under["unknown"]), "known_races": known, "problems": problems,
                         "flaky": flaky})
     print("verdict: CPython threading suites under concwatch: %s"
-          % ("same results, no finding but the known races, within %.1fx, on every version" % args.max_ratio
+          % (("same results, no finding but the known races, on every version (time ratio printed, not judged)"
+              if args.ratio_printed_only else
+              "same results, no finding but the known races, within %.1fx, on every version" % args.max_ratio)
              if not failed
              else "NOT MET"))
     if args.json:
