@@ -233,15 +233,66 @@ bool cw_sud_pending_overlaps(uintptr_t lo, uintptr_t hi)
     return false;
 }
 
-static void release_iov(const struct iovec *iov, long n)
+/* What guard_arguments needs from the program's memory, copied before the
+ * pages' lock is taken: the struct may lie on a protected page (an iovec
+ * array or a struct msghdr in a watched global), and reading it there
+ * faults into the fault handler, which takes that lock (backend_sw.c). */
+#define PRE_IOV 16             /* small: the signal stack may be the program's sigaltstack */
+typedef struct pre_read {
+    unsigned long clone3_flags;
+    struct msghdr msg;
+    bool has_msg;
+    long niov;                     /* entries copied into iov */
+    bool iov_rest;                 /* more than PRE_IOV: the rest is not known */
+    struct iovec iov[PRE_IOV];
+} pre_read;
+
+static void pre_read_iov(pre_read *pre, const struct iovec *iov, long n)
 {
-    for (long i = 0; iov && i < n && i < 1024; i++)
-        release((uintptr_t)iov[i].iov_base, iov[i].iov_len);
+    pre->niov = 0;
+    for (long i = 0; iov && i < n && i < PRE_IOV; i++)
+        pre->iov[pre->niov++] = iov[i];
+    pre->iov_rest = iov && n > PRE_IOV;
+}
+
+static void pre_read_arguments(long nr, const greg_t *g, pre_read *pre)
+{
+    pre->clone3_flags = 0;
+    pre->has_msg = false;
+    pre->niov = 0;
+    pre->iov_rest = false;
+    switch (nr) {
+    case SYS_readv: case SYS_writev: case SYS_preadv: case SYS_pwritev: case SYS_preadv2: case SYS_pwritev2:
+        pre_read_iov(pre, (const struct iovec *)g[REG_RSI], g[REG_RDX]);
+        break;
+    case SYS_recvmsg: case SYS_sendmsg:
+        if (g[REG_RSI]) {
+            pre->msg = *(const struct msghdr *)g[REG_RSI];
+            pre->has_msg = true;
+            pre_read_iov(pre, pre->msg.msg_iov, (long)pre->msg.msg_iovlen);
+        }
+        break;
+    case SYS_clone3:
+        if (g[REG_RDI])
+            pre->clone3_flags = *(const unsigned long *)g[REG_RDI];
+        break;
+    default:
+        break;
+    }
+}
+
+static void release_iov(const pre_read *pre)
+{
+    for (long i = 0; i < pre->niov; i++)
+        release((uintptr_t)pre->iov[i].iov_base, pre->iov[i].iov_len);
+    if (pre->iov_rest)
+        release(4096, UINTPTR_MAX - 4096);   /* buffers not read: any page */
 }
 
 /* Gives back every watched page the call can touch: its buffers, and any
- * argument pointing into one. */
-static void guard_arguments(long nr, const greg_t *g)
+ * argument pointing into one.  Reads nothing of the program's memory but
+ * the copies in pre (the pages' lock is held). */
+static void guard_arguments(long nr, const greg_t *g, const pre_read *pre)
 {
     long a[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9] };
     switch (nr) {
@@ -250,17 +301,15 @@ static void guard_arguments(long nr, const greg_t *g)
         release((uintptr_t)a[1], (size_t)a[2]);
         break;
     case SYS_readv: case SYS_writev: case SYS_preadv: case SYS_pwritev: case SYS_preadv2: case SYS_pwritev2:
-        release_iov((const struct iovec *)a[1], a[2]);
+        release_iov(pre);
         break;
-    case SYS_recvmsg: case SYS_sendmsg: {
-        const struct msghdr *m = (const struct msghdr *)a[1];
-        if (m) {
-            release((uintptr_t)m->msg_name, m->msg_namelen);
-            release((uintptr_t)m->msg_control, m->msg_controllen);
-            release_iov(m->msg_iov, (long)m->msg_iovlen);
+    case SYS_recvmsg: case SYS_sendmsg:
+        if (pre->has_msg) {
+            release((uintptr_t)pre->msg.msg_name, pre->msg.msg_namelen);
+            release((uintptr_t)pre->msg.msg_control, pre->msg.msg_controllen);
+            release_iov(pre);
         }
         break;
-    }
     case SYS_getcwd: case SYS_getrandom:
         release((uintptr_t)a[0], (size_t)a[1]);
         break;
@@ -275,17 +324,20 @@ static void guard_arguments(long nr, const greg_t *g)
         if (a[3] & MAP_FIXED)
             release((uintptr_t)a[0], (size_t)a[1]);
         break;
+    /* The pages' lock is held here: the _locked release, never the one
+     * that takes it again (a spin lock taken twice by one thread: brk from
+     * malloc while a page was protected hung every thread of the program). */
     case SYS_brk:
         if (a[0])
-            cw_sw_pages_release_range((uintptr_t)a[0], UINTPTR_MAX);
+            release((uintptr_t)a[0], UINTPTR_MAX - (uintptr_t)a[0]);
         break;
     case SYS_clone:
         if (!(a[0] & CLONE_THREAD))
-            cw_sw_pages_release_all();   /* a child process: the pages are its too */
+            cw_sw_pages_release_range_locked(0, UINTPTR_MAX);   /* a child process: the pages are its too */
         break;
     case SYS_clone3: case SYS_fork: case SYS_vfork: case SYS_execve: case SYS_execveat:
-        if (nr != SYS_clone3 || !a[0] || !(*(const unsigned long *)a[0] & CLONE_THREAD))
-            cw_sw_pages_release_all();
+        if (nr != SYS_clone3 || !(pre->clone3_flags & CLONE_THREAD))
+            cw_sw_pages_release_range_locked(0, UINTPTR_MAX);
         break;
     default:
         break;
@@ -371,9 +423,11 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
     }
     /* What the call may touch, under the pages' lock: a page is protected
      * either before (and given back here) or after the call is over. */
+    pre_read pre;
+    pre_read_arguments(nr, g, &pre);
     cw_sw_pages_lock();
     in_call.n = 0;
-    guard_arguments(nr, g);
+    guard_arguments(nr, g, &pre);
     cw_sw_pages_unlock();
     uintptr_t t = trampoline_for((uintptr_t)g[REG_RIP]);
     if (t) {
