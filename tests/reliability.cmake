@@ -115,3 +115,24 @@ if(TARGET concwatch)
       --stderr "concwatch: internal error in process [0-9]+ \\(.*\\): deadlock inside concwatch's shim: the hang watcher has not looked at the program for"
       -- $<TARGET_FILE:concwatch> -- ${Python3_EXECUTABLE} -c "__import__('threading').Thread(target=__import__('time').sleep, args=(30,)).start()")
 endif()
+
+# Software watchpoints never hang a program (their system-call guard took its
+# own page lock twice for a brk made while a page was protected: every thread
+# then waited on it, and SIGTERM stayed pending).  A heap that grows and
+# shrinks while a watched global is taken in turns: hung 6 runs in 6 before
+# the fix, ~1.5 s after.  Then the bench's 1000 threads (hung 3 runs in 8),
+# under each backend.
+if(TARGET concwatch)
+  add_executable(cw_test_sw_brk_watched ${_cw_rel}/sw_brk_watched.c)
+  target_compile_options(cw_test_sw_brk_watched PRIVATE -O2 -g -pthread)
+  target_link_options(cw_test_sw_brk_watched PRIVATE -pthread)
+  cw_reliability_test(sw_brk_while_watched
+    ${_cw_expect} --timeout 30 --status 0 --env CONCWATCH_RACE_BACKEND=software --stdout "^brk 20000 ok$"
+      -- $<TARGET_FILE:concwatch> -q -- $<TARGET_FILE:cw_test_sw_brk_watched>)
+  # (bench/ comes after tests/: no if(TARGET), it is always built.)
+  foreach(_backend software hardware auto)
+    cw_reliability_test(many_threads_1000.${_backend}
+      ${_cw_expect} --timeout 30 --status 0 --env CONCWATCH_RACE_BACKEND=${_backend}
+        -- $<TARGET_FILE:concwatch> -q -- $<TARGET_FILE:bench_many_threads> 1000)
+  endforeach()
+endif()
