@@ -166,6 +166,11 @@ void cw_health_beat(uint64_t now_ns, int tid)
 
 void cw_spin_lock_waited(const void *lock, uint64_t since_ns, bool done)
 {
+    cw_spin_lock_waited_at(lock, since_ns, done ? 0 : cw_now_ns(), done);
+}
+
+void cw_spin_lock_waited_at(const void *lock, uint64_t since_ns, uint64_t now_ns, bool done)
+{
     uint64_t mine = since_ns;
     if (done) {
         /* Ours to clear only if it is still our wait on the page. */
@@ -173,7 +178,7 @@ void cw_spin_lock_waited(const void *lock, uint64_t since_ns, bool done)
         return;
     }
     uint64_t none = 0;
-    if (cw_now_ns() - since_ns >= CW_SEC &&
+    if (now_ns - since_ns >= CW_SEC &&
         atomic_compare_exchange_strong(&page->stuck_since_ns, &none, since_ns))
         atomic_store(&page->stuck_lock, (uint64_t)(uintptr_t)lock);
 }

@@ -76,6 +76,9 @@ void cw_health_beat(uint64_t now_ns, int tid);
  * publishes a wait longer than a second on the health page; `done` when
  * the lock was finally taken. */
 void cw_spin_lock_waited(const void *lock, uint64_t since_ns, bool done);
+/* The same with the time now (CLOCK_MONOTONIC) read by the caller: for a
+ * lock whose waiters must make no system call but their own (sw_pages.c). */
+void cw_spin_lock_waited_at(const void *lock, uint64_t since_ns, uint64_t now_ns, bool done);
 
 /* ---- test-only fault injection (CONCWATCH_TEST_FAULT) ----------------- */
 typedef enum cw_fault {

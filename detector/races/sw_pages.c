@@ -9,20 +9,44 @@
 #include <unistd.h>
 
 #include "syscall_guard.h"
+#include "common/clock.h"
+#include "common/shim_health.h"
 
 /* A spin lock of its own: the common one yields with the C library's
- * sched_yield, a system call the guard would trap, from inside the guard. */
+ * sched_yield, a system call the guard would trap, from inside the guard.
+ * Like it, a wait of more than a second is published on the health page
+ * (common/shim_health.h): the launcher's watchdog then ends a deadlock
+ * here instead of leaving the program hung (the hang watcher cannot see
+ * it: it may be one of the waiters, and a waiter is runnable). */
 typedef struct { atomic_flag f; } sw_lock;
 static sw_lock lock = { ATOMIC_FLAG_INIT };
 
+static uint64_t raw_now_ns(void)
+{
+    struct timespec ts = { 0, 0 };
+    cw_sud_raw(SYS_clock_gettime, CLOCK_MONOTONIC, (long)&ts, 0, 0, 0, 0);
+    return (uint64_t)ts.tv_sec * CW_SEC + (uint64_t)ts.tv_nsec;
+}
+
 static void lock_acquire(sw_lock *l)
 {
+    uint64_t since = 0;
     for (unsigned spins = 0; atomic_flag_test_and_set_explicit(&l->f, memory_order_acquire); spins++) {
-        if (spins < 128)
+        if (spins < 128) {
             cw_cpu_relax();
-        else
-            cw_sud_raw(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+            continue;
+        }
+        cw_sud_raw(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+        if ((spins & 1023) == 0) {
+            uint64_t now = raw_now_ns();
+            if (!since)
+                since = now;
+            else
+                cw_spin_lock_waited_at(l, since, now, false);
+        }
     }
+    if (__builtin_expect(since != 0, 0))
+        cw_spin_lock_waited_at(l, since, 0, true);
 }
 
 static void lock_release(sw_lock *l) { atomic_flag_clear_explicit(&l->f, memory_order_release); }
