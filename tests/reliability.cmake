@@ -129,6 +129,13 @@ if(TARGET concwatch)
   cw_reliability_test(sw_brk_while_watched
     ${_cw_expect} --timeout 30 --status 0 --env CONCWATCH_RACE_BACKEND=software --stdout "^brk 20000 ok$"
       -- $<TARGET_FILE:concwatch> -q -- $<TARGET_FILE:cw_test_sw_brk_watched>)
+  # SIGTERM to the launcher ends a program stuck inside the shim's SIGSYS
+  # handler (every asynchronous signal blocked there, so it stayed pending
+  # for good): once a signal is forwarded the watchdog calls a 1 s wait for
+  # a shim lock a deadlock (its own deadline set far off here).
+  cw_reliability_test(sigterm_ends_stuck_shim
+    ${CMAKE_COMMAND} -E env CONCWATCH_RACE_BACKEND=software CONCWATCH_TEST_FAULT=sw-spin CONCWATCH_SHIM_WATCHDOG=60
+      ${Python3_EXECUTABLE} ${_cw_rel}/sigterm_ends.py $<TARGET_FILE:concwatch> $<TARGET_FILE:cw_test_sw_brk_watched>)
   # (bench/ comes after tests/: no if(TARGET), it is always built.)
   foreach(_backend software hardware auto)
     cw_reliability_test(many_threads_1000.${_backend}

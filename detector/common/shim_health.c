@@ -46,6 +46,8 @@ static void parse_fault(void)
         fault = CW_FAULT_WATCHER_STUCK;
     } else if (strcmp(f, "graph-oom") == 0) {
         fault = CW_FAULT_GRAPH_OOM;
+    } else if (strcmp(f, "sw-spin") == 0) {
+        fault = CW_FAULT_SW_SPIN;
     }
 }
 

@@ -89,7 +89,9 @@ typedef enum cw_fault {
     CW_FAULT_SPIN,        /* "spin": a thread takes the thread registry's spin lock twice */
     CW_FAULT_HELPER_CRASH, /* "helper-crash": the hang watcher dereferences NULL */
     CW_FAULT_WATCHER_STUCK, /* "watcher-stuck": the hang watcher blocks forever after its first look */
-    CW_FAULT_GRAPH_OOM     /* "graph-oom": the lock-order graph's malloc fails */
+    CW_FAULT_GRAPH_OOM,    /* "graph-oom": the lock-order graph's malloc fails */
+    CW_FAULT_SW_SPIN       /* "sw-spin": the system-call guard of software watchpoints takes its page
+                            * lock twice for a brk (inside its SIGSYS handler: asynchronous signals blocked) */
 } cw_fault;
 
 /* True when `f` is the fault asked for (and, for mmap, this is the call that fails). */

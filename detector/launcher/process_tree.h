@@ -32,6 +32,13 @@ pid_t cw_watchdog_look(const char *report_dir);
  * running.  Returns how many were left running. */
 size_t cw_wait_for_tree(const char *report_dir, pid_t main_pid);
 
+/* The program was asked to end (a signal forwarded to it): from now on a
+ * wait of one second for one of the shim's locks is a deadlock.  A thread
+ * stuck in the shim's SIGSYS/SIGSEGV handlers blocks every asynchronous
+ * signal there (their handlers take spin locks): the signal would stay
+ * pending where natively it ends the program at once. */
+void cw_watchdog_hurry(void);
+
 /* True if a shim watchdog report was made during this run. */
 bool cw_watchdog_fired(void);
 

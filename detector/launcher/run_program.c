@@ -19,6 +19,8 @@
 
 /* The child to forward signals to; 0 once it is gone. */
 static volatile sig_atomic_t child_pid;
+/* A signal was forwarded to it (the watchdog hurries: process_tree.h). */
+static volatile sig_atomic_t forwarded;
 
 /* A signal the terminal generated (Ctrl-C, Ctrl-\\, hang-up: si_code
    SI_KERNEL) went to the whole foreground process group, the child included:
@@ -32,6 +34,7 @@ static void forward_signal(int sig, siginfo_t *info, void *uc)
     pid_t pid = (pid_t)child_pid;
     if (pid <= 0)
         return;
+    forwarded = 1;   /* (or the terminal sent it to the program too) */
     if (info && info->si_code == SI_KERNEL && getpgid(pid) == getpgrp())
         return;
     int saved = errno;
@@ -124,6 +127,8 @@ static int wait_child(pid_t pid, const char *report_dir)
             break;
         struct timespec tick = { 0, 100 * 1000000L };
         sigtimedwait(&chld, NULL, &tick);
+        if (forwarded)
+            cw_watchdog_hurry();
         cw_watchdog_look(report_dir);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);

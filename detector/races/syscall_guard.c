@@ -19,6 +19,7 @@
 
 #include "sw_pages.h"
 #include "common/code_map.h"
+#include "common/shim_health.h"
 
 #ifndef PR_SET_SYSCALL_USER_DISPATCH
 #define PR_SET_SYSCALL_USER_DISPATCH 59
@@ -426,6 +427,8 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
     pre_read pre;
     pre_read_arguments(nr, g, &pre);
     cw_sw_pages_lock();
+    if (cw_test_fault(CW_FAULT_SW_SPIN) && nr == SYS_brk)
+        cw_sw_pages_lock();   /* test only: a deadlock inside the guard, every asynchronous signal blocked */
     in_call.n = 0;
     guard_arguments(nr, g, &pre);
     cw_sw_pages_unlock();
