@@ -2,6 +2,7 @@
 #include "sw_pages.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -50,6 +51,28 @@ static void lock_acquire(sw_lock *l)
 }
 
 static void lock_release(sw_lock *l) { atomic_flag_clear_explicit(&l->f, memory_order_release); }
+
+/* Taken outside the fault and system-call handlers (which block them
+ * already), e.g. by a thread starting (backend_sw.c, word_joined), every
+ * asynchronous signal waits until the lock is given back: a handler of the
+ * program run meanwhile would make a system call, and the guard would wait
+ * for this very lock, held by its own thread. */
+#define SIG_BIT(s) (1ul << ((s) - 1))
+static unsigned long lock_blocking(void)
+{
+    unsigned long block = ~(SIG_BIT(SIGSYS) | SIG_BIT(SIGSEGV) | SIG_BIT(SIGBUS) | SIG_BIT(SIGILL) |
+                            SIG_BIT(SIGFPE) | SIG_BIT(SIGTRAP) | SIG_BIT(SIGKILL) | SIG_BIT(SIGSTOP));
+    unsigned long old = 0;
+    cw_sud_raw(SYS_rt_sigprocmask, SIG_BLOCK, (long)&block, (long)&old, 8, 0, 0);
+    lock_acquire(&lock);
+    return old;
+}
+
+static void unlock_restoring(unsigned long old)
+{
+    lock_release(&lock);
+    cw_sud_raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
+}
 static uintptr_t page_size;
 
 
@@ -165,14 +188,14 @@ bool cw_sw_page_protect(cw_watch *w)
         }
         w->page_ok = page;
     }
-    lock_acquire(&lock);
+    unsigned long mask = lock_blocking();
     w->page = page;
     atomic_store(&w->silent_faults, 0);
     bool ok = shared_with_other(w) ||
               (!cw_sud_pending_overlaps(page, page + page_size) && set_prot(page, PROT_NONE) == 0);
     if (ok)
         atomic_store(&w->protected_now, 1);
-    lock_release(&lock);
+    unlock_restoring(mask);
     return ok;
 }
 
@@ -191,9 +214,9 @@ void cw_sw_page_release(cw_watch *w)
 {
     if (atomic_load(&w->protected_now))
         cw_race_debugf("race: page %#lx opened (silent %u)\n", (unsigned long)w->page, atomic_load(&w->silent_faults));
-    lock_acquire(&lock);
+    unsigned long mask = lock_blocking();
     release_locked(w);
-    lock_release(&lock);
+    unlock_restoring(mask);
 }
 
 void cw_sw_pages_lock(void) { lock_acquire(&lock); }
@@ -211,9 +234,9 @@ void cw_sw_pages_release_range(uintptr_t lo, uintptr_t hi)
 {
     if (!cw_sw_pages_any())
         return;
-    lock_acquire(&lock);
+    unsigned long mask = lock_blocking();
     cw_sw_pages_release_range_locked(lo, hi);
-    lock_release(&lock);
+    unlock_restoring(mask);
 }
 
 void cw_sw_pages_release_range_locked(uintptr_t lo, uintptr_t hi)

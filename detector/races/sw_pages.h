@@ -37,7 +37,11 @@ bool cw_sw_page_was_ours(uintptr_t addr);
 /* The slot whose protected page holds addr, or -1. */
 int cw_sw_page_slot(uintptr_t addr);
 /* Held while an access to a protected page is performed (backend_sw.c):
- * every such access, and every change of protection, one at a time. */
+ * every such access, and every change of protection, one at a time.  Only
+ * from the fault and system-call handlers (asynchronous signals blocked
+ * there; the other functions here block them while they hold it), and
+ * never taken again nor touching the program's memory while held: a fault
+ * or a system call there comes back for it (a spin lock: a hang). */
 void cw_sw_pages_lock(void);
 void cw_sw_pages_unlock(void);
 /* fork(), in the child: the parent's protections are given back. */
