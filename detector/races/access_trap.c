@@ -233,6 +233,18 @@ static void handle_access(cw_watch *w, unsigned slot, unsigned pos, const cw_acc
     cw_race_access earlier;
     bool pair = cw_history_judge_and_record(w, pos, &mine, &earlier);
     atomic_store(&w->unseen[pos], 0);
+    if (cw_race_debug) {
+        char others[200] = "";
+        size_t used = 0;
+        int n = atomic_load(&w->npos);
+        for (int i = 0; i < n && used < sizeof others - 40; i++)
+            if (i != (int)pos)
+                used += (size_t)snprintf(others + used, sizeof others - used, " T%u:%s%s%s", w->index[i],
+                                         w->hist[i].period != w->hperiod ? "old" : "",
+                                         w->hist[i].has_write ? "w" : "", w->hist[i].has_read ? "r" : "");
+        cw_race_debugf("race: T%u %s judged (period %u, state %d, epoch %llu)%s%s\n", me, write ? "write" : "read",
+                       w->hperiod, state, (unsigned long long)mine.epoch, pair ? ": a pair" : "", others);
+    }
     if (pair) {
         decided(w, pos);
         hand_over_order_pair(w, &earlier, &mine);

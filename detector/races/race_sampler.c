@@ -49,6 +49,7 @@ static atomic_int ready;               /* the first round of slots is set up */
 static atomic_ullong join_cost_ns;     /* what new threads spent waiting and opening their watchpoints */
 static atomic_int waiters;             /* new threads waiting for served_word */
 static atomic_int running;             /* the sampler thread is in its loop */
+static atomic_uint newcomers;          /* threads started while the watch was quiet or off (over budget) */
 static int max_live = CW_MAX_LIVE;
 static bool clocks_on;                 /* this sampler holds a cw_hb_use() */
 static uint64_t hb_ops_seen;
@@ -188,6 +189,18 @@ static void sampler_loop(void)
             continue;
         }
         idle_interval = 0;
+        /* A thread started during a quiet or off spell (over budget): the
+         * watch comes on again now, for its first access, and for a first
+         * access of the others in a new history period: kept off, a
+         * short-lived thread runs its whole life unwatched and the race
+         * between it and a thread already seen goes unnoticed (the two
+         * readers of rwlock_read_side_race on a loaded machine: the second
+         * one started while the clocks, too dear, had turned the watch
+         * off).  Paid back all the same. */
+        bool newcomer = atomic_exchange(&newcomers, 0) != 0 && cw_candidates_all_fit() &&
+                        atomic_exchange(&cw_sampler_suspended, 0);
+        if (newcomer)
+            cw_race_debugf("race: a thread started while over budget: watch on again for its first access\n");
         if (!cw_backend->still_installed()) {
             cw_race_method_off("the program installed its own handler for the signal the watchpoints use");
             break;
@@ -274,9 +287,17 @@ static void sampler_loop(void)
             bool clocks_affordable = clock_cost * 1000 <= tick_ns * permille;
             bool all_fit = cw_candidates_all_fit();
             /* A thread's first access is awaited (watch_slots.c): the
-             * watch stays on a little longer, paid back all the same. */
-            if (all_fit && cw_slots_awaiting_first_access()) {
-                cw_race_debugf("race: over budget, a thread's first access awaited: watch kept on\n");
+             * watch stays on a little longer, paid back all the same.  If
+             * it had gone quiet already (the thread started during a quiet
+             * spell: its positions were opened disabled), it wakes: kept
+             * quiet, the thread could run its whole life unwatched. */
+            if (all_fit && (newcomer || cw_slots_awaiting_first_access())) {
+                bool was_quiet = atomic_exchange(&cw_sampler_suspended, 0);
+                if (was_quiet)   /* quiet, not off: the slots and clocks were kept */
+                    for (unsigned s = 0; s < cw_nslots; s++)
+                        cw_slot_wake(&cw_watches[s]);
+                cw_race_debugf("race: over budget, a thread's first access awaited: watch %s\n",
+                               was_quiet ? "on again" : "kept on");
                 continue;   /* interval: one tick */
             }
             bool quiet = all_fit && clocks_affordable;
@@ -295,8 +316,9 @@ static void sampler_loop(void)
                 if (!quiet)
                     clocks(false);
             }
-        } else {
-            atomic_store(&cw_sampler_suspended, 0);
+        } else if (atomic_exchange(&cw_sampler_suspended, 0)) {
+            for (unsigned s = 0; s < cw_nslots; s++)
+                cw_slot_wake(&cw_watches[s]);
         }
     }
     all_slots_down();
@@ -398,6 +420,7 @@ void cw_race_sampler_after_fork_child(void)
     atomic_store(&waiters, 0);
     atomic_store(&served_tickets, 0);
     atomic_store(&join_cost_ns, 0);
+    atomic_store(&newcomers, 0);
 }
 
 /* exit(): the program's atexit handlers and destructors run, no more pauses. */
@@ -476,6 +499,13 @@ void cw_race_sampler_thread_started(uint32_t ticket)
     }
     if (t && t->tid)
         cw_slots_join_self(t);
+    /* Over budget, the positions just opened are disabled (or none was:
+     * the watch is off) and the sampler may sleep for up to 500 ms: it is
+     * told now, for the first access of this thread is awaited. */
+    if (atomic_load(&cw_sampler_suspended)) {
+        atomic_fetch_add(&newcomers, 1);
+        cw_sampler_wake();
+    }
     cw_race_debugf("race: T%u started %llu us after start: waited %llu us (ticket %u)\n", t ? t->index : 0,
                    (unsigned long long)(t0 - cw_sampler_started_ns) / 1000, (unsigned long long)(cw_now_ns() - t0) / 1000,
                    ticket);

@@ -19,7 +19,9 @@
  *   ARMED|DONE --park (sampler: the word's turn is over; events kept,
  *           disabled)--> IDLE, parked
  *   ARMED|DONE --quiet (sampler: over budget while every word has a slot;
- *           positions disabled, word and history kept)--> the same state
+ *           positions disabled, word and history kept)--> the same state;
+ *           --wake (sampler: back within budget, or a thread's first access
+ *           awaited)--> every position enabled again
  *   any --teardown (sampler: events closed, slot free)--> IDLE, gen 0
  *
  * Besides the pause, every trap of a round is recorded in the slot's access
@@ -211,6 +213,10 @@ bool cw_slots_awaiting_first_access(void);
 /* Over budget: nothing of the slot traps until the sampler arms it again;
  * the word keeps the slot and its history. */
 void cw_slot_quiet(cw_watch *w);
+/* The end of a quiet spell (sampler, cw_sampler_suspended already 0): every
+ * position of a slot in use is enabled again, now rather than at the next
+ * service. */
+void cw_slot_wake(cw_watch *w);
 /* The calling thread t, new, before it runs the program's code: it watches
  * every slot's word from its first instruction on (with debug registers it
  * opens its own watchpoints: the quick way, and no access of it is missed

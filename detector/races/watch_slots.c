@@ -195,6 +195,15 @@ void cw_slot_quiet(cw_watch *w)
     pos_unlock(w);
 }
 
+void cw_slot_wake(cw_watch *w)
+{
+    if (!atomic_load(&w->gen) || atomic_load(&w->parked))
+        return;
+    pos_lock(w);
+    arm_all(w);
+    pos_unlock(w);
+}
+
 static uint32_t next_gen;
 
 void cw_slot_setup(cw_watch *w, unsigned slot, size_t v, uint64_t word, cw_thread *const *threads,
