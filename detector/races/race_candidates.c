@@ -717,9 +717,12 @@ bool cw_race_vars_load(cw_race_vars *out)
 }
 
 /* The writable mapping holding addr: its end, 0 if none (read in the
- * sampler thread: stdio is fine there). */
-static uintptr_t writable_mapping_end(uintptr_t addr)
+ * sampler thread: stdio is fine there); *brk_heap (if given): whether it is
+ * the [heap] mapping (malloc's main arena). */
+static uintptr_t writable_mapping_end_in(uintptr_t addr, bool *brk_heap)
 {
+    if (brk_heap)
+        *brk_heap = false;
     FILE *f = fopen("/proc/self/maps", "re");
     if (!f)
         return 0;
@@ -733,11 +736,18 @@ static uintptr_t writable_mapping_end(uintptr_t addr)
         if (addr >= lo && addr < hi) {
             if (perms[0] == 'r' && perms[1] == 'w' && perms[3] == 'p')
                 end = hi;
+            if (end && brk_heap)
+                *brk_heap = strstr(line, "[heap]") != NULL;
             break;
         }
     }
     fclose(f);
     return end;
+}
+
+static uintptr_t writable_mapping_end(uintptr_t addr)
+{
+    return writable_mapping_end_in(addr, NULL);
 }
 
 /* malloc's block at p: its chunk header says its size, which must fit the
@@ -752,7 +762,8 @@ static size_t heap_block_size(uintptr_t p)
         return 0;   /* the header must be in the same mapping */
     uint64_t header = *(const volatile uint64_t *)(p - 8);
     uint64_t chunk = header & ~7ull;
-    if (chunk < 32 || (chunk & 15) || chunk > (1ull << 30) || p - 16 + chunk > end)
+    /* (The next chunk's header, which malloc_usable_size reads, too.) */
+    if (chunk < 32 || (chunk & 15) || chunk > (1ull << 30) || p - 16 + chunk + 16 > end)
         return 0;
     size_t usable = malloc_usable_size((void *)p);
     return usable <= chunk ? usable : 0;
@@ -784,10 +795,20 @@ bool cw_race_var_for_arg(uintptr_t arg, const cw_race_vars *known, cw_race_var *
     for (size_t i = 0; known && i < known->n; i++)
         if (arg >= known->v[i].addr && arg < known->v[i].addr + (known->v[i].size ? known->v[i].size : 1))
             return false;
-    uintptr_t end = writable_mapping_end(arg);
+    bool brk_heap;
+    uintptr_t end = writable_mapping_end_in(arg, &brk_heap);
     if (!end)
         return false;
     uint64_t size = end - arg < CW_RACE_ARG_BYTES ? end - arg : CW_RACE_ARG_BYTES;
+    /* A malloc block: its bytes only.  The rest is another block or free
+     * memory, and every cell watched there takes turns away from the
+     * object's own (the hardware backend watches 4 words at once: a 16-byte
+     * struct's balance had one turn in four among 16 cells).  Blocks of the
+     * main arena only ([heap]): elsewhere the bytes before arg are no chunk
+     * header to trust. */
+    size_t block = brk_heap ? heap_block_size(arg) : 0;   /* (a stack's bytes are no chunk header) */
+    if (block && block < size)
+        size = block;
     unsigned n = 0;
     for (uint64_t off = 0; off < size && n < CW_RACE_ARG_CELLS; off += 4)
         cells[n++] = (cw_race_cell){ .off = (uint32_t)off, .len = 1 };

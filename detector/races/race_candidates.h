@@ -75,7 +75,8 @@ bool cw_race_vars_load(cw_race_vars *out);
 /* The object a thread was started with (pthread_create's argument), when it
  * points into writable memory of the process (heap, a stack, data) and not
  * into one of `known`: its first CW_RACE_ARG_BYTES bytes (fewer at the end
- * of the mapping), one byte cell every 4 bytes.  One-byte cells are exact
+ * of the mapping, or of the malloc block it is the start of), one byte cell
+ * every 4 bytes.  One-byte cells are exact
  * without the object's type: two accesses that both touch the watched byte
  * touch the same memory, and every 4- or 8-byte field starts on one.
  * cells[] (CW_RACE_ARG_CELLS) and name[] are the caller's, kept as long as
