@@ -3,9 +3,11 @@
 # memcached -t 4 (4 worker threads, waiting for connections that never come) runs natively
 # and under concwatch with CONCWATCH_RACE_BACKEND=hardware and =software; after SETTLE
 # seconds (default 3: start-up, the sampler's first ticks), the CPU time used by the program
-# and by the launcher over WINDOW seconds (default 10) is read from /proc/PID/stat, printed
-# as a percentage of one core.  The hardware row is skipped, with the reason, where the
-# self-test says debug registers do not fire.  Needs memcached (apt-get install memcached).
+# and by the launcher over WINDOW seconds (default 10) is read from /proc/PID/task/*/schedstat
+# (nanoseconds, live threads), printed as a percentage of one core, with the threads that
+# ran.  Under each concwatch row, the report's "races" line says which way races were looked
+# for (where the self-test says debug registers do not fire, the hardware run says "off"
+# and why).  Needs memcached (apt-get install memcached).
 set -u
 SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build}
@@ -17,10 +19,17 @@ PORT=${PORT:-21299}
 MEMCACHED=$(command -v memcached) || { echo "idle_cpu.sh: skipped: memcached not installed (apt-get install memcached)"; exit 0; }
 LOGS=$BUILD/bench/logs/idle_cpu
 mkdir -p "$LOGS"
-HZ=$(getconf CLK_TCK)
 
-# ticks PID: utime + stime of the process (all its threads), in clock ticks.
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# cpu_ns PID: CPU time of the process's live threads, in ns (schedstat: exact, where
+# /proc/PID/stat counts 10 ms ticks).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'; }
+# per_thread PID: "name=ns" for each live thread.
+per_thread() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        printf '%s=%s ' "$(tr ' ' _ <"$t/comm" 2>/dev/null)" "$(awk '{ print $1 }' "$t/schedstat" 2>/dev/null)"
+    done
+}
 
 # measure NAME CMD...: start CMD, settle, then CPU% of a core of the program (and launcher).
 measure() {
@@ -36,22 +45,29 @@ measure() {
             sleep 0.1
         done
     fi
-    p0=$(ticks "$prog"); l0=$(ticks "$top")
+    local t0 t1 b0 b1
+    p0=$(cpu_ns "$prog"); l0=$(cpu_ns "$top"); b0=$(per_thread "$prog"); t0=$(date +%s%N)
     sleep "$WINDOW"
-    p1=$(ticks "$prog"); l1=$(ticks "$top")
+    p1=$(cpu_ns "$prog"); l1=$(cpu_ns "$top"); b1=$(per_thread "$prog"); t1=$(date +%s%N)
     kill -TERM "$prog" 2>/dev/null
     wait "$top" 2>/dev/null
-    awk -v p=$((p1 - p0)) -v l=$((l1 - l0)) -v hz="$HZ" -v w="$WINDOW" -v n="$name" -v same=$([ "$prog" = "$top" ] && echo 1 || echo 0) 'BEGIN {
-        printf "| %s | %.2f%% | %s |\n", n, 100 * p / hz / w, same ? "-" : sprintf("%.2f%%", 100 * l / hz / w) }'
+    # Per thread: the busiest ones (name: us over the window).
+    local busiest
+    busiest=$(awk -v a="$b0" -v b="$b1" 'BEGIN {
+        n = split(a, x, " "); for (i = 1; i <= n; i++) { split(x[i], kv, "="); s0[i] = kv[2] }
+        m = split(b, y, " "); for (i = 1; i <= m; i++) { split(y[i], kv, "="); d = kv[2] - (i in s0 ? s0[i] : 0); if (d > 0) out = out sprintf("%s %d us, ", kv[1], d / 1000) }
+        sub(/, $/, "", out); print out }')
+    awk -v p=$((p1 - p0)) -v l=$((l1 - l0)) -v w=$((t1 - t0)) -v n="$name" -v same=$([ "$prog" = "$top" ] && echo 1 || echo 0) -v busy="$busiest" 'BEGIN {
+        printf "| %s | %.3f%% | %s | %s |\n", n, 100 * p / w, same ? "-" : sprintf("%.3f%%", 100 * l / w), busy }'
 }
 
 echo "## Idle CPU: memcached -t 4, no client, ${WINDOW} s after ${SETTLE} s of start-up"
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(uname -sr); $("$MEMCACHED" -V 2>/dev/null); clock tick $((1000 / HZ)) ms"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores, $(uname -sr); $("$MEMCACHED" -V 2>/dev/null); CPU from /proc/PID/task/*/schedstat"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| run | program CPU (% of a core) | launcher CPU |"
-echo "|---|---|---|"
+echo "| run | program CPU (% of a core) | launcher CPU | program's threads that ran (CPU over the window) |"
+echo "|---|---|---|---|"
 args=(-t 4 -p "$PORT" -U 0 -l 127.0.0.1 -u "$(id -un)")
 measure native "$MEMCACHED" "${args[@]}"
 for b in hardware software; do

@@ -4,7 +4,7 @@
 # median wall time, spread (min-max), ratio to native and peak RSS; then the cost
 # of a new lock-order edge at 1k, 100k and 1M locks; the data-race sampler on
 # samples/counter_race (with shim-only, TSan and helgrind rows); and one verdict
-# line per target of issues 6 and 5.  Workload 5 (a real program, zstd -T4) is built from its
+# line per target of issues 6 and 5; then race_backends.sh and idle_cpu.sh (issue 10).  Workload 5 (a real program, zstd -T4) is built from its
 # Debian source package into BUILD_DIR/bench/real/ on first use (see setup_real).
 # BUILD_DIR (default: build) must have been built: cmake --build BUILD_DIR.
 # The whole run takes about 11 minutes on a 2-core machine (+1-2 the first time:
@@ -555,3 +555,9 @@ done
 echo '```'
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---- issue 10: both watchpoint backends side by side, and an idle server ----------
+echo
+"$SRC_DIR/bench/race_backends.sh" "$BUILD"
+echo
+"$SRC_DIR/bench/idle_cpu.sh" "$BUILD"
