@@ -7,7 +7,7 @@
 # line per target of issues 6 and 5; then race_backends.sh and idle_cpu.sh (issue 10).  Workload 5 (a real program, zstd -T4) is built from its
 # Debian source package into BUILD_DIR/bench/real/ on first use (see setup_real).
 # BUILD_DIR (default: build) must have been built: cmake --build BUILD_DIR.
-# The whole run takes about 11 minutes on a 2-core machine (+1-2 the first time:
+# The whole run takes about 20 minutes on a 2-core machine (+1-2 the first time:
 # fetching and building zstd twice).
 set -u
 
