@@ -22,12 +22,18 @@
 #define NIL UINT32_MAX
 #define LEAVE (NIL - 1)   /* find_path's stack marker */
 
-/* ---- Index sets: open addressing, linear probing, backward-shift delete.
- * NULL table when empty, so the million edge-less nodes cost nothing. */
+/* ---- Index sets: up to INLINE members stored in the set itself (most
+ * locks have one or two neighbours: no heap memory, no malloc per edge),
+ * beyond that open addressing, linear probing, backward-shift delete. */
+
+#define INLINE 2
 
 typedef struct idxset {
-    uint32_t *slot;     /* NIL = empty */
-    uint32_t cap;       /* 0 or a power of two */
+    union {
+        uint32_t *slot;         /* cap != 0: the table, NIL = empty */
+        uint32_t inl[INLINE];   /* cap == 0: members inl[0 .. len) */
+    };
+    uint32_t cap;               /* 0 (inline) or a power of two */
     uint32_t len;
 } idxset;
 
@@ -48,30 +54,60 @@ static uint32_t idxset_probe(const idxset *s, uint32_t v)
 
 static bool idxset_contains(const idxset *s, uint32_t v)
 {
-    return s->cap != 0 && s->slot[idxset_probe(s, v)] == v;
+    if (s->cap == 0) {
+        for (uint32_t i = 0; i < s->len; i++)
+            if (s->inl[i] == v)
+                return true;
+        return false;
+    }
+    return s->slot[idxset_probe(s, v)] == v;
 }
 
+/* Number of positions to visit, and the member at one (NIL: none). */
+static inline uint32_t idxset_span(const idxset *s) { return s->cap ? s->cap : s->len; }
+static inline uint32_t idxset_at(const idxset *s, uint32_t i) { return s->cap ? s->slot[i] : s->inl[i]; }
+
+/* To a table of cap slots (cap > 0), or back inline (cap == 0, len <= INLINE). */
 static bool idxset_rehash(idxset *s, uint32_t cap)
 {
+    uint32_t keep[INLINE];
+    idxset old = *s;
+    if (cap == 0) {
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < old.cap; i++)
+            if (old.slot[i] != NIL)
+                keep[n++] = old.slot[i];
+        free(old.slot);
+        s->cap = 0;
+        for (uint32_t i = 0; i < n; i++)
+            s->inl[i] = keep[i];
+        return true;
+    }
     uint32_t *slot = malloc((size_t)cap * sizeof *slot);
     if (slot == NULL)
         return false;
     memset(slot, 0xff, (size_t)cap * sizeof *slot);
-    idxset old = *s;
     s->slot = slot;
     s->cap = cap;
-    for (uint32_t i = 0; i < old.cap; i++)
-        if (old.slot[i] != NIL)
-            s->slot[idxset_probe(s, old.slot[i])] = old.slot[i];
-    free(old.slot);
+    for (uint32_t i = 0; i < idxset_span(&old); i++) {
+        uint32_t v = idxset_at(&old, i);
+        if (v != NIL)
+            s->slot[idxset_probe(s, v)] = v;
+    }
+    if (old.cap)
+        free(old.slot);
     return true;
 }
 
 /* Returns false only when out of memory (v already present is success). */
 static bool idxset_insert(idxset *s, uint32_t v)
 {
-    if (s->cap != 0 && s->slot[idxset_probe(s, v)] == v)
+    if (idxset_contains(s, v))
         return true;
+    if (s->cap == 0 && s->len < INLINE) {
+        s->inl[s->len++] = v;
+        return true;
+    }
     if ((s->len + 1) * 4 > s->cap * 3 && !idxset_rehash(s, s->cap ? s->cap * 2 : 4))
         return false;
     s->slot[idxset_probe(s, v)] = v;
@@ -81,15 +117,22 @@ static bool idxset_insert(idxset *s, uint32_t v)
 
 static void idxset_clear(idxset *s)
 {
-    free(s->slot);
+    if (s->cap)
+        free(s->slot);
     s->slot = NULL;
     s->cap = s->len = 0;
 }
 
 static void idxset_erase(idxset *s, uint32_t v)
 {
-    if (s->cap == 0)
+    if (s->cap == 0) {
+        for (uint32_t i = 0; i < s->len; i++)
+            if (s->inl[i] == v) {
+                s->inl[i] = s->inl[--s->len];
+                return;
+            }
         return;
+    }
     uint32_t mask = s->cap - 1, hole = idxset_probe(s, v);
     if (s->slot[hole] != v)
         return;
@@ -103,15 +146,16 @@ static void idxset_erase(idxset *s, uint32_t v)
         }
     }
     s->slot[hole] = NIL;
-    if (--s->len == 0)
-        idxset_clear(s);
+    s->len--;
+    if (s->len <= INLINE / 2)
+        (void)idxset_rehash(s, 0);            /* never fails */
     else if (s->cap > 16 && s->len * 8 < s->cap)
         (void)idxset_rehash(s, s->cap / 4);   /* failure: keep the big table */
 }
 
-#define IDXSET_FOR_EACH(v, s)                                                   \
-    for (uint32_t v##_i = 0, v = 0; v##_i < (s)->cap; v##_i++)                  \
-        if ((v = (s)->slot[v##_i]) != NIL)
+#define IDXSET_FOR_EACH(v, s)                                                             \
+    for (uint32_t v##_i = 0, v##_n = idxset_span(s), v = 0; v##_i < v##_n; v##_i++)      \
+        if ((v = idxset_at((s), v##_i)) != NIL)
 
 /* ---- Growable scratch arrays kept between calls. */
 

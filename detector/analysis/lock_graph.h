@@ -22,7 +22,8 @@
  *     (Pearce-Kelly dynamic topological sort, as in Abseil's GraphCycles).
  *   node_remove: O(degree).  has_edge: O(1) expected.
  *   find_path, check_invariants: O(V + E).
- * Space: O(V + E); a node without edges owns no heap memory.
+ * Space: O(V + E); a node with at most two edges in and two out owns no heap
+ * memory.
  */
 #ifndef CW_LOCK_GRAPH_H
 #define CW_LOCK_GRAPH_H

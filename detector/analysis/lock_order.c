@@ -1,13 +1,17 @@
 /*
  * Lock-order edges with attributes on top of the cw_lock_graph DAG.
  *
- * Every edge is a record in a pool (indices, reused after removal), found by
- * (from, to) through an open-addressing table and threaded on its two nodes'
- * out/in lists, so that the cycle search sees ALL edges, and node removal
- * finds them in O(degree).  Edges the DAG refused (they closed a cycle, or
- * memory ran out) are also on a "refused" list: while it is empty no new edge
- * the DAG accepts can be on a cycle, which is what keeps the common case free
- * of any search.
+ * Every edge is a 48-byte record in a pool (indices, reused after removal),
+ * found by (from, to) through an open-addressing table and threaded on its two
+ * nodes' out/in lists, so that the cycle search sees ALL edges, and node
+ * removal finds them in O(degree).  An edge names its ends by node slot: its
+ * ends are always live (edges die with their nodes), so the slot identifies
+ * the node.  The gates of an edge's first occurrence, the only variable-size
+ * part, live in a separate pool of blocks, and only for the edges that have
+ * any (a lock held besides the two ends).  Edges the DAG refused (they closed
+ * a cycle, or memory ran out) are also in a "refused" set: while it is empty
+ * no new edge the DAG accepts can be on a cycle, which is what keeps the
+ * common case free of any search.
  */
 #include "lock_order.h"
 
@@ -28,17 +32,29 @@
 #define SCRATCH_KEEP (1u << 14)
 
 typedef struct edge {
-    cw_node from, to;
-    cw_edge_attrs first;        /* ngates clamped to CW_MAX_GATES */
-    uint8_t gate_mask;          /* bits of first.gates still common to all
+    uint32_t from, to;          /* node slots */
+    uint32_t from_stack, to_stack, thread;   /* of the first occurrence */
+    uint32_t gates;             /* block in lo->gate of the first occurrence's
+                                   distinct gates (not 0, not an end), NIL: none */
+    uint32_t out_next, out_prev, in_next, in_prev;
+    uint32_t refused;           /* position in lo->refused, NIL: in the DAG */
+    uint8_t ngates;             /* gates in the block */
+    uint8_t gate_mask;          /* bits of the block still common to all
                                    occurrences: the intersection is always a
                                    subset of the first occurrence's gates */
-    bool from_read, to_read;    /* AND over occurrences */
-    bool in_dag;
-    uint32_t hash;
-    uint32_t out_next, out_prev, in_next, in_prev;
-    uint32_t ref_next, ref_prev;
+    uint8_t flags;              /* E_* */
 } edge;
+
+_Static_assert(sizeof(edge) == 48, "edge records stay compact");
+
+#define E_FIRST_FROM_READ 1u    /* as the first occurrence had them */
+#define E_FIRST_TO_READ 2u
+#define E_FROM_READ 4u          /* AND over occurrences */
+#define E_TO_READ 8u
+
+typedef struct gate_block {
+    cw_node g[CW_MAX_GATES];    /* a free block chains through g[0] */
+} gate_block;
 
 typedef struct onode {
     cw_node id;                 /* CW_NO_NODE when the slot holds no lock */
@@ -67,10 +83,14 @@ struct cw_lock_order {
     edge *edge;
     size_t edge_slots, edge_cap, nedges;
     uint32_t free_edge;
+    gate_block *gate;
+    size_t gate_slots, gate_cap;
+    uint32_t free_gate;
     eslot *table;
     size_t table_cap, table_len;
-    uint32_t refused_head;
-    size_t nrefused;
+    uint32_t *refused;          /* edges out of the DAG */
+    size_t nrefused, refused_cap;
+    bool refusal_unlisted;      /* an edge out of the DAG could not be listed */
     size_t dag_lost;            /* DAG edges lost through intermediate nodes
                                    since the last promotion attempt */
     uint64_t *reported;         /* hashes of reported node sets, 0 = empty */
@@ -101,9 +121,10 @@ static onode *live_node(const cw_lock_order *lo, cw_node id)
     return &lo->node[idx];
 }
 
-static onode *node_of(const cw_lock_order *lo, cw_node id)
+/* The live node in slot i (an edge's end). */
+static cw_node id_of(const cw_lock_order *lo, uint32_t i)
 {
-    return &lo->node[cw_lock_graph_node_index(id)];
+    return lo->node[i].id;
 }
 
 /* ---- Sets of nonzero 64-bit keys (reported cycles, BFS states). */
@@ -143,14 +164,14 @@ static int keyset_insert(uint64_t **t, size_t *cap, size_t *len, uint64_t k)
     return 1;
 }
 
-/* ---- Edge table: (from, to) -> edge index. */
+/* ---- Edge table: (from slot, to slot) -> edge index. */
 
-static uint32_t edge_hash(cw_node from, cw_node to)
+static uint32_t edge_hash(uint32_t from, uint32_t to)
 {
-    return (uint32_t)mix64(from * 0x9E3779B97F4A7C15ull + to);
+    return (uint32_t)mix64((uint64_t)from << 32 | to);
 }
 
-static size_t table_probe(const cw_lock_order *lo, cw_node from, cw_node to, uint32_t h)
+static size_t table_probe(const cw_lock_order *lo, uint32_t from, uint32_t to, uint32_t h)
 {
     size_t mask = lo->table_cap - 1, i = h & mask;
     for (; lo->table[i].edge != NIL; i = (i + 1) & mask) {
@@ -161,7 +182,7 @@ static size_t table_probe(const cw_lock_order *lo, cw_node from, cw_node to, uin
     return i;
 }
 
-static uint32_t table_find(const cw_lock_order *lo, cw_node from, cw_node to, uint32_t h)
+static uint32_t table_find(const cw_lock_order *lo, uint32_t from, uint32_t to, uint32_t h)
 {
     return lo->table_cap ? lo->table[table_probe(lo, from, to, h)].edge : NIL;
 }
@@ -195,7 +216,7 @@ static bool table_reserve(cw_lock_order *lo)
 static void table_erase(cw_lock_order *lo, uint32_t ei)
 {
     const edge *e = &lo->edge[ei];
-    size_t mask = lo->table_cap - 1, hole = table_probe(lo, e->from, e->to, e->hash);
+    size_t mask = lo->table_cap - 1, hole = table_probe(lo, e->from, e->to, edge_hash(e->from, e->to));
     /* Backward-shift deletion: no tombstones, so churn doesn't slow lookups. */
     for (size_t j = (hole + 1) & mask; lo->table[j].edge != NIL; j = (j + 1) & mask) {
         size_t home = lo->table[j].hash & mask;
@@ -210,6 +231,11 @@ static void table_erase(cw_lock_order *lo, uint32_t ei)
 
 /* ---- Gates and read flags. */
 
+static const cw_node *gates_of(const cw_lock_order *lo, const edge *e)
+{
+    return e->gates == NIL ? NULL : lo->gate[e->gates].g;
+}
+
 static bool gate_listed(const cw_edge_attrs *a, cw_node g)
 {
     uint32_t n = a->ngates < CW_MAX_GATES ? a->ngates : CW_MAX_GATES;
@@ -219,84 +245,87 @@ static bool gate_listed(const cw_edge_attrs *a, cw_node g)
     return false;
 }
 
-/* The meaningful gates of a first occurrence: not 0, not an end, no repeat. */
-static uint8_t initial_gate_mask(const edge *e)
+/* The meaningful gates of a first occurrence: not 0, not an end, no repeat.
+   Returns how many were written to out. */
+static uint32_t distinct_gates(const cw_edge_attrs *a, cw_node from, cw_node to, cw_node *out)
 {
-    uint8_t mask = 0;
-    for (uint32_t i = 0; i < e->first.ngates; i++) {
-        cw_node g = e->first.gates[i];
+    uint32_t n = a->ngates < CW_MAX_GATES ? a->ngates : CW_MAX_GATES, k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        cw_node g = a->gates[i];
         bool repeat = false;
-        for (uint32_t j = 0; j < i && !repeat; j++)
-            repeat = e->first.gates[j] == g;
-        if (g != CW_NO_NODE && g != e->from && g != e->to && !repeat)
-            mask |= (uint8_t)(1u << i);
+        for (uint32_t j = 0; j < k && !repeat; j++)
+            repeat = out[j] == g;
+        if (g != CW_NO_NODE && g != from && g != to && !repeat)
+            out[k++] = g;
     }
-    return mask;
+    return k;
 }
 
 /* Folds one more occurrence in; returns whether anything changed. */
-static bool merge_occurrence(edge *e, const cw_edge_attrs *a)
+static bool merge_occurrence(const cw_lock_order *lo, edge *e, const cw_edge_attrs *a)
 {
     uint8_t mask = e->gate_mask;
-    for (uint32_t i = 0; i < CW_MAX_GATES; i++)
-        if ((mask >> i & 1) && !gate_listed(a, e->first.gates[i]))
+    const cw_node *g = gates_of(lo, e);
+    for (uint32_t i = 0; i < e->ngates; i++)
+        if ((mask >> i & 1) && !gate_listed(a, g[i]))
             mask &= (uint8_t)~(1u << i);
-    bool from_read = e->from_read && a->from_read, to_read = e->to_read && a->to_read;
-    if (mask == e->gate_mask && from_read == e->from_read && to_read == e->to_read)
+    uint8_t flags = e->flags;
+    if (!a->from_read)
+        flags &= (uint8_t)~E_FROM_READ;
+    if (!a->to_read)
+        flags &= (uint8_t)~E_TO_READ;
+    if (mask == e->gate_mask && flags == e->flags)
         return false;
     e->gate_mask = mask;
-    e->from_read = from_read;
-    e->to_read = to_read;
+    e->flags = flags;
     return true;
 }
 
-static bool edge_has_gate(const edge *e, cw_node g)
+static bool edge_has_gate(const cw_lock_order *lo, const edge *e, cw_node g)
 {
-    for (uint32_t j = 0; j < CW_MAX_GATES; j++)
-        if ((e->gate_mask >> j & 1) && e->first.gates[j] == g)
+    const cw_node *gs = gates_of(lo, e);
+    for (uint32_t j = 0; j < e->ngates; j++)
+        if ((e->gate_mask >> j & 1) && gs[j] == g)
             return true;
     return false;
 }
 
 /* The bits of `mask` (over start's gates) whose gate f also has. */
-static uint8_t narrow_gates(const edge *start, uint8_t mask, const edge *f)
+static uint8_t narrow_gates(const cw_lock_order *lo, const edge *start, uint8_t mask, const edge *f)
 {
+    const cw_node *gs = gates_of(lo, start);
     for (uint32_t i = 0; mask >> i; i++)
-        if ((mask >> i & 1) && !edge_has_gate(f, start->first.gates[i]))
+        if ((mask >> i & 1) && !edge_has_gate(lo, f, gs[i]))
             mask &= (uint8_t)~(1u << i);
     return mask;
 }
 
 /* ---- Edge records and lists. */
 
+/* Out of the DAG.  Out of memory, it cannot be listed: every new edge is
+   searched from then on, as if refused edges always existed. */
 static void refused_link(cw_lock_order *lo, uint32_t ei)
 {
-    edge *e = &lo->edge[ei];
-    e->in_dag = false;
-    e->ref_prev = NIL;
-    e->ref_next = lo->refused_head;
-    if (lo->refused_head != NIL)
-        lo->edge[lo->refused_head].ref_prev = ei;
-    lo->refused_head = ei;
-    lo->nrefused++;
+    if (!grow((void **)&lo->refused, &lo->refused_cap, lo->nrefused + 1, sizeof *lo->refused)) {
+        lo->refusal_unlisted = true;
+        return;
+    }
+    lo->edge[ei].refused = (uint32_t)lo->nrefused;
+    lo->refused[lo->nrefused++] = ei;
 }
 
 static void refused_unlink(cw_lock_order *lo, uint32_t ei)
 {
-    edge *e = &lo->edge[ei];
-    if (e->ref_prev != NIL)
-        lo->edge[e->ref_prev].ref_next = e->ref_next;
-    else
-        lo->refused_head = e->ref_next;
-    if (e->ref_next != NIL)
-        lo->edge[e->ref_next].ref_prev = e->ref_prev;
-    lo->nrefused--;
+    uint32_t pos = lo->edge[ei].refused, last = lo->refused[--lo->nrefused];
+    lo->refused[pos] = last;
+    lo->edge[last].refused = pos;
+    lo->edge[ei].refused = NIL;
 }
 
 static void node_lists_link(cw_lock_order *lo, uint32_t ei)
 {
     edge *e = &lo->edge[ei];
-    onode *f = node_of(lo, e->from), *t = node_of(lo, e->to);
+    onode *f = &lo->node[e->from], *t = &lo->node[e->to];
     e->out_prev = e->in_prev = NIL;
     e->out_next = f->out_head;
     e->in_next = t->in_head;
@@ -313,20 +342,43 @@ static void node_lists_unlink(cw_lock_order *lo, uint32_t ei)
     if (e->out_prev != NIL)
         lo->edge[e->out_prev].out_next = e->out_next;
     else
-        node_of(lo, e->from)->out_head = e->out_next;
+        lo->node[e->from].out_head = e->out_next;
     if (e->out_next != NIL)
         lo->edge[e->out_next].out_prev = e->out_prev;
     if (e->in_prev != NIL)
         lo->edge[e->in_prev].in_next = e->in_next;
     else
-        node_of(lo, e->to)->in_head = e->in_next;
+        lo->node[e->to].in_head = e->in_next;
     if (e->in_next != NIL)
         lo->edge[e->in_next].in_prev = e->in_prev;
 }
 
+/* A block for n > 0 gates; NIL when out of memory (the edge then keeps no
+   gates: its cycles look more feasible, never less). */
+static uint32_t gate_block_new(cw_lock_order *lo, const cw_node *g, uint32_t n)
+{
+    uint32_t bi = lo->free_gate;
+    if (bi != NIL) {
+        lo->free_gate = (uint32_t)lo->gate[bi].g[0];
+    } else {
+        if (lo->gate_slots >= NIL ||
+            !grow((void **)&lo->gate, &lo->gate_cap, lo->gate_slots + 1, sizeof *lo->gate))
+            return NIL;
+        bi = (uint32_t)lo->gate_slots++;
+    }
+    memcpy(lo->gate[bi].g, g, n * sizeof *g);
+    return bi;
+}
+
+static void gate_block_free(cw_lock_order *lo, uint32_t bi)
+{
+    lo->gate[bi].g[0] = lo->free_gate;
+    lo->free_gate = bi;
+}
+
 /* A new record for the first occurrence of from->to, in the table and on
    the node lists but not yet in the DAG; NIL when out of memory. */
-static uint32_t edge_create(cw_lock_order *lo, cw_node from, cw_node to, uint32_t h,
+static uint32_t edge_create(cw_lock_order *lo, uint32_t from, uint32_t to, uint32_t h,
                             const cw_edge_attrs *a)
 {
     if (!table_reserve(lo))
@@ -340,12 +392,16 @@ static uint32_t edge_create(cw_lock_order *lo, cw_node from, cw_node to, uint32_
             return NIL;
         ei = (uint32_t)lo->edge_slots++;
     }
-    edge *e = &lo->edge[ei];
-    *e = (edge){ .from = from, .to = to, .first = *a, .hash = h,
-                 .from_read = a->from_read, .to_read = a->to_read };
-    if (e->first.ngates > CW_MAX_GATES)
-        e->first.ngates = CW_MAX_GATES;
-    e->gate_mask = initial_gate_mask(e);
+    cw_node g[CW_MAX_GATES];
+    uint32_t ng = distinct_gates(a, id_of(lo, from), id_of(lo, to), g);
+    uint32_t gb = ng ? gate_block_new(lo, g, ng) : NIL;
+    if (gb == NIL)
+        ng = 0;
+    uint8_t flags = (a->from_read ? E_FIRST_FROM_READ | E_FROM_READ : 0) |
+                    (a->to_read ? E_FIRST_TO_READ | E_TO_READ : 0);
+    lo->edge[ei] = (edge){ .from = from, .to = to, .from_stack = a->from_stack, .to_stack = a->to_stack,
+                           .thread = a->thread, .gates = gb, .refused = NIL, .ngates = (uint8_t)ng,
+                           .gate_mask = (uint8_t)((1u << ng) - 1), .flags = flags };
     node_lists_link(lo, ei);
     lo->table[table_probe(lo, from, to, h)] = (eslot){ ei, h };
     lo->table_len++;
@@ -357,12 +413,15 @@ static uint32_t edge_create(cw_lock_order *lo, cw_node from, cw_node to, uint32_
    the edge was in the DAG. */
 static bool edge_destroy(cw_lock_order *lo, uint32_t ei)
 {
-    bool in_dag = lo->edge[ei].in_dag;
+    edge *e = &lo->edge[ei];
+    bool in_dag = e->refused == NIL;
     if (!in_dag)
         refused_unlink(lo, ei);
+    if (e->gates != NIL)
+        gate_block_free(lo, e->gates);
     table_erase(lo, ei);
     node_lists_unlink(lo, ei);
-    lo->edge[ei].out_next = lo->free_edge;
+    e->out_next = lo->free_edge;
     lo->free_edge = ei;
     lo->nedges--;
     return in_dag;
@@ -375,14 +434,12 @@ static void promote_refused(cw_lock_order *lo)
 {
     if (lo->nrefused == 0 || lo->dag_lost < lo->nrefused)
         return;
-    uint32_t ei = lo->refused_head;
-    while (ei != NIL) {
-        uint32_t next = lo->edge[ei].ref_next;
-        if (cw_lock_graph_insert_edge(lo->dag, lo->edge[ei].from, lo->edge[ei].to)) {
+    /* Newest first; an unlinked edge's place takes the last one, already seen. */
+    for (size_t i = lo->nrefused; i-- > 0;) {
+        uint32_t ei = lo->refused[i];
+        const edge *e = &lo->edge[ei];
+        if (cw_lock_graph_insert_edge(lo->dag, id_of(lo, e->from), id_of(lo, e->to)))
             refused_unlink(lo, ei);
-            lo->edge[ei].in_dag = true;
-        }
-        ei = next;
     }
     lo->dag_lost = 0;
 }
@@ -409,10 +466,10 @@ static uint64_t cycle_hash(const cw_lock_order *lo, uint32_t start, const uint32
                            size_t n)
 {
     cw_node ids[CW_MAX_CYCLE];
-    ids[0] = lo->edge[start].from;
-    ids[1] = lo->edge[start].to;
+    ids[0] = id_of(lo, lo->edge[start].from);
+    ids[1] = id_of(lo, lo->edge[start].to);
     for (size_t i = 0; i + 1 < n; i++)
-        ids[i + 2] = lo->edge[path[i]].to;
+        ids[i + 2] = id_of(lo, lo->edge[path[i]].to);
     return node_set_hash(ids, n + 1);
 }
 
@@ -424,7 +481,15 @@ static void fill_cycle(const cw_lock_order *lo, uint32_t start, const uint32_t *
     out->n = n + 1;
     for (size_t i = 0; i <= n; i++) {
         const edge *e = &lo->edge[i == 0 ? start : path[i - 1]];
-        out->edges[i] = (cw_cycle_edge){ .from = e->from, .to = e->to, .first = e->first };
+        cw_cycle_edge *c = &out->edges[i];
+        *c = (cw_cycle_edge){
+            .from = id_of(lo, e->from), .to = id_of(lo, e->to),
+            .first = { .from_stack = e->from_stack, .to_stack = e->to_stack, .thread = e->thread,
+                       .from_read = e->flags & E_FIRST_FROM_READ, .to_read = e->flags & E_FIRST_TO_READ,
+                       .ngates = e->ngates },
+        };
+        if (e->ngates)
+            memcpy(c->first.gates, gates_of(lo, e), e->ngates * sizeof(cw_node));
     }
 }
 
@@ -449,7 +514,7 @@ static bool report_if_new(cw_lock_order *lo, uint32_t start, const uint32_t *pat
 
 static bool closes_at(const edge *start, uint8_t mask, const edge *f)
 {
-    return mask == 0 && !(f->to_read && start->from_read);
+    return mask == 0 && !((f->flags & E_TO_READ) && (start->flags & E_FROM_READ));
 }
 
 enum { SEARCH_NONE, SEARCH_FOUND, SEARCH_MAYBE };
@@ -457,12 +522,12 @@ enum { SEARCH_NONE, SEARCH_FOUND, SEARCH_MAYBE };
 /* Whether X and the sources of path[0..n-1] are distinct nodes. */
 static bool path_is_simple(cw_lock_order *lo, uint32_t start, const uint32_t *path, size_t n)
 {
-    onode *x = node_of(lo, lo->edge[start].from);
+    onode *x = &lo->node[lo->edge[start].from];
     size_t marked = 0;
     bool simple = true;
     x->on_path = true;
     for (; marked < n; marked++) {
-        onode *v = node_of(lo, lo->edge[path[marked]].from);
+        onode *v = &lo->node[lo->edge[path[marked]].from];
         if (v->on_path) {
             simple = false;
             break;
@@ -471,7 +536,7 @@ static bool path_is_simple(cw_lock_order *lo, uint32_t start, const uint32_t *pa
     }
     x->on_path = false;
     for (size_t i = 0; i < marked; i++)
-        node_of(lo, lo->edge[path[i]].from)->on_path = false;
+        lo->node[lo->edge[path[i]].from].on_path = false;
     return simple;
 }
 
@@ -525,20 +590,20 @@ static int bfs_push(cw_lock_order *lo, size_t *nst, bfs_state s)
 static int bfs_search(cw_lock_order *lo, uint32_t start, cw_cycle *out)
 {
     const edge *se = &lo->edge[start];
-    uint32_t x = cw_lock_graph_node_index(se->from);
+    uint32_t x = se->from;
     size_t nst = 0;
     int result = SEARCH_NONE;
-    bfs_state s0 = { cw_lock_graph_node_index(se->to), NIL, start, se->gate_mask, se->to_read, 1 };
+    bfs_state s0 = { se->to, NIL, start, se->gate_mask, (se->flags & E_TO_READ) != 0, 1 };
     if (bfs_push(lo, &nst, s0) < 0)
         return SEARCH_MAYBE;
     for (size_t head = 0; head < nst; head++) {
         bfs_state s = lo->st[head];
         for (uint32_t fi = lo->node[s.node].out_head; fi != NIL; fi = lo->edge[fi].out_next) {
             const edge *f = &lo->edge[fi];
-            if (s.read && f->from_read)
+            if (s.read && (f->flags & E_FROM_READ))
                 continue;
-            uint8_t mask = narrow_gates(se, s.mask, f);
-            uint32_t t = cw_lock_graph_node_index(f->to);
+            uint8_t mask = narrow_gates(lo, se, s.mask, f);
+            uint32_t t = f->to;
             if (t == x) {
                 if (!closes_at(se, mask, f))
                     continue;
@@ -546,7 +611,7 @@ static int bfs_search(cw_lock_order *lo, uint32_t start, cw_cycle *out)
                     return SEARCH_FOUND;
                 result = SEARCH_MAYBE;
             } else if (s.depth + 2 <= CW_MAX_CYCLE) {
-                bfs_state n = { t, (uint32_t)head, fi, mask, f->to_read, (uint8_t)(s.depth + 1) };
+                bfs_state n = { t, (uint32_t)head, fi, mask, (f->flags & E_TO_READ) != 0, (uint8_t)(s.depth + 1) };
                 if (bfs_push(lo, &nst, n) < 0)
                     return SEARCH_MAYBE;
             }
@@ -566,12 +631,12 @@ typedef struct dfs_frame {
 static bool dfs_search(cw_lock_order *lo, uint32_t start, cw_cycle *out)
 {
     const edge *se = &lo->edge[start];
-    uint32_t x = cw_lock_graph_node_index(se->from), y = cw_lock_graph_node_index(se->to);
+    uint32_t x = se->from, y = se->to;
     dfs_frame fr[CW_MAX_CYCLE];
     uint32_t path[CW_MAX_CYCLE];           /* path[i] leaves fr[i] */
     size_t depth = 1, steps = 0;           /* frames in use = edges so far */
     bool found = false;
-    fr[0] = (dfs_frame){ y, lo->node[y].out_head, se->gate_mask, se->to_read };
+    fr[0] = (dfs_frame){ y, lo->node[y].out_head, se->gate_mask, (se->flags & E_TO_READ) != 0 };
     lo->node[x].on_path = lo->node[y].on_path = true;
     while (depth > 0 && !found && steps++ < DFS_MAX_STEPS) {
         dfs_frame *c = &fr[depth - 1];
@@ -583,15 +648,15 @@ static bool dfs_search(cw_lock_order *lo, uint32_t start, cw_cycle *out)
         }
         const edge *f = &lo->edge[fi];
         c->next = f->out_next;
-        if (c->read && f->from_read)
+        if (c->read && (f->flags & E_FROM_READ))
             continue;
-        uint8_t mask = narrow_gates(se, c->mask, f);
-        uint32_t t = cw_lock_graph_node_index(f->to);
+        uint8_t mask = narrow_gates(lo, se, c->mask, f);
+        uint32_t t = f->to;
         path[depth - 1] = fi;
         if (t == x) {
             found = closes_at(se, mask, f) && report_if_new(lo, start, path, depth, out);
         } else if (!lo->node[t].on_path && depth + 2 <= CW_MAX_CYCLE) {
-            fr[depth++] = (dfs_frame){ t, lo->node[t].out_head, mask, f->to_read };
+            fr[depth++] = (dfs_frame){ t, lo->node[t].out_head, mask, (f->flags & E_TO_READ) != 0 };
             lo->node[t].on_path = true;
         }
     }
@@ -613,12 +678,12 @@ static bool find_new_cycle(cw_lock_order *lo, uint32_t start, cw_cycle *out)
 /* Whether a cycle through ei is possible at all, cheapest tests first. */
 static bool may_close_cycle(cw_lock_order *lo, uint32_t ei)
 {
-    if (lo->edge[ei].in_dag)
+    bool in_dag = lo->edge[ei].refused == NIL;
+    if (in_dag)
         promote_refused(lo);
-    if (lo->edge[ei].in_dag && lo->nrefused == 0)
+    if (in_dag && lo->nrefused == 0 && !lo->refusal_unlisted)
         return false;
-    return node_of(lo, lo->edge[ei].from)->in_head != NIL &&
-           node_of(lo, lo->edge[ei].to)->out_head != NIL;
+    return lo->node[lo->edge[ei].from].in_head != NIL && lo->node[lo->edge[ei].to].out_head != NIL;
 }
 
 /* ---- Public API. */
@@ -633,7 +698,7 @@ cw_lock_order *cw_lock_order_new(void)
         free(lo);
         return NULL;
     }
-    lo->free_edge = lo->refused_head = NIL;
+    lo->free_edge = lo->free_gate = NIL;
     return lo;
 }
 
@@ -644,6 +709,8 @@ void cw_lock_order_free(cw_lock_order *lo)
     cw_lock_graph_free(lo->dag);
     free(lo->node);
     free(lo->edge);
+    free(lo->gate);
+    free(lo->refused);
     free(lo->table);
     free(lo->reported);
     free(lo->st);
@@ -690,25 +757,21 @@ void cw_lock_order_node_remove(cw_lock_order *lo, cw_node n)
 cw_edge_result cw_lock_order_add_edge(cw_lock_order *lo, cw_node from, cw_node to,
                                       const cw_edge_attrs *attrs, cw_cycle *out)
 {
-    if (lo == NULL || attrs == NULL || from == to)
+    if (lo == NULL || attrs == NULL || from == to || !live_node(lo, from) || !live_node(lo, to))
         return CW_EDGE_KNOWN;
-    uint32_t h = edge_hash(from, to);
-    uint32_t ei = table_find(lo, from, to, h);
+    /* Both ends live: their slots name them. */
+    uint32_t fi = cw_lock_graph_node_index(from), ti = cw_lock_graph_node_index(to);
+    uint32_t h = edge_hash(fi, ti);
+    uint32_t ei = table_find(lo, fi, ti, h);
     if (ei != NIL) {
-        /* A stored edge has live ends: edges die with their nodes and
-           handles are never reused.  That saves two lookups here. */
-        if (!merge_occurrence(&lo->edge[ei], attrs))
+        if (!merge_occurrence(lo, &lo->edge[ei], attrs))
             return CW_EDGE_KNOWN;
     } else {
-        if (!live_node(lo, from) || !live_node(lo, to))
-            return CW_EDGE_KNOWN;
-        ei = edge_create(lo, from, to, h, attrs);
+        ei = edge_create(lo, fi, ti, h, attrs);
         if (ei == NIL)
             return CW_EDGE_KNOWN;
         /* Memory failure in the DAG counts as a refusal: still searched. */
-        if (cw_lock_graph_insert_edge(lo->dag, from, to))
-            lo->edge[ei].in_dag = true;
-        else
+        if (!cw_lock_graph_insert_edge(lo->dag, from, to))
             refused_link(lo, ei);
     }
     if (may_close_cycle(lo, ei) && find_new_cycle(lo, ei, out))
@@ -729,12 +792,13 @@ size_t cw_lock_order_edge_count(const cw_lock_order *lo)
 bool cw_lock_order_set_first_stacks(cw_lock_order *lo, cw_node from, cw_node to, uint32_t from_stack,
                                     uint32_t to_stack)
 {
-    if (lo == NULL || from == to)
+    if (lo == NULL || from == to || !live_node(lo, from) || !live_node(lo, to))
         return false;
-    uint32_t ei = table_find(lo, from, to, edge_hash(from, to));
+    uint32_t fi = cw_lock_graph_node_index(from), ti = cw_lock_graph_node_index(to);
+    uint32_t ei = table_find(lo, fi, ti, edge_hash(fi, ti));
     if (ei == NIL)
         return false;
-    lo->edge[ei].first.from_stack = from_stack;
-    lo->edge[ei].first.to_stack = to_stack;
+    lo->edge[ei].from_stack = from_stack;
+    lo->edge[ei].to_stack = to_stack;
     return true;
 }

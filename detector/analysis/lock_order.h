@@ -86,7 +86,8 @@ typedef struct cw_edge_attrs {
 
 typedef struct cw_cycle_edge {
     cw_node from, to;
-    cw_edge_attrs first;            /* attrs of the edge's first occurrence */
+    cw_edge_attrs first;            /* attrs of the edge's first occurrence (gates:
+                                       the distinct ones, not 0, not an end) */
 } cw_cycle_edge;
 
 /* edges[i].to == edges[i+1].from and edges[n-1].to == edges[0].from. */

@@ -46,8 +46,17 @@ void cw_events_init(void)
         cw_shim_off("out of memory: the lock-order graph");
 }
 
-void cw_events_before_fork(void) { cw_spin_lock_acquire(&graph_lock); }
-void cw_events_after_fork(void) { cw_spin_lock_release(&graph_lock); }
+void cw_events_before_fork(void)
+{
+    cw_spin_lock_acquire(&graph_lock);
+    cw_lock_table_before_fork();
+}
+
+void cw_events_after_fork(void)
+{
+    cw_lock_table_after_fork();
+    cw_spin_lock_release(&graph_lock);
+}
 
 void cw_events_after_fork_child(cw_thread *t)
 {
@@ -61,6 +70,26 @@ void cw_thread_label(uint32_t index, char *buf, unsigned size)
     snprintf(buf, size, "T%u", index);
 }
 
+
+/* ---- lock table, through the thread's cache ----------------------------- */
+
+static inline cw_lock_slot *slot_lookup(cw_thread *t, uintptr_t addr, bool insert)
+{
+    typeof(t->slots[0]) *c = &t->slots[cw_hash_addr(addr, CW_SLOT_CACHE_BITS)];
+    if (c->addr == addr && addr)
+        return c->slot;
+    cw_lock_slot *slot = insert ? cw_lock_table_get(addr) : cw_lock_table_find(addr);
+    if (slot) {
+        c->addr = addr;
+        c->slot = slot;
+    }
+    return slot;
+}
+
+/* The slot for addr, inserting it if needed (NULL: not tracked). */
+static cw_lock_slot *slot_get(cw_thread *t, uintptr_t addr) { return slot_lookup(t, addr, true); }
+/* The slot for addr if the table has it. */
+static cw_lock_slot *slot_find(cw_thread *t, uintptr_t addr) { return slot_lookup(t, addr, false); }
 
 /* ---- graph nodes ------------------------------------------------------- */
 
@@ -77,17 +106,11 @@ static bool created_seen(cw_lock_slot *slot)
     return atomic_load(&slot->create_stack) != 0;
 }
 
-/* The graph node of the lock now living at addr, made on first need. */
-static uint64_t node_for(uintptr_t addr, cw_lock_kind kind, cw_stack_id first_use)
+/* Under graph_lock: the graph node of the lock now living in slot, made if
+ * it has none yet. */
+static uint64_t node_make(cw_lock_slot *slot, uintptr_t addr, cw_lock_kind kind, cw_stack_id first_use)
 {
-    cw_lock_slot *slot = cw_lock_table_get(addr);
-    if (!slot)
-        return 0;
-    uint64_t node = atomic_load_explicit(&slot->node, memory_order_acquire);
-    if (node)
-        return node;
-    cw_spin_lock_acquire(&graph_lock);
-    node = atomic_load(&slot->node);
+    uint64_t node = atomic_load(&slot->node);
     if (!node && order) {
         node = cw_test_fault(CW_FAULT_GRAPH_OOM) ? 0 : cw_lock_order_node_new(order);
         if (!node)   /* (the graph's malloc failed) */
@@ -104,25 +127,62 @@ static uint64_t node_for(uintptr_t addr, cw_lock_kind kind, cw_stack_id first_us
             atomic_store(&slot->node, node);
         }
     }
-    cw_spin_lock_release(&graph_lock);
     if (node && !created_seen(slot) && is_memory_lock(kind))
-        cw_lock_pages_add(addr);   /* statically initialised: now known to free() too */
+        cw_lock_pages_add(addr);   /* statically initialised: now known to free() too (lock-free) */
     return node;
 }
 
+/* The graph nodes of the thread's held locks and of the lock it takes at
+ * addr, made on first need, all under one taking of graph_lock; returns the
+ * node of the lock taken (0: none).  The held ones first: a lock first met
+ * inside others gets its node after theirs, so when node slots are reused
+ * the usual order (outer lock made first) still agrees with the graph's
+ * ranks and needs no re-ranking. */
+static uint64_t resolve_nodes(cw_thread *t, uintptr_t addr, cw_lock_kind kind, cw_stack_id first_use)
+{
+    bool locked = false;
+    for (uint32_t i = 0; i < t->nheld; i++) {
+        cw_held_lock *h = &t->held[i];
+        if (h->node)
+            continue;
+        cw_lock_slot *slot = slot_get(t, h->addr);
+        if (!slot)
+            continue;
+        uint64_t node = atomic_load_explicit(&slot->node, memory_order_acquire);
+        if (!node) {
+            if (!locked)
+                cw_spin_lock_acquire(&graph_lock);
+            locked = true;
+            node = node_make(slot, h->addr, h->kind, h->stack);
+        }
+        h->node = node;
+    }
+    cw_lock_slot *slot = slot_get(t, addr);
+    uint64_t to = slot ? atomic_load_explicit(&slot->node, memory_order_acquire) : 0;
+    if (slot && !to) {
+        if (!locked)
+            cw_spin_lock_acquire(&graph_lock);
+        locked = true;
+        to = node_make(slot, addr, kind, first_use);
+    }
+    if (locked)
+        cw_spin_lock_release(&graph_lock);
+    return to;
+}
+
 /* Semaphore holds end when anyone posts: a stale entry is no lock held. */
-static bool held_is_current(const cw_held_lock *h)
+static bool held_is_current(cw_thread *t, const cw_held_lock *h)
 {
     if (h->kind != CW_KIND_SEMAPHORE)
         return true;
-    cw_lock_slot *slot = cw_lock_table_find(h->addr);
+    cw_lock_slot *slot = slot_find(t, h->addr);
     return slot && atomic_load(&slot->sem_epoch) == h->epoch;
 }
 
 static void drop_stale_holds(cw_thread *t)
 {
     for (int i = (int)t->nheld - 1; i >= 0; i--)
-        if (!held_is_current(&t->held[i]))
+        if (!held_is_current(t, &t->held[i]))
             cw_held_remove(t, i);
 }
 
@@ -138,14 +198,15 @@ static uint64_t held_context(const cw_thread *t)
     return ctx;
 }
 
+/* Whether this thread gave the graph this occurrence (from, to, held set)
+ * before; a 64-bit fingerprint of it stands for it. */
 static bool edge_cached(cw_thread *t, uint64_t from, uint64_t to, uint64_t ctx)
 {
-    cw_edge_key *k = &t->edges[cw_mix64(from ^ (to << 1) ^ ctx) & (CW_EDGE_CACHE - 1)];
-    if (k->from == from && k->to == to && k->context == ctx)
+    uint64_t fp = cw_mix64(from ^ cw_mix64(to ^ ctx ^ 0x9e3779b97f4a7c15ull)) | 1;
+    uint64_t *set = t->edges[(fp >> 32) & (CW_EDGE_SETS - 1)];
+    if (cw_fp_has(set, fp))
         return true;
-    k->from = from;
-    k->to = to;
-    k->context = ctx;
+    cw_fp_put(set, fp);
     return false;
 }
 
@@ -262,74 +323,113 @@ static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, c
     cw_spin_lock_release(&report_lock);
 }
 
-static bool is_signal(uintptr_t addr)
+static bool is_signal(cw_thread *t, uintptr_t addr)
 {
-    cw_lock_slot *slot = cw_lock_table_find(addr);
+    cw_lock_slot *slot = slot_find(t, addr);
     return slot && (atomic_load(&slot->flags) & CW_LOCK_SIGNAL);
 }
 
 static void add_order_edges(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read,
                             cw_stack_id to_stack, uintptr_t pc)
 {
-    if (kind == CW_KIND_SEMAPHORE && is_signal(addr))
+    if (kind == CW_KIND_SEMAPHORE && is_signal(t, addr))
         return;
     if (cw_held_index(t, addr) >= 0)
         return;   /* re-entry of a lock already held (recursive): it does not wait */
     drop_stale_holds(t);
     if (t->nheld == 0)
         return;
-    uint64_t to = node_for(addr, kind, to_stack);
+    uint64_t to = resolve_nodes(t, addr, kind, to_stack);
     if (!to)
         return;
-    for (uint32_t i = 0; i < t->nheld; i++)
-        if (!t->held[i].node)
-            t->held[i].node = node_for(t->held[i].addr, t->held[i].kind, t->held[i].stack);
     uint64_t ctx = held_context(t) + read;
     for (uint32_t i = 0; i < t->nheld; i++) {
         if (!t->held[i].node || t->held[i].node == to)
             continue;
-        if (t->held[i].kind == CW_KIND_SEMAPHORE && is_signal(t->held[i].addr))
+        if (t->held[i].kind == CW_KIND_SEMAPHORE && is_signal(t, t->held[i].addr))
             continue;
         if (!edge_cached(t, t->held[i].node, to, ctx))
             add_edge(t, i, to, read, to_stack, pc);
     }
 }
 
-/* Bumped whenever a lock that had a graph node is retired: a nesting seen
- * before may now involve different locks at the same addresses. */
-_Atomic uint64_t cw_retire_epoch;
+/* Retire epochs by address bucket: bumped when a lock that had a graph node
+ * is retired, so that the nestings cached with a lock at that address are
+ * recorded again (the lock there now is another one); nestings of the other
+ * buckets' locks stay cached. */
+#define RETIRE_BUCKET_BITS 12
+static _Atomic uint32_t retire_epoch[1u << RETIRE_BUCKET_BITS];
+
+/* A hold (or the lock being taken) as the nesting cache sees it: the lock's
+ * address and mode, its semaphore epoch and its bucket's retire epoch (both
+ * in the top bits, which addresses leave free), mixed. */
+static inline uint64_t hold_key(uintptr_t addr, bool read, uint32_t sem_epoch)
+{
+    uint32_t retired = atomic_load_explicit(&retire_epoch[cw_hash_addr(addr, RETIRE_BUCKET_BITS)],
+                                            memory_order_acquire);
+    return cw_mix64(((uint64_t)addr * 2 + read) ^ ((uint64_t)(sem_epoch * 0x10001u + retired) << 48));
+}
+
+/* The held set's part of the digest (order-independent: a sum). */
+__attribute__((noinline)) static uint64_t held_digest(const cw_thread *t)
+{
+    uint64_t digest = 0;
+    for (uint32_t i = 0; i < t->nheld; i++)
+        digest += hold_key(t->held[i].addr, t->held[i].read, t->held[i].epoch);
+    return digest;
+}
+
+static inline uint64_t *nesting_set(cw_thread *t, uint64_t digest)
+{
+    return t->nested[(digest >> 32) & (CW_NESTED_SETS - 1)];
+}
+
+/* The nesting was not in the cache: its edges, then it goes in.  Six
+ * arguments (kind and mode packed): the fast path ends in a jump here. */
+__attribute__((noinline)) static void nesting_miss(cw_thread *t, uint64_t digest, uintptr_t addr,
+                                                   unsigned kind_read, cw_stack_id stack, uintptr_t pc)
+{
+    int saved = errno;   /* the slow path may make system calls */
+    add_order_edges(t, addr, (cw_lock_kind)(kind_read >> 1), kind_read & 1, stack, pc);
+    errno = saved;
+    cw_fp_put(nesting_set(t, digest), digest);
+}
+
+/* Edges from every lock held to the one taken at addr, unless this very
+ * nesting (the same held set taking the same lock) was fully recorded before:
+ * the common case, a loop taking the same locks the same way, then costs a
+ * digest of the held set and a probe of the thread's nesting cache, without
+ * node lookups or the edge caches. */
+static inline void add_nesting(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read, cw_stack_id stack,
+                               uintptr_t pc)
+{
+    /* The lock being taken is weighed apart from the held ones: holding a
+     * while taking b must not look like holding b while taking a (ABBA in
+     * one thread). */
+    uint64_t digest = hold_key(addr, read, 0) * 0x9e3779b97f4a7c15ull;
+    digest += t->nheld == 1 ? hold_key(t->held[0].addr, t->held[0].read, t->held[0].epoch) : held_digest(t);
+    digest |= 1;
+    if (__builtin_expect(!cw_fp_has(nesting_set(t, digest), digest), 0))
+        nesting_miss(t, digest, addr, (unsigned)kind << 1 | read, stack, pc);
+}
 
 void cw_acquired_nested(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read, cw_stack_id stack,
                         uintptr_t pc)
 {
-    /* The same locks nested the same way as before (the common case: a loop
-     * taking a pair of locks) need nothing more: skip node lookups and the
-     * edge caches altogether. */
-    /* The lock being taken is mixed apart from the held ones: holding a while
-     * taking b must not look like holding b while taking a (ABBA in one thread). */
-    uint64_t digest = cw_mix64((addr * 2 + read) ^ 0x5bd1e9955bd1e995ull);
-    for (uint32_t i = 0; i < t->nheld; i++)
-        digest += cw_mix64((t->held[i].addr * 2 + t->held[i].read) ^ ((uint64_t)t->held[i].epoch << 48));
-    uint64_t epoch = atomic_load_explicit(&cw_retire_epoch, memory_order_acquire);
-    typeof(t->nested[0]) *seen = &t->nested[digest & (CW_NESTED_CACHE - 1)];
-    if (seen->digest == digest && seen->epoch == epoch)
-        return;
-    int saved = errno;   /* the slow path may make system calls */
-    add_order_edges(t, addr, kind, read, stack, pc);
-    errno = saved;
-    seen->digest = digest;
-    seen->epoch = epoch;
+    add_nesting(t, addr, kind, read, stack, pc);
 }
 
 /* ---- lock lifetime ----------------------------------------------------- */
 
 /* A new lock at addr: the old one's node (and its edges) must not connect to it. */
-static void retire_node(cw_lock_slot *slot)
+static void retire_node(cw_lock_slot *slot, uintptr_t addr)
 {
+    if (!atomic_load_explicit(&slot->node, memory_order_relaxed))
+        return;   /* never nested: nothing to retire (no atomic write) */
     uint64_t old = atomic_exchange(&slot->node, 0);
     if (!old)
         return;
-    atomic_fetch_add_explicit(&cw_retire_epoch, 1, memory_order_release);
+    atomic_fetch_add_explicit(&retire_epoch[cw_hash_addr(addr, RETIRE_BUCKET_BITS)], 1, memory_order_release);
     cw_spin_lock_acquire(&graph_lock);
     cw_predicted_forget(old);
     if (order)
@@ -340,10 +440,10 @@ static void retire_node(cw_lock_slot *slot)
 
 void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t pc)
 {
-    cw_lock_slot *slot = cw_lock_table_get(addr);
+    cw_lock_slot *slot = slot_get(t, addr);
     if (!slot)
         return;
-    retire_node(slot);
+    retire_node(slot, addr);
     atomic_store(&slot->kind, (uint16_t)kind);
     atomic_store(&slot->flags, 0);
     static _Atomic uint32_t creations;
@@ -403,7 +503,7 @@ void cw_record_lock_at(cw_record *r, const char *id, cw_lock_kind kind, uintptr_
 
 void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool held, uintptr_t pc)
 {
-    cw_lock_slot *slot = cw_lock_table_find(addr);
+    cw_lock_slot *slot = slot_find(t, addr);
     /* glibc's count was broken by a misuse already reported (an extra
      * unlock): "locked" is that bug again, not a second one. */
     if (held && slot && (atomic_load(&slot->flags) & CW_LOCK_MISCOUNTED))
@@ -423,7 +523,7 @@ void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hel
         }
     }
     if (slot) {
-        retire_node(slot);
+        retire_node(slot, addr);
         atomic_store(&slot->create_stack, 0);
         atomic_store(&slot->destroy_stack, cw_thread_site_stack(t, pc));
         atomic_fetch_or(&slot->flags, CW_LOCK_DESTROYED);
@@ -440,7 +540,7 @@ void cw_lock_forgotten(cw_thread *t, uintptr_t addr, bool held_elsewhere)
     cw_lock_pages_remove(addr);
     cw_lock_slot *slot = cw_lock_table_find(addr);
     if (slot) {
-        retire_node(slot);
+        retire_node(slot, addr);
         atomic_store(&slot->create_stack, 0);
         if (held_elsewhere)
             atomic_fetch_or(&slot->flags, CW_LOCK_FREED);
@@ -681,7 +781,7 @@ static cw_stack_id semaphore_site(cw_thread *t, uintptr_t pc, cw_python_site *py
 void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_t pc)
 {
     cw_lock_created(t, addr, CW_KIND_SEMAPHORE, pc);
-    cw_lock_slot *slot = cw_lock_table_get(addr);
+    cw_lock_slot *slot = slot_get(t, addr);
     if (!slot)
         return;
     if (cw_trywait_is_acquire) {
@@ -714,15 +814,15 @@ void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_
 
 /* Only a semaphore created with value 1 behaves as a lock; counting
  * semaphores (limiters) never take part in lock order. */
-static cw_lock_slot *binary_semaphore(uintptr_t addr)
+static cw_lock_slot *binary_semaphore(cw_thread *t, uintptr_t addr)
 {
-    cw_lock_slot *slot = cw_lock_table_find(addr);
+    cw_lock_slot *slot = slot_find(t, addr);
     return slot && atomic_load(&slot->sem_value0) == 2 ? slot : NULL;
 }
 
 void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uintptr_t pc)
 {
-    cw_lock_slot *slot = binary_semaphore(addr);
+    cw_lock_slot *slot = binary_semaphore(t, addr);
     if (!slot)
         return;
     /* A blocking take in CPython runs without the GIL; its site was noted
@@ -761,7 +861,7 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
 
 void cw_semaphore_posted(cw_thread *t, uintptr_t addr)
 {
-    cw_lock_slot *slot = binary_semaphore(addr);
+    cw_lock_slot *slot = binary_semaphore(t, addr);
     if (!slot)
         return;
     atomic_fetch_add(&slot->sem_epoch, 1);
@@ -784,7 +884,7 @@ bool cw_semaphore_orders(uintptr_t addr)
 
 void cw_semaphore_busy(cw_thread *t, uintptr_t addr)
 {
-    cw_lock_slot *slot = cw_trywait_is_acquire ? binary_semaphore(addr) : NULL;
+    cw_lock_slot *slot = cw_trywait_is_acquire ? binary_semaphore(t, addr) : NULL;
     if (!slot)
         return;
     cw_python_site py;
@@ -794,6 +894,6 @@ void cw_semaphore_busy(cw_thread *t, uintptr_t addr)
     /* Its holder is about to wait on it: a signal (Condition.wait's waiter),
      * or a Lock taken twice, which the hang watcher will tell. */
     int i = cw_held_index(t, addr);
-    if (i >= 0 && held_is_current(&t->held[i]))
+    if (i >= 0 && held_is_current(t, &t->held[i]))
         atomic_fetch_or(&slot->flags, CW_LOCK_SIGNAL);
 }

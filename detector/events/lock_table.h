@@ -9,16 +9,23 @@
  * takes part in nesting, so a lock that is only ever taken alone costs nothing
  * but its slot.
  *
- * Lock-free open addressing over an mmap'd array that is touched only where
- * used: lookups never lock; inserting an address claims a slot with one CAS.
- * Addresses are never removed (a destroyed lock's slot is reused by whatever
- * lock lives at that address next).  When the table is full, new addresses are
- * not tracked (cw_lock_table_get returns NULL) rather than failing the program.
+ * Slots are handed out densely, in order, from chunks mmap'd as needed, and
+ * never move: a slot pointer stays valid for the life of the process.  An
+ * index (open addressing, 8 bytes per entry, in levels of growing size: the
+ * first of 4096 entries, each next one twice the last, made when the last
+ * is 60% full) finds them by address.  So memory follows the number of lock
+ * addresses in use (at 1M locks: 40 MB of slots, 17 MB of index), not a
+ * fixed maximum.  Lookups never lock (newest level first); inserting a new
+ * address takes a spin lock of its own (once per address).  Addresses are
+ * never removed (a destroyed lock's slot is reused by whatever lock lives at
+ * that address next).  When memory runs out, new addresses are not tracked
+ * (cw_lock_table_get returns NULL) rather than failing the program.
  */
 #ifndef CW_LOCK_TABLE_H
 #define CW_LOCK_TABLE_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "stacks/stack_depot.h"
@@ -86,5 +93,21 @@ static inline unsigned cw_lock_py_type(cw_lock_slot *slot)
 cw_lock_slot *cw_lock_table_get(uintptr_t addr);
 /* The slot for addr if present, else NULL; never inserts. */
 cw_lock_slot *cw_lock_table_find(uintptr_t addr);
+
+/* Home entry of addr in index level l of 2^bits entries: Fibonacci hashing with a
+ * multiplier of its own per level, so that addresses that cluster in one
+ * level (a whole probe window of them) are spread out again in the next. */
+static inline uint32_t cw_lock_table_hash(uintptr_t addr, uint32_t l, uint32_t bits)
+{
+    uint64_t k = 0x9e3779b97f4a7c15ull + l * 0xdaa66d2c7ddf743eull;   /* odd */
+    return (uint32_t)(((uint64_t)addr * k) >> (64 - bits));
+}
+
+/* Bytes of slots and index mapped so far. */
+size_t cw_lock_table_bytes(void);
+
+/* fork(): the insert lock must not be held by a thread the child lacks. */
+void cw_lock_table_before_fork(void);
+void cw_lock_table_after_fork(void);
 
 #endif

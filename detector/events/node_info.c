@@ -1,60 +1,43 @@
 #include "node_info.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-/* Open addressing with backward-shift deletion: no tombstones to pile up in
- * programs that create and destroy locks by the million. */
+#include "analysis/lock_graph.h"
+
+/* Indexed by the node's slot in the lock graph: slots are dense and reused
+ * when locks are destroyed, so the array follows the number of live nodes
+ * and every operation is one index. */
 static cw_node_info *table;
-static size_t cap, used;
+static size_t cap;
 
-static size_t home(uint64_t node, size_t c)
+static size_t slot_of(uint64_t node)
 {
-    return (size_t)((node * 0x9e3779b97f4a7c15ull) >> 20) & (c - 1);
-}
-
-static bool grow(void)
-{
-    size_t ncap = cap ? cap * 2 : 1024;
-    cw_node_info *n = calloc(ncap, sizeof *n);
-    if (!n)
-        return false;
-    for (size_t i = 0; i < cap; i++) {
-        if (!table[i].node)
-            continue;
-        size_t j = home(table[i].node, ncap);
-        while (n[j].node)
-            j = (j + 1) & (ncap - 1);
-        n[j] = table[i];
-    }
-    free(table);
-    table = n;
-    cap = ncap;
-    return true;
+    return cw_lock_graph_node_index(node);
 }
 
 bool cw_node_info_put(const cw_node_info *info)
 {
-    if ((used + 1) * 4 > cap * 3 && !grow())
-        return false;
-    size_t i = home(info->node, cap);
-    while (table[i].node && table[i].node != info->node)
-        i = (i + 1) & (cap - 1);
-    if (!table[i].node)
-        used++;
+    size_t i = slot_of(info->node);
+    if (i >= cap) {
+        size_t ncap = cap ? cap : 1024;
+        while (ncap <= i)
+            ncap *= 2;
+        cw_node_info *n = realloc(table, ncap * sizeof *n);
+        if (!n)
+            return false;
+        memset(n + cap, 0, (ncap - cap) * sizeof *n);
+        table = n;
+        cap = ncap;
+    }
     table[i] = *info;
     return true;
 }
 
 const cw_node_info *cw_node_info_get(uint64_t node)
 {
-    if (!cap || !node)
-        return NULL;
-    for (size_t i = home(node, cap);; i = (i + 1) & (cap - 1)) {
-        if (table[i].node == node)
-            return &table[i];
-        if (!table[i].node)
-            return NULL;
-    }
+    size_t i = slot_of(node);
+    return node && i < cap && table[i].node == node ? &table[i] : NULL;
 }
 
 cw_node_info *cw_node_info_edit(uint64_t node)
@@ -64,23 +47,7 @@ cw_node_info *cw_node_info_edit(uint64_t node)
 
 void cw_node_info_remove(uint64_t node)
 {
-    if (!cap || !node)
-        return;
-    size_t i = home(node, cap);
-    while (table[i].node != node) {
-        if (!table[i].node)
-            return;
-        i = (i + 1) & (cap - 1);
-    }
-    /* Backward-shift: move later entries of the probe run into the hole. */
-    for (size_t j = (i + 1) & (cap - 1); table[j].node; j = (j + 1) & (cap - 1)) {
-        size_t h = home(table[j].node, cap);
-        bool between = (i <= j) ? (h > i && h <= j) : (h > i || h <= j);
-        if (!between) {
-            table[i] = table[j];
-            i = j;
-        }
-    }
-    table[i].node = 0;
-    used--;
+    size_t i = slot_of(node);
+    if (node && i < cap && table[i].node == node)
+        table[i].node = 0;
 }

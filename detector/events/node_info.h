@@ -2,10 +2,11 @@
  * What a report needs to know about a lock-order graph node: where the lock
  * lives, what kind it is, and where it was created (or first used).
  *
- * A small hash map from node id to that description.  Callers serialize (the
- * shim's graph lock); entries are removed with their node when the lock is
- * destroyed, so memory follows the number of live locks that took part in
- * nesting, not the number ever made.
+ * An array indexed by the node's slot in the lock graph (node ids are
+ * lock_graph handles).  Callers serialize (the shim's graph lock); entries
+ * are removed with their node when the lock is destroyed and the slot is
+ * reused by the next node, so memory follows the number of live locks that
+ * took part in nesting, not the number ever made.
  */
 #ifndef CW_NODE_INFO_H
 #define CW_NODE_INFO_H

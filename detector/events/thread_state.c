@@ -99,11 +99,10 @@ cw_thread *cw_thread_attach(void)
     if (!t)
         return NULL;
 
-    /* Only the cheap fields need resetting; caches are emptied below. */
+    /* Only the cheap fields need resetting; the thread's own caches are
+     * emptied below (the graph caches, nested and edges, stay: see there). */
     memset(t, 0, offsetof(cw_thread, sites));
     memset(t->sites, 0, sizeof t->sites);
-    memset(t->edges, 0, sizeof t->edges);
-    memset(t->nested, 0, sizeof t->nested);
     memset(t->py_sites, 0, sizeof t->py_sites);
     t->py_pending = 0;
     t->py_pending_addr = 0;

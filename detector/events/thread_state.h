@@ -27,8 +27,11 @@
 #define CW_MAX_HELD 64
 #define CW_SITE_CACHE_BITS 8
 #define CW_SITE_CACHE (1u << CW_SITE_CACHE_BITS)
-#define CW_EDGE_CACHE 1024
-#define CW_NESTED_CACHE 1024
+/* Caches of facts about the lock-order graph: sets of 4 fingerprints. */
+#define CW_FP_WAYS 4
+#define CW_NESTED_SETS 1024     /* 4096 nestings */
+#define CW_SLOT_CACHE_BITS 6
+#define CW_EDGE_SETS 1024       /* 4096 edge occurrences */
 #define CW_WAIT_TIMED 0x100u   /* in cw_wait.kind: the wait gives up by itself */
 
 typedef struct cw_held_lock {
@@ -61,10 +64,6 @@ typedef struct cw_py_site {
 
 #define CW_PY_SITE_CACHE 64
 
-typedef struct cw_edge_key {
-    uint64_t from, to, context;
-} cw_edge_key;
-
 /* What a thread is blocked in, for the hang watcher. */
 typedef struct cw_wait {
     _Atomic uintptr_t addr;     /* 0 = not blocked in an intercepted wait */
@@ -90,10 +89,6 @@ typedef struct cw_thread {
     cw_held_lock held[CW_MAX_HELD];
     cw_wait wait;
     cw_site sites[CW_SITE_CACHE];
-    cw_edge_key edges[CW_EDGE_CACHE];
-    /* Nestings already fully recorded: digest of (held set, lock taken) and
-     * the lock-retirement epoch they were recorded in. */
-    struct { uint64_t digest, epoch; } nested[CW_NESTED_CACHE];
     cw_py_site py_sites[CW_PY_SITE_CACHE];
     cw_stack_id py_pending;     /* Python site of a failed trywait, for the blocking wait that follows */
     uintptr_t py_pending_addr;  /* ... on this semaphore (the hang report shows it as the waiter's stack) */
@@ -106,6 +101,17 @@ typedef struct cw_thread {
     _Atomic int hang_captured;
     int hang_npcs;
     uintptr_t hang_pcs[CW_MAX_FRAMES];
+    /* Last, and kept when the slot goes to a new thread: what they say holds
+     * for every thread (the graph has those edges), and their pages are only
+     * touched once a thread nests locks.
+     * Nestings already fully recorded: digests of (held set, lock taken,
+     * their locks' retire epochs). */
+    uint64_t nested[CW_NESTED_SETS][CW_FP_WAYS];
+    /* Edge occurrences (from, to, held set) already given to the graph. */
+    uint64_t edges[CW_EDGE_SETS][CW_FP_WAYS];
+    /* Lock table slots of addresses this thread used lately (a slot never
+     * moves and its address never changes: see events/lock_table.h). */
+    struct { uintptr_t addr; struct cw_lock_slot *slot; } slots[1u << CW_SLOT_CACHE_BITS];
 } cw_thread;
 
 extern __thread cw_thread *cw_tls_self __attribute__((tls_model("initial-exec")));
@@ -155,6 +161,21 @@ static inline cw_stack_id cw_thread_site_stack(cw_thread *t, uintptr_t pc)
     if (__builtin_expect(s->pc == pc, 1))
         return s->stack;
     return cw_thread_site_capture(t, pc);
+}
+
+/* A set of CW_FP_WAYS 64-bit fingerprints (never 0; 0 = empty way). */
+static inline bool cw_fp_has(const uint64_t *set, uint64_t fp)
+{
+    return set[0] == fp || set[1] == fp || set[2] == fp || set[3] == fp;
+}
+
+/* Adds fp, pushing out the oldest. */
+static inline void cw_fp_put(uint64_t *set, uint64_t fp)
+{
+    set[3] = set[2];
+    set[2] = set[1];
+    set[1] = set[0];
+    set[0] = fp;
 }
 
 void cw_thread_registry_before_fork(void);

@@ -2,10 +2,8 @@
  * Proves the lock table (detector/events/lock_table.c): cw_lock_table_get
  * inserts an address and returns its slot, the same slot every time;
  * cw_lock_table_find returns it too but never inserts; distinct addresses,
- * however close, get distinct slots; address 0 is never a lock; a lookup
- * gives up after its probe window (64 slots) is full of other addresses,
- * and the address is then not tracked (NULL), as documented for a full
- * table; many addresses all stay findable; threads inserting the same
+ * however close, get distinct slots; address 0 is never a lock; addresses
+ * that fill a probe window spill into the next level; many addresses all stay findable and the table grows with them; threads inserting the same
  * addresses at the same moment all get the same slot for each.
  */
 #include <pthread.h>
@@ -61,50 +59,39 @@ static void test_neighbours(void)
     CHECK(bad == 0);
 }
 
-/* Addresses that all hash to slot `h`: the table multiplies by the golden
- * ratio constant, so a + k * inverse(constant) lands k slots' worth of
- * product above a, i.e. in the same slot for small k. */
-static uint64_t inverse(uint64_t k)
-{
-    uint64_t x = k;   /* Newton's iteration for the inverse mod 2^64 (k odd) */
-    for (int i = 0; i < 6; i++)
-        x *= 2 - k * x;
-    return x;
-}
-
+/* Addresses that all hash to one entry of the index's first level (found by
+ * trying heap-like addresses): its probe window (64 entries) fills, and the
+ * rest spill into a next level, whose own hash spreads them out again.  None
+ * is lost, and every one keeps its slot. */
 static void test_probe_window(void)
 {
-    const uint64_t K = 0x9e3779b97f4a7c15ull;
-    uint64_t kinv = inverse(K);
-    CHECK(K * kinv == 1);
-    const uint64_t h = 123456;   /* a slot nothing else uses yet */
-    uint64_t base = kinv * (h << 42);
     enum { N = 70 };
+    const uint32_t h = 1234;
     uintptr_t addr[N];
-    int bad = 0;
-    for (uint64_t i = 0; i < N; i++) {
-        addr[i] = (uintptr_t)(base + i * kinv);
-        bad += cw_hash_addr(addr[i], 22) != h;
-    }
-    CHECK(bad == 0);   /* the construction is right */
-
+    int n = 0;
+    for (uintptr_t a = 0x6600000000ull; n < N; a += 8)
+        if (cw_lock_table_hash(a, 0, 12) == h)
+            addr[n++] = a;
     cw_lock_slot *slots[N];
     for (int i = 0; i < N; i++)
         slots[i] = cw_lock_table_get(addr[i]);
-    bad = 0;
-    for (int i = 0; i < 64; i++) {   /* the window: slots h .. h+63 */
+    int bad = 0;
+    for (int i = 0; i < N; i++) {
         bad += slots[i] == NULL || cw_lock_table_find(addr[i]) != slots[i];
-        bad += i > 0 && slots[i] && slots[i - 1] && slots[i] != slots[i - 1] + 1;
+        for (int j = 0; j < i; j++)
+            bad += slots[j] == slots[i];
     }
     CHECK(bad == 0);
-    for (int i = 64; i < N; i++) {   /* past it: not tracked */
-        CHECK(slots[i] == NULL);
-        CHECK(cw_lock_table_find(addr[i]) == NULL);
-    }
-    /* An address of the next slot still finds room at the window's end. */
-    uintptr_t next = (uintptr_t)(kinv * ((h + 1) << 42));
-    cw_lock_slot *s = cw_lock_table_get(next);
-    CHECK(s != NULL && s == slots[63] + 1);
+}
+
+/* The table grows with the addresses in use: a slot each (in chunks of
+ * 16384), and at most 4 index entries of 8 bytes each (levels twice as big
+ * as the last, filled to 60%). */
+static void test_sized_to_use(size_t addresses)
+{
+    size_t bytes = cw_lock_table_bytes();
+    CHECK(bytes >= addresses * sizeof(cw_lock_slot));
+    CHECK(bytes <= (addresses + 16384) * sizeof(cw_lock_slot) + (4096 + addresses * 4) * 8);
 }
 
 static void test_many(void)
@@ -175,10 +162,12 @@ static void test_threads(void)
 
 int main(void)
 {
+    CHECK(cw_lock_table_bytes() == 0);   /* nothing mapped before the first lock */
     test_probe_window();   /* first: its slots must still be empty */
     test_get_and_find();
     test_neighbours();
     test_many();
+    test_sized_to_use(70 + 2 + 256 + 300000);
     test_threads();
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
