@@ -779,6 +779,27 @@ cw_edge_result cw_lock_order_add_edge(cw_lock_order *lo, cw_node from, cw_node t
     return CW_EDGE_ADDED;
 }
 
+int cw_lock_order_edge_gates(const cw_lock_order *lo, cw_node from, cw_node to, cw_node *gates, int max)
+{
+    if (lo == NULL || from == to || !live_node(lo, from) || !live_node(lo, to))
+        return -1;
+    uint32_t fi = cw_lock_graph_node_index(from), ti = cw_lock_graph_node_index(to);
+    uint32_t ei = table_find(lo, fi, ti, edge_hash(fi, ti));
+    if (ei == NIL || (lo->edge[ei].flags & (E_FROM_READ | E_TO_READ)))
+        return -1;
+    const edge *e = &lo->edge[ei];
+    const cw_node *g = gates_of(lo, e);
+    int n = 0;
+    for (uint32_t i = 0; i < e->ngates; i++) {
+        if (!(e->gate_mask >> i & 1))
+            continue;
+        if (n == max)
+            return -1;
+        gates[n++] = g[i];
+    }
+    return n;
+}
+
 size_t cw_lock_order_node_count(const cw_lock_order *lo)
 {
     return lo ? cw_lock_graph_node_count(lo->dag) : 0;

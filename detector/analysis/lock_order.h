@@ -121,6 +121,14 @@ void cw_lock_order_node_remove(cw_lock_order *lo, cw_node n);
 cw_edge_result cw_lock_order_add_edge(cw_lock_order *lo, cw_node from, cw_node to,
                                       const cw_edge_attrs *attrs, cw_cycle *out);
 
+/* What an occurrence of the edge from->to must lack to change it: its gates
+ * still common to all occurrences (at most max, written to gates[]; returns
+ * how many), when neither end is read-only any more.  An occurrence holding
+ * all of them changes nothing (add_edge returns KNOWN), and since gates only
+ * ever go, that stays true until a node is removed.  -1 when there is no
+ * such edge, an end is still read-only, or more than max gates are left. */
+int cw_lock_order_edge_gates(const cw_lock_order *lo, cw_node from, cw_node to, cw_node *gates, int max);
+
 size_t cw_lock_order_node_count(const cw_lock_order *lo);
 size_t cw_lock_order_edge_count(const cw_lock_order *lo);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "known_edges.h"
 #include "lock_pages.h"
 #include "lock_table.h"
 #include "object_table.h"
@@ -210,6 +211,24 @@ static bool edge_cached(cw_thread *t, uint64_t from, uint64_t to, uint64_t ctx)
     return false;
 }
 
+/* Held as a gate is: add_edge lists the held locks but thread-lifetime ones. */
+static bool gate_held(const cw_thread *t, uint64_t node)
+{
+    for (uint32_t i = 0; i < t->nheld; i++)
+        if (t->held[i].node == node && !t->held[i].not_gate)
+            return true;
+    return false;
+}
+
+/* Whether the occurrence from -> to with the thread's held set cannot change
+ * the edge, by what the graph said of its gates before (known_edges.h).  Its
+ * read flags are both off then: an occurrence's modes cannot turn them on. */
+static bool edge_known(cw_thread *t, uint64_t from, uint64_t to)
+{
+    uint64_t gate;
+    return cw_known_edge_get(from, to, &gate) && (!gate || gate_held(t, gate));
+}
+
 static void report_cycle(const cw_cycle *cycle);
 
 /* A found cycle waits here, out of graph_lock, while the closing edge's stack
@@ -276,6 +295,8 @@ static bool shared_ends(const cw_held_lock *h, uint64_t to, cw_stack_id to_stack
     return true;
 }
 
+/* Gives the graph one occurrence of held[from_i] -> to; then notes which
+ * gate an occurrence must lack to change the edge (known_edges.h). */
 static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, cw_stack_id to_stack,
                      uintptr_t pc)
 {
@@ -290,6 +311,7 @@ static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, c
 
     static cw_cycle cycle;   /* big; only used under graph_lock */
     bool later = false, created = false;
+    uint64_t gate = 0;
     cw_spin_lock_acquire(&graph_lock);
     size_t before = order ? cw_lock_order_edge_count(order) : 0;
     cw_edge_result result = order ? cw_lock_order_add_edge(order, h->node, to, &attrs, &cycle) : CW_EDGE_KNOWN;
@@ -301,6 +323,8 @@ static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, c
             report_cycle(&cycle);   /* another report is being written: as recorded */
     } else {
         created = order && cw_lock_order_edge_count(order) > before;
+        if (order && cw_lock_order_edge_gates(order, h->node, to, &gate, 1) >= 0)
+            cw_known_edge_put(h->node, to, gate);
     }
     if (result != CW_EDGE_KNOWN)   /* a new edge, or one that now holds less in common */
         cw_predicted_nesting(t, h, to, &attrs, result == CW_EDGE_CYCLE);
@@ -347,6 +371,8 @@ static void add_order_edges(cw_thread *t, uintptr_t addr, cw_lock_kind kind, boo
         if (!t->held[i].node || t->held[i].node == to)
             continue;
         if (t->held[i].kind == CW_KIND_SEMAPHORE && is_signal(t, t->held[i].addr))
+            continue;
+        if (edge_known(t, t->held[i].node, to))
             continue;
         if (!edge_cached(t, t->held[i].node, to, ctx))
             add_edge(t, i, to, read, to_stack, pc);
@@ -444,14 +470,16 @@ void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t 
     if (!slot)
         return;
     retire_node(slot, addr);
-    atomic_store(&slot->kind, (uint16_t)kind);
-    atomic_store(&slot->flags, 0);
+    /* Plain stores (relaxed): a sequentially consistent store is a locked
+     * instruction on x86, and nothing here orders other memory. */
+    atomic_store_explicit(&slot->kind, (uint16_t)kind, memory_order_relaxed);
+    atomic_store_explicit(&slot->flags, 0, memory_order_relaxed);
     static _Atomic uint32_t creations;
     atomic_store(&slot->create_seq, atomic_fetch_add(&creations, 1) + 1);
     cw_object_slot *object = cw_object_table_find(addr);
     if (object)
         atomic_store(&object->shared_id, 0);   /* a new lock: its mapping is looked up again */
-    atomic_store(&slot->create_stack, cw_thread_site_stack(t, pc));
+    atomic_store_explicit(&slot->create_stack, cw_thread_site_stack(t, pc), memory_order_relaxed);
     if (is_memory_lock(kind))
         cw_lock_pages_add(addr);
 }
@@ -524,7 +552,7 @@ void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hel
     }
     if (slot) {
         retire_node(slot, addr);
-        atomic_store(&slot->create_stack, 0);
+        atomic_store_explicit(&slot->create_stack, 0, memory_order_relaxed);
         atomic_store(&slot->destroy_stack, cw_thread_site_stack(t, pc));
         atomic_fetch_or(&slot->flags, CW_LOCK_DESTROYED);
     }
@@ -832,8 +860,8 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
     cw_stack_id stack = pending_site ? t->py_pending : semaphore_site(t, pc, &py);
     bool nonblocking = py.nonblocking, lifetime = py.thread_lifetime;
     t->py_pending = 0;
-    atomic_store(&slot->sem_taker, t->index + 1);
-    atomic_store(&slot->sem_take_stack, stack);
+    atomic_store_explicit(&slot->sem_taker, t->index + 1, memory_order_relaxed);
+    atomic_store_explicit(&slot->sem_take_stack, stack, memory_order_relaxed);
     if (lifetime)
         atomic_fetch_or(&slot->flags, CW_LOCK_LIFETIME);
     /* In CPython a successful trywait is how every acquire of a free Lock
@@ -865,7 +893,7 @@ void cw_semaphore_posted(cw_thread *t, uintptr_t addr)
     if (!slot)
         return;
     atomic_fetch_add(&slot->sem_epoch, 1);
-    atomic_store(&slot->sem_taker, 0);
+    atomic_store_explicit(&slot->sem_taker, 0, memory_order_relaxed);
     int i = cw_held_index(t, addr);
     if (i >= 0)
         cw_held_remove(t, i);

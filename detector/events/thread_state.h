@@ -29,7 +29,7 @@
 #define CW_SITE_CACHE (1u << CW_SITE_CACHE_BITS)
 /* Caches of facts about the lock-order graph: sets of 4 fingerprints. */
 #define CW_FP_WAYS 4
-#define CW_NESTED_SETS 1024     /* 4096 nestings */
+#define CW_NESTED_SETS 4096     /* 16384 nestings, 128 KB (touched as used) */
 #define CW_SLOT_CACHE_BITS 6
 #define CW_EDGE_SETS 1024       /* 4096 edge occurrences */
 #define CW_WAIT_TIMED 0x100u   /* in cw_wait.kind: the wait gives up by itself */

@@ -99,6 +99,38 @@ static void test_ABBA_gated_then_ungated(void)
     cw_lock_order_free(lo);
 }
 
+/* The gates an occurrence must lack to change an edge: those still common
+   to all its occurrences, once no end is read-only; none left = no
+   occurrence can change it any more (the shim then stops asking). */
+static void test_edge_gates(void)
+{
+    cw_lock_order *lo = cw_lock_order_new();
+    cw_node n[5], A, B, C, G, H, g[2];
+    new_nodes(lo, n, 5);
+    A = n[0], B = n[1], C = n[2], G = n[3], H = n[4];
+    CHECK(cw_lock_order_edge_gates(lo, A, B, g, 2) == -1);   /* no such edge */
+    CHECK(edge(lo, A, B) == CW_EDGE_ADDED);
+    CHECK(cw_lock_order_edge_gates(lo, A, B, g, 2) == 0);    /* no gate, write/write */
+    CHECK(cw_lock_order_edge_gates(lo, B, A, g, 2) == -1);
+    cw_node gh[] = { G, H, 0 }, h[] = { H, 0 };
+    CHECK(edge_rw(lo, B, W, C, W, gh) == CW_EDGE_ADDED);
+    CHECK(cw_lock_order_edge_gates(lo, B, C, g, 1) == -1);   /* two left */
+    CHECK(cw_lock_order_edge_gates(lo, B, C, g, 2) == 2 && g[0] == G && g[1] == H);
+    CHECK(edge_rw(lo, B, W, C, W, h) == CW_EDGE_ADDED);      /* {G,H} ^ {H} = {H} */
+    CHECK(cw_lock_order_edge_gates(lo, B, C, g, 2) == 1 && g[0] == H);
+    CHECK(edge_rw(lo, B, W, C, W, gh) == CW_EDGE_KNOWN);     /* holds H: no change */
+    CHECK(edge_g(lo, B, C, G) == CW_EDGE_ADDED);             /* lacks H */
+    CHECK(cw_lock_order_edge_gates(lo, B, C, g, 2) == 0);
+    CHECK(edge_rw(lo, A, R, C, W, NULL) == CW_EDGE_ADDED);
+    CHECK(cw_lock_order_edge_gates(lo, A, C, g, 2) == -1);   /* A read-only so far */
+    CHECK(edge(lo, A, C) == CW_EDGE_ADDED);
+    CHECK(cw_lock_order_edge_gates(lo, A, C, g, 2) == 0);
+    cw_lock_order_node_remove(lo, B);
+    CHECK(cw_lock_order_edge_gates(lo, A, B, g, 2) == -1 && cw_lock_order_edge_gates(lo, B, C, g, 2) == -1);
+    CHECK(cw_lock_order_edge_gates(lo, A, A, g, 2) == -1 && cw_lock_order_edge_gates(NULL, A, C, g, 2) == -1);
+    cw_lock_order_free(lo);
+}
+
 /* Rule 3 of the brief: the gated path A->B is found first, yet A->C->B->A
    has no common gate. */
 static void test_gate_detour(void)
@@ -385,6 +417,7 @@ int main(void)
 {
     test_ABBA();
     test_ABBA_gated_then_ungated();
+    test_edge_gates();
     test_gate_detour();
     test_gate_sanitizing();
     test_multi_gates();

@@ -1,0 +1,72 @@
+#include "known_edges.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <sys/mman.h>
+
+#include "common/hash.h"
+
+#define SET_BITS 14
+#define WAYS 4
+
+typedef struct note {
+    _Atomic uint64_t key;       /* fingerprint of (from, to), never 0; 0 = empty */
+    _Atomic uint64_t gate;
+} note;
+
+static note (*_Atomic notes)[WAYS];
+
+static uint64_t key_of(uint64_t from, uint64_t to)
+{
+    return cw_mix64(from ^ cw_mix64(to ^ 0x2545f4914f6cdd1dull)) | 1;
+}
+
+static note *set_of(note (*table)[WAYS], uint64_t key)
+{
+    return table[(key >> 40) & ((1u << SET_BITS) - 1)];
+}
+
+void cw_known_edge_put(uint64_t from, uint64_t to, uint64_t gate)
+{
+    note (*table)[WAYS] = atomic_load_explicit(&notes, memory_order_relaxed);
+    if (!table) {
+        void *p = mmap(NULL, sizeof(note[WAYS]) << SET_BITS, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            return;
+        table = p;
+        atomic_store_explicit(&notes, table, memory_order_release);
+    }
+    uint64_t key = key_of(from, to);
+    note *set = set_of(table, key);
+    int way = (int)(key >> 1) & (WAYS - 1);   /* a set's own note first, else a spread victim */
+    for (int i = 0; i < WAYS; i++)
+        if (atomic_load_explicit(&set[i].key, memory_order_relaxed) == key)
+            way = i;
+    note *n = &set[way];
+    /* Seqlock-like: the key is cleared while the gate changes. */
+    atomic_store_explicit(&n->key, 0, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&n->gate, gate, memory_order_relaxed);
+    atomic_store_explicit(&n->key, key, memory_order_release);
+}
+
+bool cw_known_edge_get(uint64_t from, uint64_t to, uint64_t *gate)
+{
+    note (*table)[WAYS] = atomic_load_explicit(&notes, memory_order_acquire);
+    if (!table)
+        return false;
+    uint64_t key = key_of(from, to);
+    note *set = set_of(table, key);
+    for (int i = 0; i < WAYS; i++) {
+        if (atomic_load_explicit(&set[i].key, memory_order_acquire) != key)
+            continue;
+        uint64_t g = atomic_load_explicit(&set[i].gate, memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&set[i].key, memory_order_relaxed) != key)
+            return false;   /* being rewritten */
+        *gate = g;
+        return true;
+    }
+    return false;
+}
