@@ -1,4 +1,5 @@
 # Unit tests of detector/events: the thread registry, the lock table, the
+# known-edges table, the
 # held-lock bookkeeping, and the lock events end to end without the shim
 # (real threads report acquisitions; the findings file is read back).
 # Built against the sanitizer variant of the library when CONCWATCH_SANITIZE
@@ -12,7 +13,7 @@ else()
   set(_cw_events_flags)
 endif()
 
-foreach(_t thread_state lock_table held_locks lock_events lock_misuse)
+foreach(_t thread_state lock_table known_edges held_locks lock_events lock_misuse)
   add_executable(test_${_t} ${CMAKE_SOURCE_DIR}/tests/unit/test_${_t}.c)
   target_link_libraries(test_${_t} PRIVATE ${_cw_events_lib})
   target_compile_options(test_${_t} PRIVATE ${_cw_events_flags})

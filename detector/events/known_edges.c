@@ -39,10 +39,17 @@ void cw_known_edge_put(uint64_t from, uint64_t to, uint64_t gate)
     }
     uint64_t key = key_of(from, to);
     note *set = set_of(table, key);
-    int way = (int)(key >> 1) & (WAYS - 1);   /* a set's own note first, else a spread victim */
-    for (int i = 0; i < WAYS; i++)
-        if (atomic_load_explicit(&set[i].key, memory_order_relaxed) == key)
+    /* The edge's own note, else an empty place, else one the key picks. */
+    int way = -1, empty = -1;
+    for (int i = 0; i < WAYS; i++) {
+        uint64_t k = atomic_load_explicit(&set[i].key, memory_order_relaxed);
+        if (k == key)
             way = i;
+        else if (k == 0 && empty < 0)
+            empty = i;
+    }
+    if (way < 0)
+        way = empty >= 0 ? empty : (int)(key >> 1) & (WAYS - 1);
     note *n = &set[way];
     /* Seqlock-like: the key is cleared while the gate changes. */
     atomic_store_explicit(&n->key, 0, memory_order_relaxed);
