@@ -11,6 +11,11 @@
  * The lock/unlock fast path makes no system call, so errno needs no saving
  * here; the out-of-line slow paths (new edges, stack capture, reports) keep
  * errno themselves.
+ *
+ * lock, trylock and unlock have a fast path (see interceptor.h): lock is the
+ * real call between four stores marking the wait and one clearing it, then
+ * four stores for the hold; unlock pops the hold and jumps to the real
+ * unlock.  Everything else is in the cold general paths below them.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -94,12 +99,14 @@ __attribute__((noinline, cold)) static void lock_in_fork_child(cw_thread *t, pth
     if (m->__data.__kind & PSHARED_BIT) {
         cw_watcher_start_once();
         t->fork_child = 0;
+        __atomic_fetch_and(&t->slow, ~CW_SLOW_FORK_CHILD, __ATOMIC_RELAXED);   /* fast paths again */
     }
 }
 
-int pthread_mutex_lock(pthread_mutex_t *m)
+/* The general paths: what the wrappers did before they had fast paths, for
+ * every call the fast paths leave out. */
+__attribute__((noinline, cold)) static int lock_general(pthread_mutex_t *m, uintptr_t pc)
 {
-    uintptr_t pc = CW_CALLER_PC();
     cw_thread *t = cw_enter_from(pc);
     if (!t)
         return REAL(pthread_mutex_lock)(m);
@@ -119,20 +126,71 @@ int pthread_mutex_lock(pthread_mutex_t *m)
     return rc;
 }
 
-int pthread_mutex_trylock(pthread_mutex_t *m)
+__attribute__((noinline, cold)) static int trylock_general(pthread_mutex_t *m, uintptr_t pc)
 {
-    cw_thread *t = cw_enter_from(CW_CALLER_PC());
+    cw_thread *t = cw_enter_from(pc);
     if (!t)
         return REAL(pthread_mutex_trylock)(m);
     int rc = REAL(pthread_mutex_trylock)(m);
     if (acquired(rc)) {
         cw_order_acquire(m);
-        cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_TRY, CW_CALLER_PC());
+        cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_TRY, pc);
     } else {
-        check_invalid(t, m, rc, CW_CALLER_PC());
+        check_invalid(t, m, rc, pc);
     }
     cw_leave(t);
     return rc;
+}
+
+/* The rest of a fast path's lock whose call returned something else than 0
+ * (EOWNERDEAD also hands the mutex over; the rest are failures), or while
+ * happens-before clocks are kept (the race checks' acquire hook). */
+__attribute__((noinline, cold)) static int lock_result(cw_thread *t, pthread_mutex_t *m, int rc,
+                                                      cw_acquire_mode mode, uintptr_t pc)
+{
+    if (acquired(rc)) {
+        cw_order_acquire(m);
+        cw_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, mode, pc);
+    } else {
+        check_invalid(t, m, rc, pc);   /* a destroyed mutex (EINVAL) */
+    }
+    cw_leave(t);
+    return rc;
+}
+
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    uintptr_t pc = CW_CALLER_PC();
+    cw_thread *t = cw_fast_enter();
+    /* The owner locking again: the general path's check_reacquire.  A
+     * fork's child until it locks a process-shared mutex has
+     * CW_SLOW_FORK_CHILD in its gate (lock_in_fork_child). */
+    if (__builtin_expect(!t || m->__data.__owner == t->tid, 0))
+        return lock_general(m, pc);
+    t->depth = 1;
+    cw_wait_mark(t, m, CW_KIND_MUTEX, false, pc);
+    int rc = REAL_READY(pthread_mutex_lock)(m);
+    /* Reloaded from the wait marks rather than kept: only t lives across
+     * the call. */
+    m = (pthread_mutex_t *)atomic_load_explicit(&t->wait.addr, memory_order_relaxed);
+    pc = atomic_load_explicit(&t->wait.pc, memory_order_relaxed);
+    cw_wait_end(t);
+    if (__builtin_expect(rc != 0 || cw_hb_enabled(), 0))
+        return lock_result(t, m, rc, CW_ACQ_BLOCKING, pc);
+    return cw_fast_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_BLOCKING, pc);
+}
+
+int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+    uintptr_t pc = CW_CALLER_PC();
+    cw_thread *t = cw_fast_enter();
+    if (__builtin_expect(!t, 0))
+        return trylock_general(m, pc);
+    t->depth = 1;
+    int rc = REAL_READY(pthread_mutex_trylock)(m);
+    if (__builtin_expect(rc != 0 || cw_hb_enabled(), 0))
+        return lock_result(t, m, rc, CW_ACQ_TRY, pc);
+    return cw_fast_acquired(t, (uintptr_t)m, CW_KIND_MUTEX, false, CW_ACQ_TRY, pc);
 }
 
 static int timed_lock(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime,
@@ -172,7 +230,7 @@ int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock, const struct ti
     return timed_lock(m, clock, abstime, true, CW_CALLER_PC());
 }
 
-int pthread_mutex_unlock(pthread_mutex_t *m)
+__attribute__((noinline, cold)) static int unlock_general(pthread_mutex_t *m, uintptr_t pc)
 {
     /* No interpreter-range check: an unlock of a lock that was never
      * recorded finds nothing to release, and its owner is the caller. */
@@ -183,9 +241,24 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
     if (__builtin_expect(owner == t->tid, 1))
         cw_released(t, (uintptr_t)m);
     else
-        cw_unlock_misuse(t, (uintptr_t)m, CW_KIND_MUTEX, owner, CW_CALLER_PC());
+        cw_unlock_misuse(t, (uintptr_t)m, CW_KIND_MUTEX, owner, pc);
     cw_order_release(m);
     int rc = REAL(pthread_mutex_unlock)(m);
     cw_leave(t);
     return rc;
+}
+
+/* The owner unlocks its most recent hold: pop it and jump to the real
+ * unlock.  Without raising depth: a signal handler running in between sees
+ * the list before or after the pop, both whole.  Happens-before clocks being
+ * kept (the race checks' release hook) take the general path. */
+int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    cw_thread *t = cw_fast_enter();
+    uint32_t n;
+    if (__builtin_expect(!t || m->__data.__owner != t->tid || cw_hb_enabled() || (n = t->nheld) == 0 ||
+                             t->held[n - 1].addr != (uintptr_t)m, 0))
+        return unlock_general(m, CW_CALLER_PC());
+    t->nheld = n - 1;
+    return REAL_READY(pthread_mutex_unlock)(m);
 }

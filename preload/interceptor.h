@@ -8,6 +8,16 @@
  * call is watched the thread's `depth` is raised so nested calls pass through.
  * errno is preserved across our bookkeeping: the program sees what the real
  * call set.
+ *
+ * The hot wrappers (mutex, rwlock, spinlock, semaphore) have a fast path: the
+ * real call plus a few loads and stores of the calling thread's own state,
+ * entered after ONE test (cw_fast_enter: the thread is known and its `gate`
+ * is 0, i.e. it is not inside the shim and its process needs no per-call
+ * check), with everything else out of line in cold functions that the fast
+ * path jumps to: the general path (first call of a thread, calls from inside
+ * the shim, CPython, happens-before clocks being kept, an owner locking again,
+ * an unusual result), nested acquisitions, reports.  So the fast path keeps
+ * no registers of its own and the unlocks end in a jump to the real unlock.
  */
 #ifndef CW_INTERCEPTOR_H
 #define CW_INTERCEPTOR_H
@@ -39,11 +49,27 @@ static inline cw_thread *cw_enter(void)
     cw_thread *t = cw_thread_self();
     if (__builtin_expect(!t || t->depth, 0))
         return NULL;
+    if (__builtin_expect(t->slow & CW_SLOW_UNREADY, 0))
+        t->slow = cw_thread_slow_default | (t->slow & CW_SLOW_FORK_CHILD);   /* attached before start-up ended: now as any thread */
     t->depth++;
     return t;
 }
 
 static inline void cw_leave(cw_thread *t) { t->depth--; }
+
+/* The fast paths' entry: the calling thread when this call may take the
+ * fast path (it must then set depth = 1 for as long as it records, and back
+ * to 0), NULL when it must take the general path.  Only set up threads of a
+ * ready shim have cw_tls_self (the main thread's is set just before
+ * cw_shim_ready, with nothing intercepted in between). */
+static inline cw_thread *cw_fast_enter(void)
+{
+    cw_thread *t = cw_tls_self;
+    return __builtin_expect(t != NULL && t->gate == 0, 1) ? t : NULL;
+}
+
+/* The real function on a fast path: resolved, since the shim is ready. */
+#define REAL_READY(name) (cw_real_##name)
 
 /* CPython's own pthread locks (the GIL's mutex and condvars, interpreter
  * internals) are called from the interpreter's code: they are not the
@@ -73,21 +99,20 @@ static inline void cw_wait_begin(cw_thread *t, const void *addr, cw_lock_kind ki
         cw_watcher_start_once();   /* a single-threaded program can hang too */
     atomic_store_explicit(&t->wait.kind, (uint32_t)kind | (timed ? CW_WAIT_TIMED : 0), memory_order_relaxed);
     atomic_store_explicit(&t->wait.pc, pc, memory_order_relaxed);
-    atomic_fetch_add_explicit(&t->wait.seq, 1, memory_order_relaxed);
+    t->wait.seq++;
     atomic_store_explicit(&t->wait.addr, (uintptr_t)addr, memory_order_release);
 }
 
 /* The same, for waits that only another thread can end (a mutex): no need to
  * start the watcher, which pthread_create already started.  Marked before
- * the real call even if it will not block: it is two stores, cheaper than a
- * trylock first, and the watcher only believes waits it sees unchanged over
- * time. */
+ * the real call even if it will not block: it is four plain stores (x86),
+ * cheaper than a trylock first, and the watcher only believes waits it sees
+ * unchanged over time. */
 static inline void cw_wait_mark(cw_thread *t, const void *addr, cw_lock_kind kind, bool timed, uintptr_t pc)
 {
     atomic_store_explicit(&t->wait.kind, (uint32_t)kind | (timed ? CW_WAIT_TIMED : 0), memory_order_relaxed);
     atomic_store_explicit(&t->wait.pc, pc, memory_order_relaxed);
-    atomic_store_explicit(&t->wait.seq, atomic_load_explicit(&t->wait.seq, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    t->wait.seq++;
     atomic_store_explicit(&t->wait.addr, (uintptr_t)addr, memory_order_release);
 }
 

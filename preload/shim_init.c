@@ -90,9 +90,14 @@ __attribute__((constructor(101))) static void cw_shim_init(void)
     if (cw_trywait_is_acquire && cw_python_sites_init())
         cw_py_races_init();
     find_interpreter();
+    /* In CPython every call must first be told apart from the interpreter's
+     * own: no fast path (before the first thread attaches). */
+    cw_thread_slow_default = cw_interp_hi > cw_interp_lo ? CW_SLOW_INTERPRETER : 0;
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     cw_publish_thread_ids = dlsym(RTLD_DEFAULT, "__tsan_init") != NULL;
-    cw_thread_self();   /* the main thread becomes T0 */
+    cw_thread *main_thread = cw_thread_self();   /* the main thread becomes T0 */
+    if (main_thread)
+        main_thread->slow = cw_thread_slow_default;   /* it may have come earlier (a constructor's call) */
     cw_shim_crash_handler_install();
     if (!cw_shim_is_off())   /* an internal error during start-up leaves it off */
         atomic_store(&cw_shim_ready, 1);

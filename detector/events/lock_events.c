@@ -445,6 +445,13 @@ void cw_acquired_nested(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool re
     add_nesting(t, addr, kind, read, stack, pc);
 }
 
+int cw_acquired_out_of_line(cw_thread *t, uintptr_t addr, unsigned packed, uintptr_t pc)
+{
+    cw_acquired(t, addr, (cw_lock_kind)(packed & 0xff), (packed >> 8) & 1, (cw_acquire_mode)(packed >> 9), pc);
+    t->depth = 0;
+    return 0;
+}
+
 /* ---- lock lifetime ----------------------------------------------------- */
 
 /* A new lock at addr: the old one's node (and its edges) must not connect to it. */

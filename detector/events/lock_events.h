@@ -70,6 +70,42 @@ static inline void cw_acquired(cw_thread *t, uintptr_t addr, cw_lock_kind kind, 
         };
 }
 
+/* ---- the fast paths' acquisition (preload/interceptor.h) ---- */
+
+/* kind, mode (read/write) and acquire mode in one argument, so that the out
+ * of line parts take at most six (the fast paths jump to them). */
+#define CW_ACQ_PACK(kind, read, mode) ((unsigned)(kind) | (unsigned)(read) << 8 | (unsigned)(mode) << 9)
+
+/* Out of line: the rest of an acquisition the fast path could not finish
+ * (the thread holds other locks, its held list is full, or the call site's
+ * stack is not cached yet).  Records it like cw_acquired, leaves the shim
+ * (depth 0) and returns 0. */
+int cw_acquired_out_of_line(cw_thread *t, uintptr_t addr, unsigned packed, uintptr_t pc);
+
+/* The fast paths' cw_acquired, while the thread is in the shim (depth 1):
+ * holding nothing else, with the call site's stack cached, the hold is four
+ * stores; anything else goes out of line.  Leaves the shim; returns 0. */
+static inline int cw_fast_acquired(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool read,
+                                   cw_acquire_mode mode, uintptr_t pc)
+{
+    cw_site *site = cw_thread_site_slot(t, pc);
+    if (__builtin_expect(t->nheld != 0 || site->pc != pc, 0))
+        return cw_acquired_out_of_line(t, addr, CW_ACQ_PACK(kind, read, mode), pc);
+    /* Field by field: a compound literal would also zero the padding. */
+    cw_held_lock *h = &t->held[0];
+    h->addr = addr;
+    h->node = 0;
+    h->stack = site->stack;
+    h->epoch = 0;
+    h->kind = (uint8_t)kind;
+    h->read = read;
+    h->not_gate = 0;
+    h->unused = 0;
+    t->nheld = 1;
+    t->depth = 0;
+    return 0;
+}
+
 /* The thread released the lock (drops its most recent hold of addr). */
 static inline void cw_released(cw_thread *t, uintptr_t addr)
 {

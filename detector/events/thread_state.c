@@ -15,6 +15,7 @@
 __thread cw_thread *cw_tls_self __attribute__((tls_model("initial-exec")));
 __thread int cw_tls_untracked __attribute__((tls_model("initial-exec")));
 bool cw_publish_thread_ids;
+uint32_t cw_thread_slow_default = CW_SLOW_UNREADY;
 
 #define MAX_SLOTS (1u << 16)
 #define SLOTS_PER_CHUNK 64
@@ -111,6 +112,7 @@ cw_thread *cw_thread_attach(void)
     t->self = pthread_self();
     t->parent = UINT32_MAX;
     t->start_routine = 0;
+    t->slow = cw_thread_slow_default;
     t->watch_seq = 0;
     t->watch_addr = 0;
     atomic_store(&t->hang_captured, 0);
@@ -240,6 +242,7 @@ void cw_thread_registry_after_fork_child(void)
     }
     if (self) {
         self->fork_child = 1;
+        __atomic_fetch_or(&self->slow, CW_SLOW_FORK_CHILD, __ATOMIC_RELAXED);   /* no fast path: see fork_child */
         self->tid = (pid_t)syscall(SYS_gettid);
     }
     atomic_store(&live_threads, self && atomic_load(&self->alive) ? 1 : 0);

@@ -42,6 +42,7 @@ typedef struct cw_held_lock {
     uint8_t kind;           /* cw_lock_kind */
     uint8_t read;           /* held in shared (read) mode */
     uint8_t not_gate;       /* held for the thread's whole life (Python's tstate lock): never a gate */
+    uint8_t unused;         /* written with the three above: one store on the fast path */
 } cw_held_lock;
 
 typedef struct cw_site {
@@ -68,7 +69,10 @@ typedef struct cw_py_site {
 typedef struct cw_wait {
     _Atomic uintptr_t addr;     /* 0 = not blocked in an intercepted wait */
     _Atomic uint32_t kind;      /* cw_lock_kind of the object waited on */
-    _Atomic uint32_t seq;       /* bumped at each new wait: the watcher sees progress */
+    uint32_t seq;               /* bumped at each new wait: the watcher sees progress.
+                                   Written by the thread only, with a plain add (one
+                                   instruction); the watcher reads it with
+                                   __atomic_load_n. */
     _Atomic cw_stack_id stack;  /* where the wait was entered (cached site stack), 0 if not known */
     _Atomic uintptr_t pc;
     _Atomic uintptr_t mutex;    /* a condition wait: the mutex it releases */
@@ -83,7 +87,14 @@ typedef struct cw_thread {
     uintptr_t start_routine;    /* what the thread runs (0 for the main thread) */
     cw_stack_id create_stack;
     _Atomic int alive;
-    int depth;                  /* > 0 while inside the shim: calls made then are forwarded untouched */
+    /* The fast paths' one test: gate != 0 sends a call to the general path. */
+    union {
+        struct {
+            int depth;          /* > 0 while inside the shim: calls made then are forwarded untouched */
+            uint32_t slow;      /* CW_SLOW_*: every call of this thread takes the general path */
+        };
+        uint64_t gate;
+    };
     uint8_t fork_child;         /* the thread that forked, in the child, until the hang watcher runs there */
     uint32_t nheld;
     cw_held_lock held[CW_MAX_HELD];
@@ -113,6 +124,20 @@ typedef struct cw_thread {
      * moves and its address never changes: see events/lock_table.h). */
     struct { uintptr_t addr; struct cw_lock_slot *slot; } slots[1u << CW_SLOT_CACHE_BITS];
 } cw_thread;
+
+/* cw_thread.slow: a CPython process, where each call must first be told
+ * apart from the interpreter's own (see the preload's cw_enter_from). */
+#define CW_SLOW_INTERPRETER 1u
+/* cw_thread.slow: the thread attached before the shim was ready (see
+ * preload's cw_enter, which clears it once it is). */
+#define CW_SLOW_UNREADY 2u
+/* cw_thread.slow: the thread that forked, in the child, until its first lock
+ * of a process-shared mutex starts the hang watcher there (fork_child; the
+ * preload's lock_in_fork_child). */
+#define CW_SLOW_FORK_CHILD 8u
+/* What cw_thread_attach puts in every new thread's `slow` (CW_SLOW_UNREADY
+ * until the shim's start-up sets it). */
+extern uint32_t cw_thread_slow_default;
 
 extern __thread cw_thread *cw_tls_self __attribute__((tls_model("initial-exec")));
 /* Set for threads the shim must never record: its own watcher, and threads
@@ -151,7 +176,9 @@ cw_stack_id cw_thread_site_capture(cw_thread *t, uintptr_t pc);
  * a multiplicative hash keeps neighbours in different cache slots. */
 static inline cw_site *cw_thread_site_slot(cw_thread *t, uintptr_t pc)
 {
-    return &t->sites[cw_hash_addr(pc, CW_SITE_CACHE_BITS)];
+    /* A 32-bit multiplier (one instruction) on the low half: call sites of
+     * one program differ there. */
+    return &t->sites[(uint32_t)((uint32_t)pc * 0x9e3779b1u) >> (32 - CW_SITE_CACHE_BITS)];
 }
 
 /* Stack id of the call site `pc` as seen by this thread: cached per thread, captured on first sight. */

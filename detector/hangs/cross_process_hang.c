@@ -86,7 +86,7 @@ static void publish(cw_blocked *all, size_t n)
 {
     uint64_t signature = 1;
     for (size_t i = 0; i < n; i++)
-        signature = cw_mix64(signature ^ ((uint64_t)all[i].t->tid << 32 | atomic_load(&all[i].t->wait.seq)));
+        signature = cw_mix64(signature ^ ((uint64_t)all[i].t->tid << 32 | __atomic_load_n(&all[i].t->wait.seq, __ATOMIC_RELAXED)));
     if (published && signature == published_signature)
         return;
     cw_hang_capture_stacks(all, n);

@@ -117,7 +117,7 @@ static void sample_visit(cw_thread *t, void *arg)
     sample *s = arg;
     s->live++;
     uintptr_t addr = atomic_load_explicit(&t->wait.addr, memory_order_acquire);
-    uint32_t seq = atomic_load_explicit(&t->wait.seq, memory_order_relaxed);
+    uint32_t seq = __atomic_load_n(&t->wait.seq, __ATOMIC_RELAXED);
     uint32_t kind = atomic_load_explicit(&t->wait.kind, memory_order_relaxed);
     if (!addr) {
         t->watch_addr = 0;
