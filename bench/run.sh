@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # bench/run.sh [BUILD_DIR]: time every workload natively, under concwatch -q, as its
 # -fsanitize=thread build, under helgrind and drd, and print a markdown table of
-# median wall time, spread (min-max), ratio to native and peak RSS; then the cost
-# of a new lock-order edge at 1k, 100k and 1M locks; the data-race sampler on
-# samples/counter_race (with shim-only, TSan and helgrind rows); and one verdict
-# line per target of issues 6 and 5; then race_backends.sh and idle_cpu.sh (issue 10).  Workload 5 (a real program, zstd -T4) is built from its
-# Debian source package into BUILD_DIR/bench/real/ on first use (see setup_real).
+# median wall time, spread (min-max), ratio to native and peak RSS; then a real
+# server, memcached under memcaslap (bench/memcached.sh: ops/s native, concwatch,
+# TSan build, helgrind); the cost of a new lock-order edge at 1k, 100k and 1M
+# locks; the data-race sampler on samples/counter_race (with shim-only, TSan and
+# helgrind rows); then the table of issue 16's targets and one verdict line per
+# target of issues 16, 6 and 5; then race_backends.sh and idle_cpu.sh (issue 10).
+# Workload 5 (a real program, zstd -T4) and memcached's source builds are made
+# from their Debian source packages into BUILD_DIR/bench/ on first use (see
+# setup_real, bench/memcached.sh).
 # BUILD_DIR (default: build) must have been built: cmake --build BUILD_DIR.
-# The whole run takes about 20 minutes on a 2-core machine (+1-2 the first time:
-# fetching and building zstd twice).
+# The whole run takes about 20 minutes on a 2-core machine (+3-4 the first time:
+# fetching and building zstd and memcached twice each).
 set -u
 
 SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
@@ -334,6 +338,18 @@ echo
 echo "median wall time; 'vs native' = median / native median; peak RSS = median of /usr/bin/time %M"
 echo "(for concwatch: the largest of launcher and program).  Logs: $LOGS"
 
+# ---- a real server: memcached ----------------------------------------------------
+# bench/memcached.sh prints its own table and appends "TOOL MEDIAN MIN MAX CPU" per
+# tool to MC_RESULTS for the verdicts.
+declare -A MC_OPS
+MC_RESULTS=$LOGS/memcached.results
+rm -f "$MC_RESULTS"
+echo
+RESULTS=$MC_RESULTS REPS=${MC_REPS:-3} bash "$SRC_DIR/bench/memcached.sh" "$BUILD" 2>"$LOGS/memcached.stderr" |
+    sed 's/^# memcached under load,.*/## A real server: memcached under memcaslap/'
+[ -s "$MC_RESULTS" ] || echo "memcached: not measured (see $LOGS/memcached.stderr)"
+while read -r tool med _; do MC_OPS[$tool]=$med; done <"$MC_RESULTS" 2>/dev/null
+
 # ---- data races ----------------------------------------------------------------
 # found NAME TOOL PATTERN: "race reported in K/N runs" from NAME.TOOL's logs.
 found() {
@@ -481,11 +497,76 @@ judge() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
+# ---- issue 16: the targets, side by side --------------------------------------
+# i16 LABEL VALUE_TEXT TARGET_TEXT VERDICT: a row of the table.
+declare -a I16_ROWS I16_VERDICTS
+i16() {
+    I16_ROWS+=("| $1 | $2 | $3 | $4 |")
+    I16_VERDICTS+=("verdict: issue 16: $1: $2 (target $3): $4")
+}
+# met VALUE OP LIMIT: "met" or "NOT MET".
+met() {
+    awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { exit !(op == "<=" ? v <= l : op == ">=" ? v >= l : v < l) }' &&
+        echo met || echo "NOT MET"
+}
+i16_ratio() {   # LABEL WORKLOAD LIMIT [EXTRA_TEXT]
+    local label=$1 w=$2 lim=$3 r
+    if ok "$w.native" "$w.concwatch"; then
+        r=$(ratio "${MED[$w.concwatch]}" "${MED[$w.native]}")
+        i16 "$label" "${r}x native (median ${MED[$w.concwatch]} s vs ${MED[$w.native]} s; best runs $(ratio "${MIN[$w.concwatch]}" "${MIN[$w.native]}")x${4:-})" \
+            "<= ${lim}x" "$(met "$r" "<=" "$lim")"
+    else
+        i16 "$label" "not measured (${STATUS[$w.native]:-missing}/${STATUS[$w.concwatch]:-missing})" "<= ${lim}x" "NOT MEASURED"
+    fi
+}
+tsan_text() { ok "$1.tsan" "$1.native" && echo "; TSan build $(ratio "${MED[$1.tsan]}" "${MED[$1.native]}")x"; }
+i16_ratio "W1 uncontended_pairs, 10M lock/unlock pairs" uncontended_pairs 1.3 "$(tsan_text uncontended_pairs)"
+i16_ratio "W2 ordered_pairs, 4 threads" ordered_pairs 1.3 "$(tsan_text ordered_pairs)$(ok ordered_pairs.concwatch-norace && echo "; CONCWATCH_RACES=0: $(ratio "${MED[ordered_pairs.concwatch-norace]}" "${MED[ordered_pairs.native]}")x")"
+if ok ordered_pairs.concwatch ordered_pairs.tsan; then
+    r=$(ratio "${MED[ordered_pairs.tsan]}" "${MED[ordered_pairs.concwatch]}")
+    i16 "W2 ordered_pairs, ahead of TSan" "concwatch ${r}x faster than the TSan build" ">= 10x" "$(met "$r" ">=" 10)"
+fi
+i16_ratio "W3 mutex_churn, 1M mutexes made and destroyed" mutex_churn 2 "$(tsan_text mutex_churn)"
+if [ -n "${EDGE_RSS_EXTRA[1000000]:-}" ]; then
+    sizes=""
+    for n in $EDGE_SIZES; do
+        [ -n "${EDGE_RSS_EXTRA[$n]:-}" ] && sizes="$sizes, $(awk -v k="${EDGE_RSS_EXTRA[$n]}" 'BEGIN { printf "%+.1f", k / 1024 }') MiB at $n"
+    done
+    i16 "1M mutexes alive at once with 1M edges (edge_scaling 1000000)" \
+        "$(awk -v k="${EDGE_RSS_EXTRA[1000000]}" 'BEGIN { printf "%+.1f MiB (%.0f MB)", k / 1024, k * 1.024 / 1000 }') peak RSS over native (by size:${sizes#,})" \
+        "< +300 MB" "$(met "${EDGE_RSS_EXTRA[1000000]}" "<" $((300 * 1000 * 1000 / 1024)))"
+else
+    i16 "1M mutexes alive at once with 1M edges (edge_scaling 1000000)" "not measured" "< +300 MB" "NOT MEASURED"
+fi
+i16_ratio "Python locked counter, 4 threads" py_locked_counter 1.2
+if [ -n "${MC_OPS[native]:-}" ] && [ -n "${MC_OPS[concwatch]:-}" ]; then
+    r=$(ratio "${MC_OPS[native]}" "${MC_OPS[concwatch]}")
+    extra=""
+    [ -n "${MC_OPS[concwatch-norace]:-}" ] && extra="; CONCWATCH_RACES=0: $(ratio "${MC_OPS[native]}" "${MC_OPS[concwatch-norace]}")x"
+    [ -n "${MC_OPS[src-tsan]:-}" ] && [ -n "${MC_OPS[src]:-}" ] && extra="$extra; TSan build $(ratio "${MC_OPS[src]}" "${MC_OPS[src-tsan]}")x"
+    [ -n "${MC_OPS[helgrind]:-}" ] && extra="$extra; helgrind $(ratio "${MC_OPS[native]}" "${MC_OPS[helgrind]}")x"
+    i16 "memcached -t 4 under memcaslap, loopback" "${r}x slower than native (${MC_OPS[concwatch]} vs ${MC_OPS[native]} ops/s$extra)" \
+        "<= 1.05x" "$(met "$r" "<=" 1.05)"
+else
+    i16 "memcached -t 4 under memcaslap, loopback" "not measured (see $LOGS/memcached.stderr)" "<= 1.05x" "NOT MEASURED"
+fi
+
 echo
-echo "## Verdicts (targets of issue 6; measured in this run)"
+echo "## Issue 16: the targets (measured in this run)"
+echo
+echo "| workload | measured | target | verdict |"
+echo "|---|---|---|---|"
+printf '%s\n' "${I16_ROWS[@]}"
 echo
 echo '```'
-for spec in "uncontended_pairs 2 W1" "ordered_pairs 1.5 W2" "zstd 1.3 W5"; do
+printf '%s\n' "${I16_VERDICTS[@]}"
+echo '```'
+
+echo
+echo "## Verdicts (targets of issue 6 that issue 16 did not replace; measured in this run)"
+echo
+echo '```'
+for spec in "zstd 1.3 W5"; do
     read -r w lim label <<<"$spec"
     if ok "$w.native" "$w.concwatch"; then
         r=$(ratio "${MED[$w.concwatch]}" "${MED[$w.native]}")
@@ -512,10 +593,6 @@ if ok mutex_churn.native mutex_churn.concwatch && [ "${RSS_KB[mutex_churn.concwa
         "$extra" "<" $((300 * 1000 * 1000 / 1024))
 else
     echo "verdict: W3 mutex_churn memory: NOT MEASURED"
-fi
-if [ -n "${EDGE_RSS_EXTRA[1000000]:-}" ]; then
-    judge "1M mutexes alive at once with 1M edges (edge_scaling, the stricter reading of the 1M-locks target): $(awk -v k="${EDGE_RSS_EXTRA[1000000]}" 'BEGIN { printf "%+.1f", k / 1024 }') MiB peak RSS over native (target < 300 MB extra)" \
-        "${EDGE_RSS_EXTRA[1000000]}" "<" $((300 * 1000 * 1000 / 1024))
 fi
 if [ -n "${EDGE_COST[1000]:-}" ] && [ -n "${EDGE_COST[1000000]:-}" ]; then
     g=$(ratio "${EDGE_COST[1000000]}" "${EDGE_COST[1000]}")

@@ -49,16 +49,16 @@ static void check_reacquire(cw_thread *t, pthread_mutex_t *m, bool timed, uintpt
     cw_self_deadlock(t, (uintptr_t)m, CW_KIND_MUTEX, hangs, pc);
 }
 
-int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
+__attribute__((noinline, cold)) static int init_general(pthread_mutex_t *m, const pthread_mutexattr_t *attr,
+                                                       int rc, uintptr_t pc)
 {
-    int rc = REAL(pthread_mutex_init)(m, attr);
     cw_thread *t = cw_enter();
     if (!t)
         return rc;
     int saved = errno;
     int robust = PTHREAD_MUTEX_STALLED;
     if (rc == 0) {
-        cw_lock_created(t, (uintptr_t)m, CW_KIND_MUTEX, CW_CALLER_PC());
+        cw_lock_created(t, (uintptr_t)m, CW_KIND_MUTEX, pc);
         if (attr && pthread_mutexattr_getrobust(attr, &robust) == 0 && robust == PTHREAD_MUTEX_ROBUST)
             cw_lock_robust((uintptr_t)m);
     }
@@ -67,16 +67,45 @@ int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
     return rc;
 }
 
-int pthread_mutex_destroy(pthread_mutex_t *m)
+/* Default attributes, initialised: the new lock is noted (see
+ * cw_lock_created: no graph work unless a lock at that address had taken
+ * part in nesting; what can set errno there keeps it). */
+int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
+{
+    int rc = REAL(pthread_mutex_init)(m, attr);
+    uintptr_t pc = CW_CALLER_PC();
+    cw_thread *t = cw_fast_enter();
+    if (__builtin_expect(!t || rc != 0 || attr != NULL, 0))
+        return init_general(m, attr, rc, pc);
+    t->depth = 1;
+    cw_lock_created(t, (uintptr_t)m, CW_KIND_MUTEX, pc);
+    t->depth = 0;
+    return 0;
+}
+
+__attribute__((noinline, cold)) static int destroy_general(pthread_mutex_t *m, uintptr_t pc)
 {
     cw_thread *t = cw_enter();
     if (!t)
         return REAL(pthread_mutex_destroy)(m);
     bool locked = m->__data.__lock != 0;
-    cw_lock_destroyed(t, (uintptr_t)m, CW_KIND_MUTEX, locked, CW_CALLER_PC());
+    cw_lock_destroyed(t, (uintptr_t)m, CW_KIND_MUTEX, locked, pc);
     int rc = REAL(pthread_mutex_destroy)(m);
     cw_leave(t);
     return rc;
+}
+
+/* An unlocked mutex: forget it, then jump to the real destroy. */
+int pthread_mutex_destroy(pthread_mutex_t *m)
+{
+    uintptr_t pc = CW_CALLER_PC();
+    cw_thread *t = cw_fast_enter();
+    if (__builtin_expect(!t || m->__data.__lock != 0, 0))
+        return destroy_general(m, pc);
+    t->depth = 1;
+    cw_lock_destroyed(t, (uintptr_t)m, CW_KIND_MUTEX, false, pc);
+    t->depth = 0;
+    return REAL_READY(pthread_mutex_destroy)(m);
 }
 
 /* glibc marks a destroyed mutex (its kind becomes -1) and fails every lock

@@ -323,7 +323,9 @@ static void add_edge(cw_thread *t, uint32_t from_i, uint64_t to, bool to_read, c
             report_cycle(&cycle);   /* another report is being written: as recorded */
     } else {
         created = order && cw_lock_order_edge_count(order) > before;
-        if (order && cw_lock_order_edge_gates(order, h->node, to, &gate, 1) >= 0)
+        /* Noted from its second occurrence on: a lock made, nested once and
+         * destroyed (churn) does not pay for a note nobody reads. */
+        if (order && !created && cw_lock_order_edge_gates(order, h->node, to, &gate, 1) >= 0)
             cw_known_edge_put(h->node, to, gate);
     }
     if (result != CW_EDGE_KNOWN)   /* a new edge, or one that now holds less in common */
@@ -463,12 +465,14 @@ static void retire_node(cw_lock_slot *slot, uintptr_t addr)
     if (!old)
         return;
     atomic_fetch_add_explicit(&retire_epoch[cw_hash_addr(addr, RETIRE_BUCKET_BITS)], 1, memory_order_release);
+    int saved = errno;   /* the graph may allocate: init/destroy's fast paths keep no errno */
     cw_spin_lock_acquire(&graph_lock);
     cw_predicted_forget(old);
     if (order)
         cw_lock_order_node_remove(order, old);
     cw_node_info_remove(old);
     cw_spin_lock_release(&graph_lock);
+    errno = saved;
 }
 
 void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t pc)

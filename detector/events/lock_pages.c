@@ -1,5 +1,6 @@
 #include "lock_pages.h"
 
+#include <errno.h>
 #include <sys/mman.h>
 
 #include "common/hash.h"
@@ -24,10 +25,13 @@ static page_entry *the_table(void)
     page_entry *t = atomic_load_explicit(&table, memory_order_acquire);
     if (__builtin_expect(t != NULL, 1))
         return t;
+    int saved = errno;
     void *p = mmap(NULL, (size_t)TABLE_SIZE * sizeof(page_entry), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
+    if (p == MAP_FAILED) {
+        errno = saved;   /* mutex init's fast path keeps no errno (preload/intercept_mutex.c) */
         return NULL;
+    }
     page_entry *expected = NULL;
     if (!atomic_compare_exchange_strong(&table, &expected, (page_entry *)p)) {
         munmap(p, (size_t)TABLE_SIZE * sizeof(page_entry));

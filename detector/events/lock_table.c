@@ -1,5 +1,6 @@
 #include "lock_table.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <sys/mman.h>
 
@@ -138,6 +139,7 @@ static bool add_level(void)
 
 __attribute__((noinline)) static cw_lock_slot *insert(uintptr_t addr)
 {
+    int saved = errno;   /* mmap may fail: the callers' fast paths keep no errno */
     cw_spin_lock_acquire(&insert_lock);
     cw_lock_slot *s = find(addr);   /* another thread may have just inserted it */
     uint32_t number;
@@ -156,6 +158,7 @@ __attribute__((noinline)) static cw_lock_slot *insert(uintptr_t addr)
         }
     }
     cw_spin_lock_release(&insert_lock);
+    errno = saved;
     return s;
 }
 
