@@ -391,10 +391,16 @@ static _Atomic uint32_t retire_epoch[1u << RETIRE_BUCKET_BITS];
 /* A hold (or the lock being taken) as the nesting cache sees it: the lock's
  * address and mode, its semaphore epoch and its bucket's retire epoch (both
  * in the top bits, which addresses leave free), mixed. */
+#define MIX_K 0xff51afd7ed558ccdull   /* cw_mix64's multiplier, for every multiply here: one constant */
+
+static inline uint32_t retire_bucket(uintptr_t addr)
+{
+    return (uint32_t)(((uint64_t)addr * MIX_K) >> (64 - RETIRE_BUCKET_BITS));
+}
+
 static inline uint64_t hold_key(uintptr_t addr, bool read, uint32_t sem_epoch)
 {
-    uint32_t retired = atomic_load_explicit(&retire_epoch[cw_hash_addr(addr, RETIRE_BUCKET_BITS)],
-                                            memory_order_acquire);
+    uint32_t retired = atomic_load_explicit(&retire_epoch[retire_bucket(addr)], memory_order_acquire);
     return cw_mix64(((uint64_t)addr * 2 + read) ^ ((uint64_t)(sem_epoch * 0x10001u + retired) << 48));
 }
 
@@ -434,7 +440,7 @@ static inline void add_nesting(cw_thread *t, uintptr_t addr, cw_lock_kind kind, 
     /* The lock being taken is weighed apart from the held ones: holding a
      * while taking b must not look like holding b while taking a (ABBA in
      * one thread). */
-    uint64_t digest = hold_key(addr, read, 0) * 0x9e3779b97f4a7c15ull;
+    uint64_t digest = hold_key(addr, read, 0) * MIX_K;
     digest += t->nheld == 1 ? hold_key(t->held[0].addr, t->held[0].read, t->held[0].epoch) : held_digest(t);
     digest |= 1;
     if (__builtin_expect(!cw_fp_has(nesting_set(t, digest), digest), 0))
@@ -447,9 +453,43 @@ void cw_acquired_nested(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool re
     add_nesting(t, addr, kind, read, stack, pc);
 }
 
-int cw_acquired_out_of_line(cw_thread *t, uintptr_t addr, unsigned packed, uintptr_t pc)
+__attribute__((noinline)) static int acquired_general(cw_thread *t, uintptr_t addr, unsigned packed, uintptr_t pc)
 {
     cw_acquired(t, addr, (cw_lock_kind)(packed & 0xff), (packed >> 8) & 1, (cw_acquire_mode)(packed >> 9), pc);
+    t->depth = 0;
+    return 0;
+}
+
+/* The common case of the out-of-line part, without a call (so no register
+ * saving): one lock held and this nesting already recorded, or a trylock
+ * over held ones; the rest goes to acquired_general. */
+int cw_acquired_out_of_line(cw_thread *t, uintptr_t addr, unsigned packed, uintptr_t pc)
+{
+    cw_site *site = cw_thread_site_slot(t, pc);
+    uint32_t n = t->nheld;
+    if (site->pc != pc || n == 0 || n >= CW_MAX_HELD)
+        return acquired_general(t, addr, packed, pc);
+    cw_stack_id stack = site->stack;
+    bool read = (packed >> 8) & 1;
+    if ((cw_acquire_mode)(packed >> 9) != CW_ACQ_TRY) {
+        if (n != 1)
+            return acquired_general(t, addr, packed, pc);
+        uint64_t digest = hold_key(addr, read, 0) * MIX_K +
+                          hold_key(t->held[0].addr, t->held[0].read, t->held[0].epoch);
+        digest |= 1;
+        if (!cw_fp_has(nesting_set(t, digest), digest))
+            return acquired_general(t, addr, packed, pc);
+    }
+    cw_held_lock *h = &t->held[n];
+    h->addr = addr;
+    h->node = 0;
+    h->stack = stack;
+    h->epoch = 0;
+    h->kind = (uint8_t)(packed & 0xff);
+    h->read = read;
+    h->not_gate = 0;
+    h->unused = 0;
+    t->nheld = n + 1;
     t->depth = 0;
     return 0;
 }
@@ -464,7 +504,7 @@ static void retire_node(cw_lock_slot *slot, uintptr_t addr)
     uint64_t old = atomic_exchange(&slot->node, 0);
     if (!old)
         return;
-    atomic_fetch_add_explicit(&retire_epoch[cw_hash_addr(addr, RETIRE_BUCKET_BITS)], 1, memory_order_release);
+    atomic_fetch_add_explicit(&retire_epoch[retire_bucket(addr)], 1, memory_order_release);
     int saved = errno;   /* the graph may allocate: init/destroy's fast paths keep no errno */
     cw_spin_lock_acquire(&graph_lock);
     cw_predicted_forget(old);
