@@ -389,8 +389,9 @@ static void add_order_edges(cw_thread *t, uintptr_t addr, cw_lock_kind kind, boo
 static _Atomic uint32_t retire_epoch[1u << RETIRE_BUCKET_BITS];
 
 /* A hold (or the lock being taken) as the nesting cache sees it: the lock's
- * address and mode, its semaphore epoch and its bucket's retire epoch (both
- * in the top bits, which addresses leave free), mixed. */
+ * address, mode and semaphore epoch (in the top bits, which addresses leave
+ * free; a semaphore's epoch only tells a stale hold, its wrapping is
+ * harmless), mixed, plus its bucket's retire epoch. */
 #define MIX_K 0xff51afd7ed558ccdull   /* cw_mix64's multiplier, for every multiply here: one constant */
 
 static inline uint32_t retire_bucket(uintptr_t addr)
@@ -401,7 +402,11 @@ static inline uint32_t retire_bucket(uintptr_t addr)
 static inline uint64_t hold_key(uintptr_t addr, bool read, uint32_t sem_epoch)
 {
     uint32_t retired = atomic_load_explicit(&retire_epoch[retire_bucket(addr)], memory_order_acquire);
-    return cw_mix64(((uint64_t)addr * 2 + read) ^ ((uint64_t)(sem_epoch * 0x10001u + retired) << 48));
+    /* The retire epoch whole, as a term of its own: folded into the top bits
+     * with the address it would wrap after 65536 retirements, and a loop
+     * making, nesting and destroying locks at the same addresses would then
+     * find its old nestings cached and skip new locks' edges. */
+    return cw_mix64(((uint64_t)addr * 2 + read) ^ ((uint64_t)sem_epoch << 48)) + (uint64_t)retired * MIX_K;
 }
 
 /* The held set's part of the digest (order-independent: a sum). */
