@@ -53,6 +53,7 @@ THREADED=" ordered_pairs many_threads zstd "
 NORACE_NOTE="CONCWATCH_RACES=0: lock checks only, no race sampling"
 VG_SKIP_drd_many_threads="skipped: DRD aborts above its thread limit; with --max-threads=1200 it took 213 s"
 PY_COUNT=200000   # increments per Python thread (4 threads)
+PY_EXE=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)
 
 # Workload 5, the real program: zstd (Debian source package libzstd) compressing
 # REAL_MB MiB of generated log text with 4 worker threads.  TSan and valgrind
@@ -271,6 +272,7 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -z "$REAL_SKIP" ]; then
     echo "workload 5: $("$REAL/zstd" -V | sed 's/^\** *//; s/ *\**$//; s/, by .*//') built from Debian source package $(cat "$REAL/source" 2>/dev/null), compressing $REAL_MB MiB of generated log text with -T$REAL_THREADS"
 fi
+echo "Python workload: $PY_EXE ($("$PY_EXE" -V 2>&1))"
 [ "$HAVE_TIME" = 1 ] || echo "peak RSS: /usr/bin/time not found, column left empty"
 [ "$HAVE_VALGRIND" = 1 ] || echo "valgrind not found: helgrind/drd rows skipped"
 echo
@@ -327,10 +329,12 @@ else
 fi
 
 # Python: the interpreter is the workload; only native vs concwatch make sense.
+# The interpreter itself (sys.executable), not a wrapper script in front of it
+# (pyenv's python3 is a bash script: its start-up, 0.1-0.3 s here, is not Python's).
 py=$BIN/py_locked_counter.py
 for ((i = 1; i <= REPS; i++)); do
-    rep py_locked_counter native "$i" python3 "$py" "$PY_COUNT"
-    rep py_locked_counter concwatch "$i" "$CONCWATCH" -q python3 "$py" "$PY_COUNT"
+    rep py_locked_counter native "$i" "$PY_EXE" "$py" "$PY_COUNT"
+    rep py_locked_counter concwatch "$i" "$CONCWATCH" -q "$PY_EXE" "$py" "$PY_COUNT"
 done
 show py_locked_counter native "4x$PY_COUNT" "" "" 1
 show py_locked_counter concwatch "4x$PY_COUNT" "${MED[py_locked_counter.native]}" "" 1

@@ -277,6 +277,18 @@ __attribute__((noinline, cold)) static int unlock_general(pthread_mutex_t *m, ui
     return rc;
 }
 
+/* Out of line: the owner unlocks its hold below the most recent one (two
+ * locks released in the order they were taken: memcached's item and LRU
+ * locks).  The moved entry is not a single store: depth guards it. */
+__attribute__((noinline)) static int unlock_second(cw_thread *t, pthread_mutex_t *m, uint32_t n)
+{
+    t->depth = 1;
+    t->held[n - 2] = t->held[n - 1];
+    t->nheld = n - 1;
+    t->depth = 0;
+    return REAL_READY(pthread_mutex_unlock)(m);
+}
+
 /* The owner unlocks its most recent hold: pop it and jump to the real
  * unlock.  Without raising depth: a signal handler running in between sees
  * the list before or after the pop, both whole.  Happens-before clocks being
@@ -285,9 +297,15 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     cw_thread *t = cw_fast_enter();
     uint32_t n;
-    if (__builtin_expect(!t || m->__data.__owner != t->tid || cw_hb_enabled() || (n = t->nheld) == 0 ||
-                             t->held[n - 1].addr != (uintptr_t)m, 0))
-        return unlock_general(m, CW_CALLER_PC());
+    if (__builtin_expect(!t || m->__data.__owner != t->tid || cw_hb_enabled() || (n = t->nheld) == 0, 0))
+        goto general;
+    if (__builtin_expect(t->held[n - 1].addr != (uintptr_t)m, 0)) {
+        if (n >= 2 && t->held[n - 2].addr == (uintptr_t)m)
+            return unlock_second(t, m, n);
+        goto general;
+    }
     t->nheld = n - 1;
     return REAL_READY(pthread_mutex_unlock)(m);
+general:
+    return unlock_general(m, CW_CALLER_PC());
 }
