@@ -289,21 +289,38 @@ __attribute__((noinline)) static int unlock_second(cw_thread *t, pthread_mutex_t
     return REAL_READY(pthread_mutex_unlock)(m);
 }
 
+/* Out of line: the fast unlock while happens-before clocks are kept (the
+ * race checks' release hook, before the real unlock). */
+__attribute__((noinline)) static int unlock_clocked(cw_thread *t, pthread_mutex_t *m, uint32_t n)
+{
+    t->depth = 1;
+    cw_hb_release(m);
+    if (t->held[n - 1].addr != (uintptr_t)m)
+        t->held[n - 2] = t->held[n - 1];   /* the hold below the most recent (see unlock_second) */
+    t->nheld = n - 1;
+    t->depth = 0;
+    return REAL_READY(pthread_mutex_unlock)(m);
+}
+
 /* The owner unlocks its most recent hold: pop it and jump to the real
  * unlock.  Without raising depth: a signal handler running in between sees
- * the list before or after the pop, both whole.  Happens-before clocks being
- * kept (the race checks' release hook) take the general path. */
+ * the list before or after the pop, both whole.  The happens-before hook is
+ * its one test here; while clocks are kept, unlock_clocked. */
 int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     cw_thread *t = cw_fast_enter();
     uint32_t n;
-    if (__builtin_expect(!t || m->__data.__owner != t->tid || cw_hb_enabled() || (n = t->nheld) == 0, 0))
+    if (__builtin_expect(!t || m->__data.__owner != t->tid || (n = t->nheld) == 0, 0))
         goto general;
     if (__builtin_expect(t->held[n - 1].addr != (uintptr_t)m, 0)) {
-        if (n >= 2 && t->held[n - 2].addr == (uintptr_t)m)
-            return unlock_second(t, m, n);
-        goto general;
+        if (n < 2 || t->held[n - 2].addr != (uintptr_t)m)
+            goto general;
+        if (cw_hb_enabled())
+            return unlock_clocked(t, m, n);
+        return unlock_second(t, m, n);
     }
+    if (__builtin_expect(cw_hb_enabled(), 0))
+        return unlock_clocked(t, m, n);
     t->nheld = n - 1;
     return REAL_READY(pthread_mutex_unlock)(m);
 general:
