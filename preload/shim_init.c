@@ -36,6 +36,20 @@ static void find_interpreter(void)
     }
 }
 
+/* The shim is off: the fast paths, which look at each thread's own flags
+ * rather than at cw_shim_ready, must stop recording too. */
+static void set_slow_off(cw_thread *t, void *unused)
+{
+    (void)unused;
+    __atomic_fetch_or(&t->slow, CW_SLOW_OFF, __ATOMIC_RELAXED);
+}
+
+static void every_thread_slow(void)
+{
+    __atomic_fetch_or(&cw_thread_slow_default, CW_SLOW_OFF, __ATOMIC_RELAXED);
+    cw_thread_for_each(set_slow_off, NULL);
+}
+
 static void before_fork(void)
 {
     cw_thread *t = cw_tls_self;
@@ -99,6 +113,9 @@ __attribute__((constructor(101))) static void cw_shim_init(void)
     if (main_thread)
         main_thread->slow = cw_thread_slow_default;   /* it may have come earlier (a constructor's call) */
     cw_shim_crash_handler_install();
-    if (!cw_shim_is_off())   /* an internal error during start-up leaves it off */
+    cw_shim_off_hook = every_thread_slow;
+    if (cw_shim_is_off())   /* an internal error during start-up leaves it off */
+        every_thread_slow();
+    else
         atomic_store(&cw_shim_ready, 1);
 }

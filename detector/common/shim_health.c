@@ -187,6 +187,8 @@ void cw_spin_lock_waited_at(const void *lock, uint64_t since_ns, uint64_t now_ns
 
 /* ---- the off switch ------------------------------------------------------- */
 
+void (*cw_shim_off_hook)(void);
+
 bool cw_shim_is_off(void) { return atomic_load_explicit(&off, memory_order_relaxed) != 0; }
 
 void cw_shim_off(const char *fmt, ...)
@@ -194,6 +196,8 @@ void cw_shim_off(const char *fmt, ...)
     if (atomic_exchange(&off, 1))
         return;
     atomic_store(&cw_shim_ready, 0);
+    if (cw_shim_off_hook)
+        cw_shim_off_hook();
     atomic_store(&page->off, 1);
     atomic_store(&page->beat_ns, 0);
     int saved = errno;

@@ -43,6 +43,9 @@ void cw_shim_health_after_fork_child(void);
 /* Turns the shim off for this process (once; later calls do nothing):
  * "concwatch: internal error in process N: <why>; ..." on stderr. */
 void cw_shim_off(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Called by cw_shim_off once the shim is off (set by the preload at start-up:
+ * its fast paths look at each thread's own flags, not at cw_shim_ready). */
+extern void (*cw_shim_off_hook)(void);
 bool cw_shim_is_off(void);
 
 /* The shim's memory: mmap of `len` zeroed bytes (MAP_PRIVATE|MAP_ANONYMOUS

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include "common/hash.h"
+#include "common/shim_health.h"
 
 #define SET_BITS 14
 #define WAYS 4
@@ -30,9 +31,8 @@ void cw_known_edge_put(uint64_t from, uint64_t to, uint64_t gate)
 {
     note (*table)[WAYS] = atomic_load_explicit(&notes, memory_order_relaxed);
     if (!table) {
-        void *p = mmap(NULL, sizeof(note[WAYS]) << SET_BITS, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED)
+        void *p = cw_shim_mmap(sizeof(note[WAYS]) << SET_BITS, MAP_NORESERVE, "the known-edges table");
+        if (!p)
             return;
         table = p;
         atomic_store_explicit(&notes, table, memory_order_release);

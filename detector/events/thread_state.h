@@ -131,6 +131,8 @@ typedef struct cw_thread {
 /* cw_thread.slow: the thread attached before the shim was ready (see
  * preload's cw_enter, which clears it once it is). */
 #define CW_SLOW_UNREADY 2u
+/* cw_thread.slow: the shim turned itself off (common/shim_health.h). */
+#define CW_SLOW_OFF 4u
 /* cw_thread.slow: the thread that forked, in the child, until its first lock
  * of a process-shared mutex starts the hang watcher there (fork_child; the
  * preload's lock_in_fork_child). */
