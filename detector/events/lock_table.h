@@ -14,7 +14,7 @@
  * index (open addressing, 8 bytes per entry, in levels of growing size: the
  * first of 4096 entries, each next one twice the last, made when the last
  * is 60% full) finds them by address.  So memory follows the number of lock
- * addresses in use (at 1M locks: 40 MB of slots, 17 MB of index), not a
+ * addresses in use (at 1M locks: 48 MB of slots, 17 MB of index), not a
  * fixed maximum.  Lookups never lock (newest level first); inserting a new
  * address takes a spin lock of its own (once per address).  Addresses are
  * never removed (a destroyed lock's slot is reused by whatever lock lives at
@@ -67,7 +67,7 @@ typedef struct cw_lock_slot {
  * nothing for the Python race checks. */
 #define CW_LOCK_INTERNAL 32u
 /* A CPython lock's type, what the user made (python/py_lock_types.h; 0 =
- * none), in bits 8-11 of flags: the slot stays 40 bytes. */
+ * none), in bits 8-11 of flags: the slot stays 48 bytes. */
 #define CW_LOCK_PY_TYPE_SHIFT 8
 #define CW_LOCK_PY_TYPE_MASK 0xF00u
 
