@@ -48,6 +48,8 @@ static void parse_fault(void)
         fault = CW_FAULT_GRAPH_OOM;
     } else if (strcmp(f, "sw-spin") == 0) {
         fault = CW_FAULT_SW_SPIN;
+    } else if (strcmp(f, "sw-slow-prot") == 0) {
+        fault = CW_FAULT_SW_SLOW_PROT;
     }
 }
 

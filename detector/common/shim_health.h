@@ -93,8 +93,10 @@ typedef enum cw_fault {
     CW_FAULT_HELPER_CRASH, /* "helper-crash": the hang watcher dereferences NULL */
     CW_FAULT_WATCHER_STUCK, /* "watcher-stuck": the hang watcher blocks forever after its first look */
     CW_FAULT_GRAPH_OOM,    /* "graph-oom": the lock-order graph's malloc fails */
-    CW_FAULT_SW_SPIN       /* "sw-spin": the system-call guard of software watchpoints takes its page
+    CW_FAULT_SW_SPIN,      /* "sw-spin": the system-call guard of software watchpoints takes its page
                             * lock twice for a brk (inside its SIGSYS handler: asynchronous signals blocked) */
+    CW_FAULT_SW_SLOW_PROT  /* "sw-slow-prot": software watchpoints sleep 2 ms right after each mprotect of a
+                            * watched page (a protecting thread preempted there on a loaded machine) */
 } cw_fault;
 
 /* True when `f` is the fault asked for (and, for mmap, this is the call that fails). */

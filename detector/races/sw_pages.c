@@ -84,13 +84,24 @@ static uintptr_t page_of(uintptr_t a)
     return a & ~(page_size - 1);
 }
 
-static void note_released(uintptr_t page);
+static void note_ours(uintptr_t page);
+
+/* Test only (CONCWATCH_TEST_FAULT=sw-slow-prot): the protecting thread is
+ * preempted right after its mprotect, as on a loaded machine. */
+static void slow_prot_fault(void)
+{
+    if (cw_test_fault(CW_FAULT_SW_SLOW_PROT)) {
+        struct timespec ts = { 0, 2 * 1000 * 1000 };
+        cw_sud_raw(SYS_nanosleep, (long)&ts, 0, 0, 0, 0, 0);
+    }
+}
 
 static long set_prot(uintptr_t page, int prot)
 {
-    if (prot != PROT_NONE)
-        note_released(page);
-    return cw_sud_raw(SYS_mprotect, (long)page, (long)page_size, prot, 0, 0, 0);
+    note_ours(page);
+    long rc = cw_sud_raw(SYS_mprotect, (long)page, (long)page_size, prot, 0, 0, 0);
+    slow_prot_fault();
+    return rc;
 }
 
 /* Another slot protects the same page. */
@@ -104,20 +115,53 @@ static bool shared_with_other(const cw_watch *w)
     return false;
 }
 
-/* Pages given back lately: a fault on one may have raced with its release
- * (the access is then simply made again). */
+/* Every page this backend ever protected.  A fault's handler may run long
+ * after the fault (its thread preempted on a loaded machine), when the page
+ * has been given back: a fault on a page once ours is then simply made
+ * again (bounded in backend_sw.c), never handed to the program's own SIGSEGV
+ * handler (zstd's prints a stack and kills the process).  A ring of the 16
+ * pages given back last was not enough: 32 slots give theirs back and
+ * protect them again at every tick.  Lock-free lookups; inserts under the
+ * pages' lock.  When full, the last NRECENT inserts are still known. */
+#define NEVER 4096
 #define NRECENT 16
+static _Atomic uintptr_t ever[NEVER];
 static _Atomic uintptr_t recent[NRECENT];
 static _Atomic unsigned next_recent;
 
-static void note_released(uintptr_t page)
+static unsigned ever_hash(uintptr_t page)
 {
-    atomic_store(&recent[atomic_fetch_add(&next_recent, 1) % NRECENT], page);
+    return (unsigned)(((page >> 12) * 0x9E3779B97F4A7C15ull) >> 40) % NEVER;
+}
+
+static void note_ours(uintptr_t page)
+{
+    unsigned h = ever_hash(page);
+    for (unsigned probe = 0; probe < NEVER; probe++, h = (h + 1) % NEVER) {
+        uintptr_t cur = atomic_load(&ever[h]);
+        if (cur == page)
+            return;
+        if (cur == 0) {
+            atomic_store(&ever[h], page);
+            return;
+        }
+    }
+    atomic_store(&recent[atomic_fetch_add(&next_recent, 1) % NRECENT], page);   /* full */
 }
 
 bool cw_sw_page_was_ours(uintptr_t addr)
 {
+    if (!page_size)
+        return false;
     uintptr_t page = addr & ~(page_size - 1);
+    unsigned h = ever_hash(page);
+    for (unsigned probe = 0; probe < NEVER; probe++, h = (h + 1) % NEVER) {
+        uintptr_t cur = atomic_load(&ever[h]);
+        if (cur == page)
+            return true;
+        if (cur == 0)
+            break;
+    }
     for (unsigned i = 0; i < NRECENT; i++)
         if (atomic_load(&recent[i]) == page)
             return true;
@@ -191,8 +235,18 @@ bool cw_sw_page_protect(cw_watch *w)
     unsigned long mask = lock_blocking();
     w->page = page;
     atomic_store(&w->silent_faults, 0);
-    bool ok = shared_with_other(w) ||
-              (!cw_sud_pending_overlaps(page, page + page_size) && set_prot(page, PROT_NONE) == 0);
+    bool ok = shared_with_other(w);
+    if (!ok && !cw_sud_pending_overlaps(page, page + page_size)) {
+        /* Claimed before it is protected: a thread that faults on the page
+         * right after the mprotect finds its slot (and waits for this lock
+         * in the fault handler).  Claimed after, as before, a fault in
+         * between (this thread preempted) looked like the program's own
+         * and went to the program's SIGSEGV handler: zstd crashed. */
+        atomic_store(&w->protected_now, 1);
+        ok = set_prot(page, PROT_NONE) == 0;
+        if (!ok)
+            atomic_store(&w->protected_now, 0);
+    }
     if (ok)
         atomic_store(&w->protected_now, 1);
     unlock_restoring(mask);
@@ -205,9 +259,11 @@ static void release_locked(cw_watch *w)
 {
     if (!atomic_load(&w->protected_now))
         return;
-    atomic_store(&w->protected_now, 0);
+    /* Opened before it stops being claimed: a fault meanwhile finds its
+     * slot, waits for this lock, then makes the access again natively. */
     if (!shared_with_other(w))
         set_prot(w->page, PROT_READ | PROT_WRITE);
+    atomic_store(&w->protected_now, 0);
 }
 
 void cw_sw_page_release(cw_watch *w)
@@ -244,14 +300,14 @@ void cw_sw_pages_release_range_locked(uintptr_t lo, uintptr_t hi)
     for (unsigned s = 0; s < cw_nslots; s++) {
         cw_watch *w = &cw_watches[s];
         if (atomic_load(&w->protected_now) && lo < w->page + page_size && hi > w->page) {
-            atomic_store(&w->sw_dropped, 1);
+            /* Opened first, then no longer claimed (see release_locked). */
+            set_prot(w->page, PROT_READ | PROT_WRITE);
             /* Both slots on this page go. */
             for (unsigned t = 0; t < cw_nslots; t++)
                 if (atomic_load(&cw_watches[t].protected_now) && cw_watches[t].page == w->page) {
                     atomic_store(&cw_watches[t].sw_dropped, 1);
                     atomic_store(&cw_watches[t].protected_now, 0);
                 }
-            set_prot(w->page, PROT_READ | PROT_WRITE);
         }
     }
 }
