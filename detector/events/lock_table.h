@@ -71,8 +71,10 @@ typedef struct cw_lock_slot {
 #define CW_LOCK_PY_TYPE_SHIFT 8
 #define CW_LOCK_PY_TYPE_MASK 0xF00u
 
-/* Destroyed, and not initialised again since. */
-#define CW_LOCK_DESTROYED 32u
+/* Destroyed, and not initialised again since.  (Its own bit: it once shared
+ * 32 with CW_LOCK_INTERNAL, so a CPython runtime lock looked destroyed and a
+ * destroyed mutex looked like the runtime's bookkeeping.) */
+#define CW_LOCK_DESTROYED 0x2000u
 /* A reported misuse broke glibc's own count of the lock (an extra unlock of
  * an rwlock): what its fields say (locked) is no longer a second bug. */
 #define CW_LOCK_MISCOUNTED 64u
@@ -81,6 +83,14 @@ typedef struct cw_lock_slot {
 #define CW_LOCK_FREED 128u
 /* The lock of this destroyed mutex was reported (once per lock). */
 #define CW_LOCK_REPORTED_DESTROYED_USE 0x1000u
+/* Every flag has a bit of its own, outside the CPython type's bits. */
+_Static_assert(((CW_LOCK_ROBUST | CW_LOCK_SIGNAL | CW_LOCK_WAITER | CW_LOCK_LIFETIME | CW_LOCK_JOIN |
+                 CW_LOCK_INTERNAL | CW_LOCK_DESTROYED | CW_LOCK_MISCOUNTED | CW_LOCK_FREED |
+                 CW_LOCK_REPORTED_DESTROYED_USE) & CW_LOCK_PY_TYPE_MASK) == 0 &&
+               __builtin_popcount(CW_LOCK_ROBUST | CW_LOCK_SIGNAL | CW_LOCK_WAITER | CW_LOCK_LIFETIME |
+                                  CW_LOCK_JOIN | CW_LOCK_INTERNAL | CW_LOCK_DESTROYED | CW_LOCK_MISCOUNTED |
+                                  CW_LOCK_FREED | CW_LOCK_REPORTED_DESTROYED_USE) == 10,
+               "each CW_LOCK_* flag has its own bit");
 /* (0xF00: a CPython lock's type, below.  Conditions, barriers and semaphores
  * keep what they need more in the object table, object_table.h.) */
 

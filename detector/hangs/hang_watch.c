@@ -39,6 +39,21 @@ typedef cw_blocked blocked;
 
 static cw_thread *holder_in_held_lists(uintptr_t addr, cw_thread *except);
 
+/* The lock's owner field naming the waiter itself is not enough for a
+ * self-deadlock: between the real lock returning and cw_wait_end, the thread
+ * owns the lock and still shows the wait (on a loaded machine it can stay
+ * preempted there for longer than a poll).  A thread that really waits for a
+ * lock it holds took it before, through an interceptor: it is in its held
+ * list.  One just taken is not yet (cw_acquired comes after cw_wait_end). */
+static bool holds_recorded(const cw_thread *t, uintptr_t addr)
+{
+    uint32_t n = t->nheld < CW_MAX_HELD ? t->nheld : CW_MAX_HELD;
+    for (uint32_t i = 0; i < n; i++)
+        if (t->held[i].addr == addr)
+            return true;
+    return t->nheld >= CW_MAX_HELD;  /* the list is full: a lock taken since is not kept */
+}
+
 static void find_holder(blocked *b)
 {
     b->holder = NULL;
@@ -47,12 +62,16 @@ static void find_holder(blocked *b)
     case CW_KIND_MUTEX: {
         int owner = ((const pthread_mutex_t *)b->addr)->__data.__owner;
         b->holder = owner ? cw_thread_by_tid(owner) : NULL;
+        if (b->holder == b->t && !holds_recorded(b->t, b->addr))
+            b->holder = NULL;   /* it took the lock and has not yet left its wait mark */
         b->holder_certain = b->holder != NULL;
         break;
     }
     case CW_KIND_RWLOCK: {
         int writer = ((const pthread_rwlock_t *)b->addr)->__data.__cur_writer;
         b->holder = writer ? cw_thread_by_tid(writer) : holder_in_held_lists(b->addr, b->t);
+        if (b->holder == b->t && !holds_recorded(b->t, b->addr))
+            b->holder = NULL;   /* as for a mutex */
         b->holder_certain = b->holder != NULL;
         break;
     }
