@@ -196,6 +196,26 @@ static size_t running_tasks(void)
     return n;
 }
 
+/* Every thread of the ring is still in the very wait it was sampled in
+ * (same object, no new wait), checked after the holders and held lists were
+ * read: the sample is not one instant, and a thread that was sampled in its
+ * wait mark may have taken the lock and recorded it since (then its held list
+ * shows the lock and the owner field names it: a self-deadlock that is not).
+ * The acquire fence keeps the reads of owners and held lists before these
+ * loads; a thread clears its mark (release store) before it records the lock
+ * it took, and x86 keeps those two stores in order. */
+static bool still_waiting(blocked *const *ring, size_t n)
+{
+    atomic_thread_fence(memory_order_acquire);
+    for (size_t k = 0; k < n; k++) {
+        cw_thread *t = ring[k]->t;
+        if (atomic_load_explicit(&t->wait.addr, memory_order_acquire) != ring[k]->addr ||
+            atomic_load_explicit(&t->wait.seq, memory_order_relaxed) != t->watch_seq)
+            return false;
+    }
+    return true;
+}
+
 /* A ring of threads each waiting for something only the next one can
  * release.  Does not return when it finds one. */
 static void check_ring(sample *s, uint64_t now)
@@ -221,7 +241,7 @@ static void check_ring(sample *s, uint64_t now)
                 break;
             ring[n++] = b;
             blocked *next = find_blocked(s, b->holder);
-            if (next == &s->items[i])
+            if (next == &s->items[i] && still_waiting(ring, n))
                 cw_hang_report(s->items, s->n, ring, n);
             b = next;
             for (size_t k = 0; k < n && b; k++)
