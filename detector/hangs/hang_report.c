@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/record_format.h"
+#include "common/shim_health.h"
 #include "events/lock_events.h"
 #include <ucontext.h>
 
@@ -63,6 +64,7 @@ void cw_hang_capture_stacks(cw_blocked *all, size_t n)
     sigdelset(&sa.sa_mask, SIGTRAP);
     sigaction(CAPTURE_SIGNAL, &sa, NULL);
     pid_t pid = getpid();
+    int self = (int)syscall(SYS_gettid);
     for (size_t i = 0; i < n; i++) {
         atomic_store(&all[i].t->hang_captured, 0);
         syscall(SYS_tgkill, pid, all[i].t->tid, CAPTURE_SIGNAL);
@@ -74,6 +76,12 @@ void cw_hang_capture_stacks(cw_blocked *all, size_t n)
         if (done)
             break;
         cw_sleep_ns(10 * CW_MS);
+        /* The hang watcher is working, not stuck: with hundreds of threads
+         * to unwind on a loaded machine this wait (bounded: 50 rounds) can
+         * outlast the launcher's watchdog, which only sees the beat and a
+         * watcher asleep in nanosleep, and would kill the program in the
+         * middle of its report (exit 137, "deadlock inside concwatch's shim"). */
+        cw_health_beat(cw_now_ns(), self);
     }
 }
 
