@@ -376,10 +376,37 @@ static bool backward_search(cw_lock_graph *g, uint32_t x, uint32_t bound)
     return true;
 }
 
-static int by_rank(const void *a, const void *b)
+/* Heap sort by rank, written here rather than libc's qsort: in a program
+   built with ThreadSanitizer, qsort is TSan's interceptor, which sees the
+   graph's scratch arrays written by two threads and not the shim's own lock
+   that orders them (a false race in the program's report). */
+static void sift_down(ranked *v, size_t root, size_t n)
 {
-    uint32_t ra = ((const ranked *)a)->rank, rb = ((const ranked *)b)->rank;
-    return (ra > rb) - (ra < rb);
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && v[child + 1].rank > v[child].rank)
+            child++;
+        if (v[root].rank >= v[child].rank)
+            return;
+        ranked t = v[root];
+        v[root] = v[child];
+        v[child] = t;
+        root = child;
+    }
+}
+
+static void sort_by_rank(ranked *v, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(v, i, n);
+    for (size_t end = n; end > 1; end--) {
+        ranked t = v[0];
+        v[0] = v[end - 1];
+        v[end - 1] = t;
+        sift_down(v, 0, end - 1);
+    }
 }
 
 /* Gives B then F (each in its current order) the union of their ranks, in
@@ -389,8 +416,8 @@ static bool reorder(cw_lock_graph *g)
     size_t nb = g->back.len, nf = g->fwd.len;
     if (!grow((void **)&g->ranks, &g->ranks_cap, nb + nf, sizeof *g->ranks))
         return false;
-    qsort(g->back.v, nb, sizeof *g->back.v, by_rank);
-    qsort(g->fwd.v, nf, sizeof *g->fwd.v, by_rank);
+    sort_by_rank(g->back.v, nb);
+    sort_by_rank(g->fwd.v, nf);
     size_t i = 0, j = 0, k = 0;
     while (i < nb || j < nf) {
         if (j == nf || (i < nb && g->back.v[i].rank < g->fwd.v[j].rank))
