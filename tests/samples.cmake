@@ -84,6 +84,8 @@ set(CW_PY_SAMPLES
   py_race_lazy_import              # clean (two threads import a module lazily: its globals are set by the import)
   py_bank_one_way                  # lock-order-inversion=1 (predicted from the Lock() class)
   py_bank_ordered                  # clean (lower account number first)
+  py_abba_generated_code           # lock-order-inversion=1 (locks made by code compiled at run time and dropped)
+  py_generated_code_ordered        # clean
   py_futures_wait                  # clean (wait()/as_completed() lock every Future's condition, sorted by id())
   py_mp_locks_abba                 # lock-order-inversion=1 (two processes, two multiprocessing.Locks, opposite orders)
   py_mp_pool_queue                 # clean (Pool, Queue, a shared Lock)

@@ -54,6 +54,7 @@ typedef struct cw_site {
  * bytecode offsets of its frames) and what was found there. */
 typedef struct cw_py_site {
     uint64_t key;               /* 0: empty */
+    uint32_t code_deaths;       /* python/py_code_life.h's count when filled: valid while unchanged */
     bool library_head;          /* the key's one frame is threading's or queue's: the site is keyed deeper */
     cw_stack_id stack;
     bool nonblocking;           /* the call there is acquire(False) / acquire(timeout=0) */

@@ -14,13 +14,6 @@ static void *find(const char *name, const char **missing)
     return p;
 }
 
-/* The first of two names that exists (a function renamed in 3.12). */
-static void *find_either(const char *name, const char *old, const char **missing)
-{
-    void *p = dlsym(RTLD_DEFAULT, name);
-    return p ? p : find(old, missing);
-}
-
 #define FIND(field, name) (*(void **)&cw_pyr_fn.field = find(name, missing))
 
 bool cw_pyr_api_init(const char **missing)
@@ -41,10 +34,13 @@ bool cw_pyr_api_init(const char **missing)
     FIND(PyList_GetItem, "PyList_GetItem");
     FIND(PyList_Size, "PyList_Size");
     FIND(PyEval_SetTrace, "PyEval_SetTrace");
-    *(void **)&cw_pyr_fn.RequestCodeExtraIndex =
-        find_either("PyUnstable_Eval_RequestCodeExtraIndex", "_PyEval_RequestCodeExtraIndex", missing);
-    *(void **)&cw_pyr_fn.Code_GetExtra = find_either("PyUnstable_Code_GetExtra", "_PyCode_GetExtra", missing);
-    *(void **)&cw_pyr_fn.Code_SetExtra = find_either("PyUnstable_Code_SetExtra", "_PyCode_SetExtra", missing);
+    /* The code-extra functions are python/'s (cw_py_fn), optional there. */
+    if (!cw_py_fn.RequestCodeExtraIndex && !*missing)
+        *missing = "PyUnstable_Eval_RequestCodeExtraIndex";
+    if (!cw_py_fn.Code_GetExtra && !*missing)
+        *missing = "PyUnstable_Code_GetExtra";
+    if (!cw_py_fn.Code_SetExtra && !*missing)
+        *missing = "PyUnstable_Code_SetExtra";
     FIND(PySys_AddAuditHook, "PySys_AddAuditHook");
     FIND(PyMem_GetAllocator, "PyMem_GetAllocator");
     FIND(PyMem_SetAllocator, "PyMem_SetAllocator");

@@ -63,9 +63,6 @@ typedef struct cw_pyr_api {
     void *(*PyList_GetItem)(void *, ssize_t);   /* borrowed */
     ssize_t (*PyList_Size)(void *);
     void (*PyEval_SetTrace)(cw_py_tracefunc, void *);
-    int (*RequestCodeExtraIndex)(void (*)(void *));
-    int (*Code_GetExtra)(void *, ssize_t, void **);
-    int (*Code_SetExtra)(void *, ssize_t, void *);
     int (*PySys_AddAuditHook)(int (*)(const char *, void *, void *), void *);
     void (*PyMem_GetAllocator)(int, cw_pyr_allocator *);
     void (*PyMem_SetAllocator)(int, cw_pyr_allocator *);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "py_race_api.h"
+#include "python/py_code_life.h"
 #include "python/py_runtime.h"
 
 const char *const cw_pyr_kind_names[CW_PYR_NKINDS] = {
@@ -136,8 +137,11 @@ static cw_pyr_code *build(void *result)
 
 cw_pyr_code *cw_pyr_code_lookup(void *code)
 {
+    /* Not watched, and not written to (3.13's static __init__ shim). */
+    if (!cw_py_code_writable(code))
+        return NULL;
     void *extra = NULL;
-    if (extra_index < 0 || cw_pyr_fn.Code_GetExtra(code, extra_index, &extra) != 0) {
+    if (extra_index < 0 || cw_py_fn.Code_GetExtra(code, extra_index, &extra) != 0) {
         cw_py_fn.PyErr_Clear();
         return NULL;
     }
@@ -151,7 +155,7 @@ cw_pyr_code *cw_pyr_code_lookup(void *code)
         cw_py_fn.Py_DecRef(result);
     if (!c)
         c = &unwatched;   /* the helper failed on it: never asked again */
-    if (cw_pyr_fn.Code_SetExtra(code, extra_index, c) != 0) {
+    if (cw_py_fn.Code_SetExtra(code, extra_index, c) != 0) {
         cw_pyr_code_free(c);
         c = &unwatched;
     }

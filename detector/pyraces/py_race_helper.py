@@ -192,11 +192,16 @@ def _simulate(ins, depth, wanted):
     return texts
 
 
+# 3.13's static shim code under an __init__ called by a specialized class
+# call (_Py_InitCleanup): its co_code cannot be made (the shim skips it too).
+CO_NO_MONITORING_EVENTS = 0x2000000 if VERSION >= (3, 13) else 0
+
+
 def decode(code):
     """None for code that is not watched; else (code units, [(offset, kind,
     name, nargs, depth, text)], bad) with `bad` true when the stack depths
     could not be computed (the code is then not watched either)."""
-    if not watched_file(code.co_filename):
+    if code.co_flags & CO_NO_MONITORING_EVENTS or not watched_file(code.co_filename):
         return None
     units = len(code.co_code) // 2
     ins = list(dis.get_instructions(code))

@@ -476,7 +476,7 @@ static void install(void)
     cw_py_saved_error saved;
     cw_py_api_begin(&saved);
     const char *why = load_helper();
-    int index = why ? -1 : cw_pyr_fn.RequestCodeExtraIndex(cw_pyr_code_free);
+    int index = why ? -1 : cw_py_fn.RequestCodeExtraIndex(cw_pyr_code_free);
     if (!why && index < 0)
         why = "no code-object extra slot is free";
     if (!why && !cw_pyr_access_init())

@@ -9,6 +9,7 @@
 #include "py_race_api.h"
 #include "common/hash.h"
 #include "events/thread_state.h"
+#include "python/py_code_life.h"
 #include "python/py_runtime.h"
 #include "stacks/python_stacks.h"
 
@@ -54,11 +55,15 @@ cw_stack_id cw_pyr_thread_stack(cw_pyr_thread *pt, uintptr_t frame, uintptr_t co
     int caller_instr = caller ? *(const int *)(caller + (uintptr_t)L->frame_instr) : 0;
     uint64_t h = cw_mix64(code ^ (uint64_t)offset << 48 ^ caller_code * 31 ^ (uint64_t)(uint32_t)caller_instr);
     cw_pyr_site *s = &pt->sites[h & (CW_PYR_SITE_CACHE - 1)];
+    uint32_t deaths = cw_py_code_deaths_now();
     if (s->stack && s->code == code && s->offset == offset && s->caller_code == caller_code &&
-        s->caller_instr == caller_instr)
+        s->caller_instr == caller_instr && s->code_deaths == deaths)
         return s->stack;
     cw_stack_id stack = cw_python_stack_capture();
-    *s = (cw_pyr_site){ code, caller_code, offset, caller_instr, stack };
+    /* Kept only if both code objects' deaths will be seen: another may be
+     * made at a dead one's address. */
+    bool keep = cw_py_code_track((void *)code) && (!caller_code || cw_py_code_track((void *)caller_code));
+    *s = (cw_pyr_site){ code, caller_code, offset, caller_instr, deaths, keep ? stack : 0 };
     return stack;
 }
 

@@ -28,6 +28,7 @@ typedef enum cw_pyr_trace_state {
 typedef struct cw_pyr_site {
     uintptr_t code, caller_code;
     int offset, caller_instr;
+    uint32_t code_deaths;       /* python/py_code_life.h: valid while no tracked code object died */
     cw_stack_id stack;
 } cw_pyr_site;
 

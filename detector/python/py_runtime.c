@@ -187,6 +187,14 @@ bool cw_py_init(void)
     ok &= RESOLVE(PyErr_Fetch, "PyErr_Fetch") != NULL;
     ok &= RESOLVE(PyErr_Restore, "PyErr_Restore") != NULL;
     ok &= RESOLVE(PyErr_Clear, "PyErr_Clear") != NULL;
+    if (!RESOLVE(RequestCodeExtraIndex, "PyUnstable_Eval_RequestCodeExtraIndex"))   /* renamed in 3.12 */
+        RESOLVE(RequestCodeExtraIndex, "_PyEval_RequestCodeExtraIndex");
+    if (!RESOLVE(Code_GetExtra, "PyUnstable_Code_GetExtra"))
+        RESOLVE(Code_GetExtra, "_PyCode_GetExtra");
+    if (!RESOLVE(Code_SetExtra, "PyUnstable_Code_SetExtra"))
+        RESOLVE(Code_SetExtra, "_PyCode_SetExtra");
+    RESOLVE(PyInterpreterState_Get, "PyInterpreterState_Get");
+    RESOLVE(PyInterpreterState_Main, "PyInterpreterState_Main");
     ok &= RESOLVE(PyCode_Type, "PyCode_Type") != NULL;
     ok &= RESOLVE(PyUnicode_Type, "PyUnicode_Type") != NULL;
     if (version >= 0x030B)   /* 3.10 reads the f_lasti attribute instead */

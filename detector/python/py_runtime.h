@@ -103,6 +103,12 @@ typedef struct cw_py_api {
     void (*PyErr_Fetch)(void **, void **, void **);
     void (*PyErr_Restore)(void *, void *, void *);
     void (*PyErr_Clear)(void);
+    /* Optional (NULL when missing; py_code_life.c checks): */
+    int (*RequestCodeExtraIndex)(void (*)(void *));   /* 3.12 PyUnstable_Eval_..., before _PyEval_... */
+    int (*Code_GetExtra)(void *, ssize_t, void **);
+    int (*Code_SetExtra)(void *, ssize_t, void *);
+    void *(*PyInterpreterState_Get)(void);
+    void *(*PyInterpreterState_Main)(void);
     void *PyCode_Type, *PyUnicode_Type;         /* the type objects' addresses */
 } cw_py_api;
 
