@@ -34,8 +34,8 @@ def transfer(src, dst, amount):
             dst.balance += amount
 
 
-accounts = [Account(number) for number in range(6)]
-standing_orders = [(0, 3), (3, 1), (0, 1), (1, 4), (4, 2), (2, 5)]
+accounts = [Account(number) for number in range(10)]
+standing_orders = [(0, 3), (3, 7), (7, 1), (0, 1), (1, 8), (8, 4), (4, 2), (2, 9), (9, 5), (5, 6)]
 
 
 def pay(src, dst):
