@@ -65,10 +65,12 @@ bool cw_add_pos(cw_watch *w, unsigned slot, cw_thread *t, pid_t tid, uint32_t in
     if (rc < 0) {
         int err = -rc;
         /* A refusal says so only before any breakpoint was granted: after
-         * that, an error is about this thread (one that is exiting gets
-         * ENODEV or ESRCH; measured with 30 000 short-lived threads). */
+         * that, an error is about this thread.  ENODEV and ESRCH always are
+         * (a thread that is exiting gets them; measured with 30 000
+         * short-lived threads, where the first thread asked for can be one):
+         * the start-up probe already opened the same event on this host. */
         if (!in_handler && !atomic_load(&any_granted) &&
-            (err == EACCES || err == EPERM || err == ENOENT || err == ENODEV || err == EOPNOTSUPP || err == ENOSYS ||
+            (err == EACCES || err == EPERM || err == ENOENT || err == EOPNOTSUPP || err == ENOSYS ||
              (err == EINVAL && pos == 0))) {
             char why[128];
             snprintf(why, sizeof why, "%s refused (%s)", cw_backend->name, strerror(err));
