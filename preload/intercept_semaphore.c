@@ -95,6 +95,48 @@ __attribute__((noinline)) static int cancellable_wait(cw_thread *t, sem_t *s, in
     return rc;
 }
 
+/* Recording a take of a semaphore may call CPython's API (the Python
+ * stack of the take), and the API may allocate: with tracemalloc on, every
+ * allocation and every new object takes tracemalloc's tables lock, a
+ * semaphore.  When the take being recorded is of that very lock, the
+ * nested take would wait for this thread forever (measured: any program
+ * under `python -X tracemalloc` or calling tracemalloc.start() hung).  So a
+ * take of the semaphore this thread is being recorded taking, made inside
+ * that recording, is granted at once, and its post is not forwarded: the
+ * thread does hold it, and the nested code runs and lets go of it before
+ * the outer code's critical section begins. */
+static void record_take(cw_thread *t, sem_t *s, cw_acquire_mode mode, uintptr_t pc)
+{
+    t->recording_take = (uintptr_t)s;
+    t->nested_takes = 0;
+    cw_semaphore_taken(t, (uintptr_t)s, mode, pc);
+    t->recording_take = 0;
+}
+
+/* A call made inside the shim: a nested take of the semaphore being
+ * recorded (see record_take). */
+static bool nested_take(sem_t *s)
+{
+    if (!atomic_load_explicit(&cw_shim_ready, memory_order_relaxed))
+        return false;
+    cw_thread *t = cw_tls_self;
+    if (!t || !t->depth || t->recording_take != (uintptr_t)s)
+        return false;
+    t->nested_takes++;
+    return true;
+}
+
+static bool nested_post(sem_t *s)
+{
+    if (!atomic_load_explicit(&cw_shim_ready, memory_order_relaxed))
+        return false;
+    cw_thread *t = cw_tls_self;
+    if (!t || !t->depth || t->recording_take != (uintptr_t)s || !t->nested_takes)
+        return false;
+    t->nested_takes--;
+    return true;
+}
+
 static int sem_take(sem_t *s, int variant, clockid_t clock, const struct timespec *abstime, uintptr_t pc)
 {
     cw_thread *t = cw_enter();
@@ -103,6 +145,8 @@ static int sem_take(sem_t *s, int variant, clockid_t clock, const struct timespe
      : variant == SEM_TIMEDWAIT ? REAL(sem_timedwait)(s, abstime)          \
                                 : REAL(sem_clockwait)(s, clock, abstime))
     if (!t) {
+        if (nested_take(s))
+            return 0;
         int rc = REAL_WAIT();
         if (rc == 0 && variant == SEM_CLOCKWAIT && tsan_acquire)
             tsan_acquire(s);
@@ -124,7 +168,7 @@ static int sem_take(sem_t *s, int variant, clockid_t clock, const struct timespe
     int saved = errno;
     if (rc == 0) {
         cw_order_semaphore_acquire(s);
-        cw_semaphore_taken(t, (uintptr_t)s, variant == SEM_WAIT ? CW_ACQ_BLOCKING : CW_ACQ_TIMED, pc);
+        record_take(t, s, variant == SEM_WAIT ? CW_ACQ_BLOCKING : CW_ACQ_TIMED, pc);
     }
     errno = saved;
     cw_leave(t);
@@ -147,12 +191,12 @@ int sem_trywait(sem_t *s)
 {
     cw_thread *t = cw_enter();
     if (!t)
-        return REAL(sem_trywait)(s);
+        return nested_take(s) ? 0 : REAL(sem_trywait)(s);
     int rc = REAL(sem_trywait)(s);
     int saved = errno;
     if (rc == 0) {
         cw_order_semaphore_acquire(s);
-        cw_semaphore_taken(t, (uintptr_t)s, CW_ACQ_TRY, CW_CALLER_PC());
+        record_take(t, s, CW_ACQ_TRY, CW_CALLER_PC());
     } else
         cw_semaphore_busy(t, (uintptr_t)s);
     cw_py_races_at_semaphore();
@@ -165,7 +209,7 @@ int sem_post(sem_t *s)
 {
     cw_thread *t = cw_enter();
     if (!t)
-        return REAL(sem_post)(s);
+        return nested_post(s) ? 0 : REAL(sem_post)(s);
     /* Before the real post: the thread it wakes records its own take after ours. */
     cw_semaphore_posted(t, (uintptr_t)s);
     cw_order_semaphore_release(s);

@@ -896,6 +896,17 @@ void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_
     }
 }
 
+/* A lock the program made in Python (threading's, _thread's, or a C
+ * extension's made under a Python call), as cw_semaphore_created found.  The
+ * runtime's own, made before any frame (tracemalloc's tables lock, taken
+ * inside object allocation), are never looked at from Python: reading the
+ * frames through the API there allocates, and tracemalloc, which holds that
+ * lock, would take it again (a hang under `python -X tracemalloc`). */
+static bool python_made(const cw_lock_slot *slot)
+{
+    return cw_trywait_is_acquire && (atomic_load_explicit(&slot->flags, memory_order_relaxed) & CW_LOCK_PY_TYPE_MASK);
+}
+
 /* Only a semaphore created with value 1 behaves as a lock; counting
  * semaphores (limiters) never take part in lock order. */
 static cw_lock_slot *binary_semaphore(cw_thread *t, uintptr_t addr)
@@ -913,7 +924,9 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
      * by the trywait that failed just before, while the GIL was held. */
     cw_python_site py = { 0 };
     bool pending_site = mode != CW_ACQ_TRY && t->py_pending && t->py_pending_addr == addr;
-    cw_stack_id stack = pending_site ? t->py_pending : semaphore_site(t, pc, &py);
+    cw_stack_id stack = pending_site ? t->py_pending
+                        : python_made(slot)          ? semaphore_site(t, pc, &py)
+                                                     : cw_thread_site_stack(t, pc);
     bool nonblocking = py.nonblocking, lifetime = py.thread_lifetime;
     t->py_pending = 0;
     atomic_store_explicit(&slot->sem_taker, t->index + 1, memory_order_relaxed);
@@ -969,7 +982,7 @@ bool cw_semaphore_orders(uintptr_t addr)
 void cw_semaphore_busy(cw_thread *t, uintptr_t addr)
 {
     cw_lock_slot *slot = cw_trywait_is_acquire ? binary_semaphore(t, addr) : NULL;
-    if (!slot)
+    if (!slot || !python_made(slot))
         return;
     cw_python_site py;
     cw_python_site_here(t, &py);

@@ -104,6 +104,8 @@ typedef struct cw_thread {
     cw_py_site py_sites[CW_PY_SITE_CACHE];
     cw_stack_id py_pending;     /* Python site of a failed trywait, for the blocking wait that follows */
     uintptr_t py_pending_addr;  /* ... on this semaphore (the hang report shows it as the waiter's stack) */
+    uintptr_t recording_take;   /* the semaphore this thread just took, while the shim records the take */
+    uint32_t nested_takes;      /* takes of it made inside that recording, granted at once (preload) */
     struct cw_thread *next_free;
     /* Written by the hang watcher only. */
     uint32_t watch_seq;
