@@ -72,5 +72,13 @@ bool cw_pyr_api_init(const char **missing)
     FIND(PyTrue, "_Py_TrueStruct");
     FIND(PyObject_GenericGetAttr, "PyObject_GenericGetAttr");
     FIND(PyObject_GenericSetAttr, "PyObject_GenericSetAttr");
+    FIND(PyThreadState_Get, "PyThreadState_Get");
+    FIND(PyObject_GC_UnTrack, "PyObject_GC_UnTrack");
+    if (cw_py.version < 0x030D) {   /* 3.13 keeps these two as no-ops */
+        *(void **)&cw_pyr_fn.PyTrash_begin = dlsym(RTLD_DEFAULT, "_PyTrash_begin");
+        *(void **)&cw_pyr_fn.PyTrash_end = dlsym(RTLD_DEFAULT, "_PyTrash_end");
+    } else {
+        *(void **)&cw_pyr_fn.PyTrash_thread_deposit_object = dlsym(RTLD_DEFAULT, "_PyTrash_thread_deposit_object");
+    }
     return *missing == NULL;
 }

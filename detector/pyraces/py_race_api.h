@@ -80,6 +80,13 @@ typedef struct cw_pyr_api {
         *PyMemberDescr_Type, *PyFunction_Type, *PyLong_Type, *PyBool_Type, *PyFloat_Type, *PyBytes_Type,
         *PyTuple_Type, *PySlice_Type, *PyNone, *PyTrue;
     void *PyObject_GenericGetAttr, *PyObject_GenericSetAttr;   /* the functions' addresses */
+    /* The trashcan, which a wrapped tp_dealloc must run itself
+     * (py_race_shadow.c); optional: NULL where the version has not got it. */
+    void *(*PyThreadState_Get)(void);
+    void (*PyObject_GC_UnTrack)(void *);
+    int (*PyTrash_begin)(void *, void *);                  /* 3.10-3.12 _PyTrash_begin(tstate, op) */
+    void (*PyTrash_end)(void *);                           /* 3.10-3.12 _PyTrash_end(tstate) */
+    void (*PyTrash_thread_deposit_object)(void *, void *); /* 3.13 (tstate, op) */
 } cw_pyr_api;
 
 extern cw_pyr_api cw_pyr_fn;

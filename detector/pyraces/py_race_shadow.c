@@ -314,19 +314,61 @@ static void hook_free(void *ctx, void *p)
     previous.free(ctx, p);
 }
 
-/* dict and list objects start after their GC header (no pre-header). */
-static void hook_dict_dealloc(void *obj)
+/* CPython's trashcan turns the deallocation of a deeply nested list or dict
+ * (a list in a list, 100 000 deep) into a loop: past a depth, an object is
+ * put aside and freed once the recursion has unwound.  dict_dealloc and
+ * list_dealloc do it only while they are their type's tp_dealloc, which
+ * the wrappers below replace: so the wrappers run the trashcan themselves,
+ * as the real ones would have (without it the C stack overflowed: SIGSEGV,
+ * test_json's highly nested objects).  3.10-3.12: _PyTrash_begin/_end,
+ * exactly as the real ones.  3.13 (where those are no-ops): its own
+ * condition, on the thread state's C recursion budget (the real
+ * deallocator, run next, counts the level itself, and frees what was put
+ * aside once the budget is back; putting aside earlier than it would made
+ * it hand the object straight back, forever). */
+#define TRASHCAN_HEADROOM 50   /* Include/cpython/object.h, 3.13 */
+
+static bool trashcan_usable(void)
 {
+    if (!cw_pyr_fn.PyThreadState_Get || !cw_pyr_fn.PyObject_GC_UnTrack)
+        return false;
+    if (cw_py.version < 0x030D)
+        return cw_pyr_fn.PyTrash_begin && cw_pyr_fn.PyTrash_end;
+    return cw_pyr_fn.PyTrash_thread_deposit_object && cw_py.layout->tstate_c_recursion >= 0;
+}
+
+/* dict and list objects start after their GC header (no pre-header). */
+static void dealloc_through_trashcan(void (*dealloc)(void *), void *obj)
+{
+    void *tstate = cw_pyr_fn.PyThreadState_Get();
+    bool begun = false;
+    if (cw_pyr_fn.PyTrash_begin) {
+        /* Put aside, it links the object through its GC header: untracked
+         * first, as the real deallocator does before its trashcan. */
+        cw_pyr_fn.PyObject_GC_UnTrack(obj);
+        if (cw_pyr_fn.PyTrash_begin(tstate, obj))
+            return;
+        begun = true;
+    } else if (*(const int *)((const char *)tstate + cw_py.layout->tstate_c_recursion) <= TRASHCAN_HEADROOM) {
+        cw_pyr_fn.PyObject_GC_UnTrack(obj);
+        cw_pyr_fn.PyTrash_thread_deposit_object(tstate, obj);
+        return;
+    }
     if (bloom_test((uintptr_t)obj - (uintptr_t)cw_py.layout->gc_head_size))
         forget_object((uintptr_t)obj, 0, false);
-    dict_dealloc(obj);
+    dealloc(obj);
+    if (begun)
+        cw_pyr_fn.PyTrash_end(tstate);
+}
+
+static void hook_dict_dealloc(void *obj)
+{
+    dealloc_through_trashcan(dict_dealloc, obj);
 }
 
 static void hook_list_dealloc(void *obj)
 {
-    if (bloom_test((uintptr_t)obj - (uintptr_t)cw_py.layout->gc_head_size))
-        forget_object((uintptr_t)obj, 0, false);
-    list_dealloc(obj);
+    dealloc_through_trashcan(list_dealloc, obj);
 }
 
 bool cw_pyr_shadow_init(uint64_t want)
@@ -350,6 +392,8 @@ bool cw_pyr_shadow_init(uint64_t want)
     cw_pyr_fn.PyMem_GetAllocator(CW_PYMEM_DOMAIN_OBJ, &previous);
     cw_pyr_allocator hooks = { previous.ctx, previous.malloc, previous.calloc, hook_realloc, hook_free };
     cw_pyr_fn.PyMem_SetAllocator(CW_PYMEM_DOMAIN_OBJ, &hooks);
+    if (!trashcan_usable())
+        return true;   /* lists and dicts freed to their free lists are not seen: see the README */
     void (**dict_slot)(void *) = (void (**)(void *))((char *)cw_pyr_fn.PyDict_Type + L->type_dealloc);
     void (**list_slot)(void *) = (void (**)(void *))((char *)cw_pyr_fn.PyList_Type + L->type_dealloc);
     dict_dealloc = *dict_slot;

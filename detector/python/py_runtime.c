@@ -32,7 +32,7 @@ static const cw_py_layout layouts[] = {
         .unicode_length = 16, .unicode_state = 32, .ascii_size = 48, .compact_size = 72,
         .frame_globals = 48, .frame_locals = 56, .frame_localsplus = 352, .frame_stacktop = 80,
         .frame_valuestack = 64, .pyframe_frame = -1, .pyframe_trace_lines = 84, .pyframe_trace_opcodes = 85,
-        .code_nlocalsplus = -1, .descr_method = 40, .cfunc_ml = 16, .cfunc_self = 24, .type_dealloc = 48,
+        .code_nlocalsplus = -1, .descr_method = 40, .cfunc_ml = 16, .cfunc_self = 24, .type_dealloc = 48, .tstate_c_recursion = -1,
         .gc_head_size = 16, .preheader_flags = 0,
     },
     {
@@ -44,7 +44,7 @@ static const cw_py_layout layouts[] = {
         .unicode_length = 16, .unicode_state = 32, .ascii_size = 48, .compact_size = 72,
         .frame_globals = 8, .frame_locals = 24, .frame_localsplus = 72, .frame_stacktop = 64,
         .frame_valuestack = -1, .pyframe_frame = 24, .pyframe_trace_lines = 44, .pyframe_trace_opcodes = 45,
-        .code_nlocalsplus = 76, .descr_method = 40, .cfunc_ml = 16, .cfunc_self = 24, .type_dealloc = 48,
+        .code_nlocalsplus = 76, .descr_method = 40, .cfunc_ml = 16, .cfunc_self = 24, .type_dealloc = 48, .tstate_c_recursion = -1,
         .gc_head_size = 16, .preheader_flags = 16,
     },
     {
@@ -56,7 +56,7 @@ static const cw_py_layout layouts[] = {
         .unicode_length = 16, .unicode_state = 32, .ascii_size = 40, .compact_size = 56,
         .frame_globals = 24, .frame_locals = 40, .frame_localsplus = 72, .frame_stacktop = 64,
         .frame_valuestack = -1, .pyframe_frame = 24, .pyframe_trace_lines = 44, .pyframe_trace_opcodes = 45,
-        .code_nlocalsplus = 72, .descr_method = 40, .cfunc_ml = 16, .cfunc_self = 24, .type_dealloc = 48,
+        .code_nlocalsplus = 72, .descr_method = 40, .cfunc_ml = 16, .cfunc_self = 24, .type_dealloc = 48, .tstate_c_recursion = -1,
         .gc_head_size = 16, .preheader_flags = 24,
     },
     {
@@ -68,7 +68,7 @@ static const cw_py_layout layouts[] = {
         .unicode_length = 16, .unicode_state = 32, .ascii_size = 40, .compact_size = 56,
         .frame_globals = 24, .frame_locals = 40, .frame_localsplus = 72, .frame_stacktop = 64,
         .frame_valuestack = -1, .pyframe_frame = 24, .pyframe_trace_lines = 44, .pyframe_trace_opcodes = 45,
-        .code_nlocalsplus = 72, .descr_method = 40, .cfunc_ml = 16, .cfunc_self = 24, .type_dealloc = 48,
+        .code_nlocalsplus = 72, .descr_method = 40, .cfunc_ml = 16, .cfunc_self = 24, .type_dealloc = 48, .tstate_c_recursion = 52,
         .gc_head_size = 16, .preheader_flags = 24,
     },
 };

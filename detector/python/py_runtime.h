@@ -66,6 +66,7 @@ typedef struct cw_py_layout {
     int descr_method;           /* PyMethodDescrObject.d_method (PyMethodDef *) */
     int cfunc_ml, cfunc_self;   /* PyCFunctionObject.m_ml, m_self */
     int type_dealloc;           /* PyTypeObject.tp_dealloc */
+    int tstate_c_recursion;     /* 3.13+: int PyThreadState.c_recursion_remaining (its trashcan's depth); -1 */
     /* Before an object in its allocation: the GC header (types with
      * Py_TPFLAGS_HAVE_GC), then two words for types with any of these
      * flags (3.11 managed dict, 3.12+ managed dict or weakref list). */

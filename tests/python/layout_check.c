@@ -85,6 +85,11 @@ int main(void)
     P("cfunc_ml", offsetof(PyCFunctionObject, m_ml));
     P("cfunc_self", offsetof(PyCFunctionObject, m_self));
     P("type_dealloc", offsetof(PyTypeObject, tp_dealloc));
+#if PY_VERSION_HEX >= 0x030D0000
+    P("tstate_c_recursion", offsetof(PyThreadState, c_recursion_remaining));
+#else
+    P("tstate_c_recursion", -1);
+#endif
     P("gc_head_size", sizeof(PyGC_Head));
 #if PY_VERSION_HEX >= 0x030C0000
     P("preheader_flags", Py_TPFLAGS_PREHEADER);
