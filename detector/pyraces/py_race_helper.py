@@ -281,6 +281,9 @@ def _merge_updates(ins, found, texts):
     with another thread's access is one of the store too: nothing in
     between can synchronise).  Returns `found` without those loads."""
     index = {i.offset: n for n, i in enumerate(ins)}
+    at = {}   # offset -> [(kind, pos)]: one pass, not one per load (big generated functions)
+    for f in found:
+        at.setdefault(f[0].offset, []).append((f[1], f[2]))
     dropped = set()
     for i, kind, pos in found:
         store = _UPDATES.get(kind)
@@ -297,7 +300,7 @@ def _merge_updates(ins, found, texts):
         j = ins[n]
         if j.opname not in ("STORE_GLOBAL", "STORE_NAME", "STORE_ATTR", "STORE_SUBSCR"):
             continue
-        target = [(k, p) for (o, k, p) in ((f[0].offset, f[1], f[2]) for f in found) if o == j.offset]
+        target = at.get(j.offset)
         if not target or target[0][0] != store or j.argval != i.argval:
             continue
         if pos and texts.get((j.offset, target[0][1])) != text:
