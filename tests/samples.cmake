@@ -82,6 +82,7 @@ set(CW_PY_SAMPLES
   py_race_syntax_zoo               # clean (shared state under a Lock from every kind of construct)
   py_race_thread_pool              # clean (jobs handed to a ThreadPoolExecutor, results through futures)
   py_race_lazy_import              # clean (two threads import a module lazily: its globals are set by the import)
+  py_race_thread_end_polled        # clean (main polls is_alive() instead of join(), then reads the worker's result)
   py_bank_one_way                  # lock-order-inversion=1 (predicted from the Lock() class)
   py_bank_ordered                  # clean (lower account number first)
   py_abba_generated_code           # lock-order-inversion=1 (locks made by code compiled at run time and dropped)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "py_race_api.h"
+#include "events/thread_state.h"
 #include "python/py_runtime.h"
 #include "races/happens_before.h"
 
@@ -18,6 +19,7 @@ typedef struct method_def {
     const char *doc;
 } method_def;
 
+#define METH_NOARGS 0x0004
 #define METH_KEYWORDS 0x0002
 #define METH_FASTCALL 0x0080
 #define METH_METHOD 0x0200
@@ -56,6 +58,43 @@ static void *get_nowait(void *self, void *cls, void *const *args, ssize_t nargs,
     if (item && cw_hb_enabled())
         cw_hb_acquire(self);
     return item;
+}
+
+/* 3.13's Thread.is_alive() is `not self._handle.is_done()`, an atomic flag
+ * the ending thread sets once its Python code has run: a poll that says
+ * "done" orders the thread's work before what follows, as a join would
+ * (`while t.is_alive(): sleep()`, then read what it wrote; reported as a
+ * race in every run before).  The flag is set before the thread leaves
+ * the shim, where its clock is published (at the end of its start routine,
+ * before it stops being a live thread of the shim's): the poll waits for
+ * that, briefly; the thread needs nothing of this one to get there. */
+typedef void *(*noargs_fn)(void *self, void *unused);
+static noargs_fn real_is_done;
+
+#define END_WAIT_STEPS 500   /* x 10 us: a pthread_t reused by a new thread is not waited for long */
+
+static void thread_end_seen(void *handle)
+{
+    cw_py_saved_error e;
+    cw_py_api_begin(&e);
+    void *ident = cw_py_fn.PyObject_GetAttrString(handle, "ident");
+    unsigned long id = ident ? cw_py_fn.PyLong_AsUnsignedLong(ident) : 0;
+    if (ident)
+        cw_py_fn.Py_DecRef(ident);
+    cw_py_api_end(&e);
+    if (!id || id == (unsigned long)-1)
+        return;
+    for (int i = 0; i < END_WAIT_STEPS && cw_thread_by_pthread((pthread_t)id); i++)
+        usleep(10);
+    cw_hb_thread_end_seen((pthread_t)id);
+}
+
+static void *is_done(void *self, void *unused)
+{
+    void *done = real_is_done(self, unused);
+    if (done == cw_pyr_fn.PyTrue && cw_hb_enabled())
+        thread_end_seen(self);
+    return done;
 }
 
 /* Writes the function pointer through the kernel: a read-only page fails
@@ -98,6 +137,15 @@ bool cw_pyr_handoffs_init(void)
         cw_py_fn.Py_DecRef(type);
     if (module)
         cw_py_fn.Py_DecRef(module);
+    if (cw_py.version >= 0x030D) {
+        void *thread = cw_pyr_fn.PyImport_ImportModule("_thread");
+        void *handle = thread ? cw_pyr_fn.PyObject_GetAttrString(thread, "_ThreadHandle") : NULL;
+        ok = ok && handle && wrap(handle, "is_done", METH_NOARGS, (void *)is_done, (void **)&real_is_done);
+        if (handle)
+            cw_py_fn.Py_DecRef(handle);
+        if (thread)
+            cw_py_fn.Py_DecRef(thread);
+    }
     cw_py_fn.PyErr_Clear();
     return ok;
 }

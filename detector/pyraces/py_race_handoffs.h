@@ -8,7 +8,9 @@
  * getter had to wait.  Its put/put_nowait are made releases and its
  * get/get_nowait acquires of the queue (races/happens_before.h), by
  * wrapping the C functions their method descriptors call (the module's
- * PyMethodDef entries, written only when they are writable).
+ * PyMethodDef entries, written only when they are writable).  And 3.13's
+ * thread handles: is_done() saying yes (Thread.is_alive() saying no) orders
+ * the ended thread's work before the caller's next steps, as a join.
  *
  * GIL held.
  */
@@ -17,8 +19,8 @@
 
 #include <stdbool.h>
 
-/* Wraps what can be wrapped; false when queue.SimpleQueue's methods are
- * not as expected (the debug line says which). */
+/* Wraps what can be wrapped; false when queue.SimpleQueue's or the thread
+ * handle's methods are not as expected (the debug line says which). */
 bool cw_pyr_handoffs_init(void);
 
 #endif

@@ -493,8 +493,8 @@ static void install(void)
     cw_pyr_report_init(get("module_name"), get("short_repr"));
     cw_hb_use();
     if (!cw_pyr_handoffs_init())
-        cw_py_debug("Python race checks: queue.SimpleQueue's methods are not as expected: its hand-overs "
-                    "order nothing (races through it may be reported)");
+        cw_py_debug("Python race checks: queue.SimpleQueue's or the thread handle's methods are not as expected: "
+                    "their hand-overs order nothing (races through them may be reported)");
     state = INSTALLED;
     if (cw_py.version >= 0x030C) {
         why = start_monitoring();

@@ -388,6 +388,11 @@ void cw_hb_thread_joined(pthread_t thread)
     acquire_from(thread_key(thread), false, true);
 }
 
+void cw_hb_thread_end_seen(pthread_t thread)
+{
+    acquire_from(thread_key(thread), false, false);
+}
+
 /* ---- on and off ---------------------------------------------------------- */
 
 void cw_hb_use(void)

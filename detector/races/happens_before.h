@@ -112,6 +112,10 @@ void cw_hb_acquire_once(const void *obj);
 void cw_hb_thread_exit(void);
 /* The calling thread joined `thread` (pthread_join returned 0). */
 void cw_hb_thread_joined(pthread_t thread);
+/* The calling thread saw that `thread` has ended, without joining it (a
+ * Python Thread.is_alive() that said no): the same order as a join, and
+ * the ended thread's clock stays for whoever joins it. */
+void cw_hb_thread_end_seen(pthread_t thread);
 /* Thread creation: the parent calls cw_hb_release(handoff) before
  * pthread_create, the child cw_hb_acquire_once(handoff) first thing. */
 
