@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "py_race_api.h"
+#include "common/clock.h"
 #include "events/thread_state.h"
 #include "python/py_runtime.h"
 #include "races/happens_before.h"
@@ -71,7 +72,9 @@ static void *get_nowait(void *self, void *cls, void *const *args, ssize_t nargs,
 typedef void *(*noargs_fn)(void *self, void *unused);
 static noargs_fn real_is_done;
 
-#define END_WAIT_STEPS 500   /* x 10 us: a pthread_t reused by a new thread is not waited for long */
+/* Long enough for a thread descheduled on its way out under load; short,
+ * as a pthread_t joined and reused by a new thread is waited for until then. */
+#define END_WAIT_NS (50 * CW_MS)
 
 static void thread_end_seen(void *handle)
 {
@@ -84,8 +87,9 @@ static void thread_end_seen(void *handle)
     cw_py_api_end(&e);
     if (!id || id == (unsigned long)-1)
         return;
-    for (int i = 0; i < END_WAIT_STEPS && cw_thread_by_pthread((pthread_t)id); i++)
-        usleep(10);
+    uint64_t until = cw_now_ns() + END_WAIT_NS;
+    while (cw_thread_by_pthread((pthread_t)id) && cw_now_ns() < until)
+        usleep(20);
     cw_hb_thread_end_seen((pthread_t)id);
 }
 
