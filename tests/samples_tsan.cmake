@@ -10,7 +10,8 @@
 #                        ones nothing (no false race caused by the shim)
 #   samples.native_tsan  the clean TSan builds run WITHOUT concwatch: TSan alone
 #                        must find nothing either (it exits 66 when it reports)
-#   unit.report.tsan     detector/report/tsan_reports.c and tsan_options.c
+#   unit.report.tsan     detector/report/tsan_reports.c (with tsan_report_parse.c and
+#                        tsan_findings.c) and tsan_options.c
 #
 # Included from tests/CMakeLists.txt.
 

@@ -3,7 +3,6 @@
 #include "cross_process.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,22 +63,6 @@ static void copy_frames(const cw_frame *in, size_t n, cw_frame **out, size_t *no
     }
 }
 
-static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    if (!s) {
-        fputs("concwatch: out of memory\n", stderr);
-        exit(2);
-    }
-    return s;
-}
-
 /* ---- the finding -------------------------------------------------------- */
 
 static bool set_reported(graph *g, const xedge *const *cyc, size_t n)
@@ -117,7 +100,8 @@ static void add_finding(graph *g, const xedge *const *cyc, size_t n, cw_finding_
     }
     if (pl < sizeof path)
         snprintf(path + pl, sizeof path - pl, "M1");
-    f.message = xprintf("cycle %s in the lock order of processes %s (locks shared between processes)", path, procs);
+    f.message = cw_xasprintf("cycle %s in the lock order of processes %s (locks shared between processes)", path,
+                             procs);
     f.notes = cw_xcalloc(1, sizeof *f.notes);
     f.nnotes = 1;
     f.notes[0] = cw_xstrdup("each process took these shared locks in a different order (a multiprocessing.Lock, a "
@@ -127,7 +111,7 @@ static void add_finding(graph *g, const xedge *const *cyc, size_t n, cw_finding_
     f.nlocks = n;
     for (size_t i = 0; i < n; i++) {
         const cw_lock *l = lock_of(cyc[i]->record, "M1");
-        f.locks[i].id = xprintf("M%zu", i + 1);
+        f.locks[i].id = cw_xasprintf("M%zu", i + 1);
         f.locks[i].type = cw_xstrdup(l && l->type ? l->type : "lock");
         f.locks[i].how = cw_xstrdup(l && l->how ? l->how : "first used");
         if (l) {
@@ -148,13 +132,14 @@ static void add_finding(graph *g, const xedge *const *cyc, size_t n, cw_finding_
         size_t to = (i + 1) % n + 1, from = i + 1;
         cw_stack *s = &f.stacks[f.nstacks++];
         s->thread = cw_xstrdup(thread);
-        s->role = xprintf("%s M%zu acquired here while holding %s M%zu in thread %s of process %ld",
-                          f.locks[to - 1].type, to, f.locks[from - 1].type, from, thread, r->pid);
+        s->role = cw_xasprintf("%s M%zu acquired here while holding %s M%zu in thread %s of process %ld",
+                               f.locks[to - 1].type, to, f.locks[from - 1].type, from, thread, r->pid);
         if (acq)
             copy_frames(acq->frames, acq->nframes, &s->frames, &s->nframes);
         s = &f.stacks[f.nstacks++];
         s->thread = cw_xstrdup(thread);
-        s->role = xprintf("M%zu previously acquired here by the same thread, %s of process %ld", from, thread, r->pid);
+        s->role = cw_xasprintf("M%zu previously acquired here by the same thread, %s of process %ld", from,
+                               thread, r->pid);
         if (held)
             copy_frames(held->frames, held->nframes, &s->frames, &s->nframes);
     }

@@ -1,6 +1,6 @@
 /*
  * Numbers in the fields of the record and log formats the launcher reads
- * (finding_reader.c, tsan_reports.c): not NUL-terminated, never trusted.
+ * (finding_reader.c, tsan_report_parse.c): not NUL-terminated, never trusted.
  */
 #ifndef CW_NUMBER_FIELDS_H
 #define CW_NUMBER_FIELDS_H

@@ -12,34 +12,12 @@
  * function/file/line are taken from it, and the frame's module + offset stay
  * for anything TSan could not name (the launcher's symbolizer then tries).
  *
- * What becomes what:
- *   data race, data race on vptr, heap-use-after-free (virtual call vs
- *   free), race on an external object
- *                     -> `data-race`: one stack per access (thread, read or
- *                        write, mutexes held), the variable in the message
- *                        when TSan names it ("global 'hits' (8 bytes)"), or
- *                        the heap block / stack / TLS / fd it lies in; the
- *                        mutexes TSan lists become the finding's locks, and
- *                        the roles name the held ones that are global objects
- *                        ("holding M7 (control_lock)", from the module's
- *                        symbol table).  One finding per named global
- *                        variable and process (TSan reports each racing
- *                        pair of lines or fields; the first is kept), as
- *                        the watchpoint sampler does.
- *   lock-order-inversion, any mutex misuse
- *                     -> dropped: concwatch's shim reports those itself (the
- *                        launcher also turns them off in TSan), so a TSan
- *                        build never gets them twice.
- *   anything else (thread leak, signal-unsafe call in a signal handler, ...)
- *                     -> `misuse`, with TSan's description and stacks: TSan
- *                        alone would have failed the run for it.
- *
- * Frames inside concwatch's shim (libconcwatch*) and inside libtsan are
- * removed from every stack, so stacks and the summary start at the user's
- * code.  A report whose access was made by the shim's own code (the first
- * frame below libtsan is in the shim and is not one of the pthread_* / sem_*
- * functions it forwards for the program) is the shim's doing, not the
- * program's, and is dropped.
+ * A log is read in three steps: here, the reports are found in it (between
+ * "==================" separators, from TSan's WARNING line on);
+ * tsan_report_parse.h splits each into its sections and frames;
+ * tsan_findings.h turns it into a concwatch finding (data-race or misuse),
+ * or drops it (lock reports, which the shim makes itself, and reports of the
+ * shim's own doing).
  *
  * Lines of a log that are not part of a report (TSan's fatal errors, crash
  * reports "==pid==ERROR: ThreadSanitizer: SEGV ...", warnings) are copied to

@@ -1,5 +1,7 @@
+#define _GNU_SOURCE
 #include "xalloc.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,18 @@ char *cw_xstrndup(const char *s, size_t n)
     if (!p)
         out_of_memory();
     return p;
+}
+
+char *cw_xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        out_of_memory();
+    return s;
 }
 
 /* Capacity is the smallest power of two >= n (0 for n == 0). */

@@ -17,6 +17,8 @@ void *cw_xcalloc(size_t n, size_t size);
 void *cw_xreallocarray(void *ptr, size_t n, size_t size);
 char *cw_xstrdup(const char *s);          /* NULL stays NULL */
 char *cw_xstrndup(const char *s, size_t n);
+/* printf into a new string. */
+char *cw_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * Appends one zeroed element to a growable array (*items, *n) and returns it.
