@@ -1,7 +1,7 @@
-/* The TSan report reader (tsan_reports.h) and the TSAN_OPTIONS it relies on
-   (tsan_options.h): real gcc 12 TSan logs, written with concwatch's frame
-   format while the shim was preloaded, and their cut, default-format and
-   garbage variants. */
+/* The TSan report reader (tsan_reports.h, through tsan_report_parse.h and
+   tsan_findings.h) and the TSAN_OPTIONS it relies on (tsan_options.h): real
+   gcc 12 TSan logs, written with concwatch's frame format while the shim was
+   preloaded, and their cut, default-format and garbage variants. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <inttypes.h>
