@@ -1,6 +1,7 @@
 /*
  * Lock events: what the interceptors report to the analyses, and the checks
- * that are decided on the spot (self-deadlock, misuse).
+ * that are decided on the spot (self-deadlock, misuse), whose findings
+ * lock_findings.h writes (included here: the interceptors call both).
  *
  * The interceptors (preload/) know the pthread/semaphore API and glibc's
  * object layouts; this layer knows only "thread t took/released/created/
@@ -17,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "lock_findings.h"
 #include "lock_kind.h"
 #include "thread_state.h"
 
@@ -49,6 +51,10 @@ static inline void cw_held_remove(cw_thread *t, int i)
         t->held[j - 1] = t->held[j];
     t->nheld--;
 }
+
+/* Drops the thread's semaphore holds that a post ended since (anyone may
+ * post a semaphore: such a hold is no lock held). */
+void cw_held_drop_stale(cw_thread *t);
 
 /* Lock-order edges from every lock the thread holds to addr (out of line:
  * rare).  pc: the interceptor's caller, to capture a full stack when an edge
@@ -120,8 +126,6 @@ static inline void cw_released(cw_thread *t, uintptr_t addr)
 
 /* A new lock lives at addr from now on (init). */
 void cw_lock_created(cw_thread *t, uintptr_t addr, cw_lock_kind kind, uintptr_t pc);
-/* The mutex just created at addr is robust: ending while holding it is how it is meant to be used. */
-void cw_lock_robust(uintptr_t addr);
 /* The lock at addr is gone (destroy); `held` when it was still locked: misuse. */
 void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool held, uintptr_t pc);
 
@@ -129,19 +133,6 @@ void cw_lock_destroyed(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hel
  * any more.  held_elsewhere: another thread held it (reported): its unlock or
  * exit with it is no second finding. */
 void cw_lock_forgotten(cw_thread *t, uintptr_t addr, bool held_elsewhere);
-
-/* The thread is about to acquire a lock it already holds.  `hangs`: it would
- * wait forever (reported, then the program is ended); otherwise the call
- * fails or times out and the program goes on. */
-void cw_self_deadlock(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hangs, uintptr_t pc);
-
-/* Unlock of a lock the caller does not hold: owner_tid 0 = it was not locked at all. */
-void cw_unlock_misuse(cw_thread *t, uintptr_t addr, cw_lock_kind kind, pid_t owner_tid, uintptr_t pc);
-
-/* The thread is ending (not the main thread's exit): locks still held are
- * misuse.  pc: where it called pthread_exit, or 0 when its start routine
- * returned or it was cancelled.  Once per thread: later calls find nothing held. */
-void cw_thread_exiting(cw_thread *t, uintptr_t pc, bool cancelled);
 
 /* Semaphores used as locks. */
 void cw_semaphore_created(cw_thread *t, uintptr_t addr, unsigned value, uintptr_t pc);
@@ -172,22 +163,5 @@ void cw_events_after_fork(void);
  * parent: false cycles.  (Who took a semaphore last is kept for the hang
  * report; mutexes, which the child's thread really owns, stay held.) */
 void cw_events_after_fork_child(cw_thread *t);
-
-/* What reports call the lock at addr: "Lock", "RLock", "Condition"... for a
- * CPython lock (what the user made), else its kind ("mutex", "semaphore"). */
-const char *cw_lock_type_name(uintptr_t addr, int kind);
-
-/* Thread label for reports ("T3"). */
-void cw_thread_label(uint32_t index, char *buf, unsigned size);
-
-struct cw_record;
-/* A `lock` line of a finding for the lock at addr: where it was created, or
- * else `fallback` (where it was first used). */
-void cw_record_lock_at(struct cw_record *r, const char *id, cw_lock_kind kind, uintptr_t addr,
-                       cw_stack_id fallback);
-
-/* The thread called pthread_mutex_lock/trylock/timedlock on a mutex and glibc
- * answered EINVAL: reported when the mutex was destroyed (once per mutex). */
-void cw_lock_invalid(cw_thread *t, uintptr_t addr, uintptr_t pc);
 
 #endif
