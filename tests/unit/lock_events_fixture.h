@@ -100,7 +100,7 @@ NOINLINE static void take(uintptr_t addr, enum op op)
 
 /* Each case takes its locks from code of its own (its own return address
  * into a caller of take): a cycle at code a reported cycle already had is
- * not reported again (one finding per piece of code, lock_events.c), and the
+ * not reported again (one finding per piece of code, lock_findings.c), and the
  * cases stand for different bugs. */
 #define TAKER(n)                                                  \
     NOINLINE static void take_##n(uintptr_t addr, enum op op)    \
