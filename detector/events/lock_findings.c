@@ -16,14 +16,12 @@
 #include "python/py_lock_types.h"
 #include "stacks/stack_capture.h"
 
-
 /* ---- names in reports -------------------------------------------------- */
 
 void cw_thread_label(uint32_t index, char *buf, unsigned size)
 {
     snprintf(buf, size, "T%u", index);
 }
-
 
 /* What a report calls a lock: a CPython lock by what the user made (Lock,
  * RLock, Condition...), anything else by its kind. */
