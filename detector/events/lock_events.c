@@ -654,6 +654,7 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
     cw_lock_slot *slot = binary_semaphore(t, addr);
     if (!slot)
         return;
+    cw_held_refresh(t);
     /* A blocking take in CPython runs without the GIL; its site was noted
      * by the trywait that failed just before, while the GIL was held. */
     cw_python_site py = { 0 };
@@ -690,11 +691,16 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
         };
 }
 
+_Atomic uint32_t cw_cross_posts;
+
 void cw_semaphore_posted(cw_thread *t, uintptr_t addr)
 {
     cw_lock_slot *slot = binary_semaphore(t, addr);
     if (!slot)
         return;
+    uint32_t taker = atomic_load_explicit(&slot->sem_taker, memory_order_relaxed);
+    if (taker && taker != t->index + 1)
+        atomic_fetch_add_explicit(&cw_cross_posts, 1, memory_order_relaxed);
     atomic_fetch_add(&slot->sem_epoch, 1);
     atomic_store_explicit(&slot->sem_taker, 0, memory_order_relaxed);
     int i = cw_held_index(t, addr);

@@ -56,6 +56,23 @@ static inline void cw_held_remove(cw_thread *t, int i)
  * post a semaphore: such a hold is no lock held). */
 void cw_held_drop_stale(cw_thread *t);
 
+/* Posts of a semaphore by a thread other than the one that took it, so far:
+ * a thread that has seen them all has no stale hold to drop. */
+extern _Atomic uint32_t cw_cross_posts;
+
+/* Drops the stale holds if another thread posted anything since this thread
+ * last looked (one load when none did): before a take is recorded (a lock
+ * taken again after another thread let go of it is no re-entry) and before
+ * the locks held at an access are read (the Python race checks). */
+static inline void cw_held_refresh(cw_thread *t)
+{
+    uint32_t posts = atomic_load_explicit(&cw_cross_posts, memory_order_relaxed);
+    if (__builtin_expect(posts != t->cross_posts_seen, 0)) {
+        t->cross_posts_seen = posts;
+        cw_held_drop_stale(t);
+    }
+}
+
 /* Lock-order edges from every lock the thread holds to addr (out of line:
  * rare).  pc: the interceptor's caller, to capture a full stack when an edge
  * closes a cycle (0: none, e.g. Python, whose stacks are the interpreter's). */

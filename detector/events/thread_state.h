@@ -106,6 +106,7 @@ typedef struct cw_thread {
     uintptr_t py_pending_addr;  /* ... on this semaphore (the hang report shows it as the waiter's stack) */
     uintptr_t recording_take;   /* the semaphore this thread just took, while the shim records the take */
     uint32_t nested_takes;      /* takes of it made inside that recording, granted at once (preload) */
+    uint32_t cross_posts_seen;  /* cw_cross_posts when this thread last dropped its stale holds */
     struct cw_thread *next_free;
     /* Written by the hang watcher only. */
     uint32_t watch_seq;

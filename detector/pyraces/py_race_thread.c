@@ -8,6 +8,7 @@
 
 #include "py_race_api.h"
 #include "common/hash.h"
+#include "events/lock_events.h"
 #include "events/thread_state.h"
 #include "python/py_code_life.h"
 #include "python/py_runtime.h"
@@ -108,6 +109,7 @@ uint32_t cw_pyr_thread_lockset(cw_pyr_thread *pt)
     cw_thread *t = cw_tls_self;
     if (!t)
         return 0;
+    cw_held_refresh(t);   /* a Lock another thread released is not held here */
     uintptr_t addrs[CW_PYR_LOCKSET_MAX];
     int n = 0;
     uint64_t key = 0;
