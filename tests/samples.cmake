@@ -89,8 +89,6 @@ set(CW_PY_SAMPLES
   py_generated_code_ordered        # clean
   py_tracemalloc_threads           # clean (workers profiled with tracemalloc: its lock is taken inside every allocation)
   py_deep_nesting                  # clean (100 000-deep lists and dicts dropped: CPython's trashcan must still work)
-  py_abba_handed_back_lock         # lock-order-inversion=1 (a Lock given back by another thread, then taken again inside another)
-  py_handed_back_lock_ordered      # clean
   py_futures_wait                  # clean (wait()/as_completed() lock every Future's condition, sorted by id())
   py_mp_locks_abba                 # lock-order-inversion=1 (two processes, two multiprocessing.Locks, opposite orders)
   py_mp_pool_queue                 # clean (Pool, Queue, a shared Lock)

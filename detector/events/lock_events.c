@@ -654,7 +654,6 @@ void cw_semaphore_taken(cw_thread *t, uintptr_t addr, cw_acquire_mode mode, uint
     cw_lock_slot *slot = binary_semaphore(t, addr);
     if (!slot)
         return;
-    cw_held_refresh(t);
     /* A blocking take in CPython runs without the GIL; its site was noted
      * by the trywait that failed just before, while the GIL was held. */
     cw_python_site py = { 0 };

@@ -61,9 +61,12 @@ void cw_held_drop_stale(cw_thread *t);
 extern _Atomic uint32_t cw_cross_posts;
 
 /* Drops the stale holds if another thread posted anything since this thread
- * last looked (one load when none did): before a take is recorded (a lock
- * taken again after another thread let go of it is no re-entry) and before
- * the locks held at an access are read (the Python race checks). */
+ * last looked (one load when none did): before the locks held at an access
+ * are read (the Python race checks).  Not before a take is recorded: a Lock
+ * taken again after another thread gave it back stays a re-entry for lock
+ * order, where it is mostly a signal (test_threading's test_tstate_lock:
+ * `started` released by the thread it waits for, a cycle through it is no
+ * deadlock); telling a signal's use from a lock's is not built. */
 static inline void cw_held_refresh(cw_thread *t)
 {
     uint32_t posts = atomic_load_explicit(&cw_cross_posts, memory_order_relaxed);
