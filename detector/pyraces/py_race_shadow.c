@@ -337,9 +337,22 @@ static bool trashcan_usable(void)
     return cw_pyr_fn.PyTrash_thread_deposit_object && cw_py.layout->tstate_c_recursion >= 0;
 }
 
-/* dict and list objects start after their GC header (no pre-header). */
-static void dealloc_through_trashcan(void (*dealloc)(void *), void *obj)
+/* dict and list objects start after their GC header (no pre-header).
+ * `hook` is the wrapper itself: as in CPython's own condition, only an
+ * object whose type's tp_dealloc it is goes through the trashcan.  A
+ * subclass's instance reaches it as the base deallocator, from its own
+ * type's tp_dealloc (subtype_dealloc), which put aside would be run a
+ * second time later: the class lost a reference each time, and was freed
+ * in use (test_gc's test_trashcan_threads; bpo-35983). */
+static void dealloc_through_trashcan(void (*dealloc)(void *), void (*hook)(void *), void *obj)
 {
+    void (*own)(void *) = *(void (**)(void *))((char *)cw_pyr_type(obj) + cw_py.layout->type_dealloc);
+    if (own != hook) {
+        if (bloom_test((uintptr_t)obj - (uintptr_t)cw_py.layout->gc_head_size))
+            forget_object((uintptr_t)obj, 0, false);
+        dealloc(obj);
+        return;
+    }
     void *tstate = cw_pyr_fn.PyThreadState_Get();
     bool begun = false;
     if (cw_pyr_fn.PyTrash_begin) {
@@ -361,14 +374,17 @@ static void dealloc_through_trashcan(void (*dealloc)(void *), void *obj)
         cw_pyr_fn.PyTrash_end(tstate);
 }
 
+static void hook_dict_dealloc(void *obj);
+static void hook_list_dealloc(void *obj);
+
 static void hook_dict_dealloc(void *obj)
 {
-    dealloc_through_trashcan(dict_dealloc, obj);
+    dealloc_through_trashcan(dict_dealloc, hook_dict_dealloc, obj);
 }
 
 static void hook_list_dealloc(void *obj)
 {
-    dealloc_through_trashcan(list_dealloc, obj);
+    dealloc_through_trashcan(list_dealloc, hook_list_dealloc, obj);
 }
 
 bool cw_pyr_shadow_init(uint64_t want)
