@@ -113,7 +113,8 @@ if(TARGET concwatch)
   cw_reliability_test(shim_watcher_stuck_watchdog
     ${_cw_expect} --timeout 60 --status 137 --env CONCWATCH_TEST_FAULT=watcher-stuck --env CONCWATCH_SHIM_WATCHDOG=2
       --stderr "concwatch: internal error in process [0-9]+ \\(.*\\): deadlock inside concwatch's shim: the hang watcher has not looked at the program for"
-      -- $<TARGET_FILE:concwatch> -- ${Python3_EXECUTABLE} -c "__import__('threading').Thread(target=__import__('time').sleep, args=(30,)).start()")
+      --json ${CMAKE_CURRENT_BINARY_DIR}/shim_watcher_stuck_watchdog.json --json-int internal_errors=1
+      -- $<TARGET_FILE:concwatch> --json ${CMAKE_CURRENT_BINARY_DIR}/shim_watcher_stuck_watchdog.json -- ${Python3_EXECUTABLE} -c "__import__('threading').Thread(target=__import__('time').sleep, args=(30,)).start()")
 endif()
 
 # Software watchpoints never hang a program (their system-call guard took its

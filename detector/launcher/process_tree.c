@@ -14,10 +14,10 @@
 
 #include "common/shim_health.h"
 
-static bool fired;
+static unsigned kills;   /* processes the watchdog ended */
 static bool hurried;
 
-bool cw_watchdog_fired(void) { return fired; }
+unsigned cw_watchdog_kills(void) { return kills; }
 void cw_watchdog_hurry(void) { hurried = true; }
 
 static double env_seconds(const char *name, double def)
@@ -188,7 +188,7 @@ static void look_at(const char *dir, pid_t pid, void *ctx)
             "a bug in concwatch, not in the program: the process is ended\n",
             (int)pid, cmd[0] ? cmd : "?", what, (double)(w->now - since) / 1e9, lock);
     kill(pid, SIGKILL);
-    fired = true;
+    kills++;
     w->stuck = pid;
 }
 

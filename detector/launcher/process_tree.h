@@ -39,7 +39,8 @@ size_t cw_wait_for_tree(const char *report_dir, pid_t main_pid);
  * pending where natively it ends the program at once. */
 void cw_watchdog_hurry(void);
 
-/* True if a shim watchdog report was made during this run. */
-bool cw_watchdog_fired(void);
+/* How many processes the watchdog ended in this run (each an internal
+ * error of concwatch's, counted in the report's internal_errors). */
+unsigned cw_watchdog_kills(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "process_tree.h"
 #include "report/cross_process.h"
 #include "report/dedupe.h"
 #include "report/finding_reader.h"
@@ -129,7 +130,7 @@ long cw_report_findings(const cw_report_request *req)
     size_t errors = report_tool_status(&procs, sym, req->run.base_dir);
     cw_run_info run = req->run;
     run.suppressed = suppressed;
-    run.internal_errors = errors;
+    run.internal_errors = errors + cw_watchdog_kills();   /* they wrote no status of their own */
     cw_report_outputs_write(req->outputs, &list, &run);
     long reported = (long)list.n;
     cw_finding_list_free(&list);

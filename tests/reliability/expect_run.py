@@ -2,17 +2,20 @@
 """Run a command with a deadline and check how it ended.
 
     expect_run.py [--timeout SEC] [--status N]... [--stderr REGEX]... [--no-stderr REGEX]...
-                  [--stdout REGEX]... [--env NAME=VALUE]... -- COMMAND [ARGS...]
+                  [--stdout REGEX]... [--env NAME=VALUE]... [--json FILE --json-int KEY=N]...
+                  -- COMMAND [ARGS...]
 
 Passes when COMMAND ends within --timeout seconds (default 60; then it and
 every process below it are killed and the check fails: "hung"), with one of
 the --status values (any status when none is given), and its stdout/stderr
-match every --stdout/--stderr regex and no --no-stderr regex.  Used by the
+match every --stdout/--stderr regex and no --no-stderr regex, and the JSON
+report FILE (the command's own --json) has each top-level KEY equal to N.  Used by the
 reliability tests (tests/reliability.cmake) for runs that are not samples.
 Exit status: 0 pass, 1 failure.
 """
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -32,6 +35,8 @@ def main(argv):
     p.add_argument("--no-stderr", action="append", default=[])
     p.add_argument("--stdout", action="append", default=[])
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--json")
+    p.add_argument("--json-int", action="append", default=[], metavar="KEY=N")
     args = p.parse_args(own)
     for item in args.env:
         name, _, value = item.partition("=")
@@ -54,6 +59,15 @@ def main(argv):
     for rx in args.stdout:
         if not re.search(rx, out):
             failures.append("stdout does not match %r" % rx)
+    for item in args.json_int:
+        key, _, want = item.partition("=")
+        try:
+            with open(args.json) as f:
+                got = json.load(f).get(key)
+        except (OSError, ValueError, TypeError) as e:
+            got = "unreadable (%s)" % e
+        if got != int(want):
+            failures.append("JSON %s is %s, want %s" % (key, got, want))
     if failures:
         print("FAIL (%.1f s): %s" % (elapsed, " ".join(command)))
         for f in failures:
