@@ -70,22 +70,7 @@ DEB_MC=/usr/bin/memcached
 RUN_AS=(); [ "$(id -u)" = 0 ] && RUN_AS=(-u root)   # memcached refuses to run as root otherwise
 
 # ---- memcached from Debian's source package (same scheme as run.sh's zstd) ---------
-add_deb_src() {   # one deb-src line for the machine's own mirror and release (root only)
-    local file=/etc/apt/sources.list.d/concwatch-bench-src.list codename uri keyring=""
-    [ "$(id -u)" = 0 ] || return 1
-    [ -e "$file" ] && return 1
-    codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
-    [ -n "$codename" ] || return 1
-    uri=$(apt-cache policy 2>/dev/null | awk -v want="$codename/main" '
-        $3 == want && $2 ~ /^https?:/ { u = $2; getline; if ($0 ~ /o=Debian,/) { print u; exit } }')
-    [ -n "$uri" ] || return 1
-    [ -r /usr/share/keyrings/debian-archive-keyring.gpg ] &&
-        keyring="[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
-    echo "deb-src $keyring$uri $codename main" >"$file" || return 1
-    log "added $file"
-    apt-get update -o Dir::Etc::sourcelist="$file" -o Dir::Etc::sourceparts=- \
-        -o APT::Get::List-Cleanup=0 >>"$FETCH_LOG" 2>&1
-}
+. "$SRC_DIR/bench/deb_src.sh"   # add_deb_src
 
 SRC_SKIP=""
 setup_src() {
@@ -93,7 +78,7 @@ setup_src() {
     log "fetching and building memcached from its Debian source package (once, ~2 min)"
     rm -rf "$CACHE/src" && mkdir -p "$CACHE/src"
     if ! (cd "$CACHE/src" && apt-get source --download-only memcached) >>"$FETCH_LOG" 2>&1; then
-        if ! add_deb_src || ! (cd "$CACHE/src" && apt-get source --download-only memcached) >>"$FETCH_LOG" 2>&1; then
+        if ! add_deb_src "$FETCH_LOG" || ! (cd "$CACHE/src" && apt-get source --download-only memcached) >>"$FETCH_LOG" 2>&1; then
             SRC_SKIP="Debian source of memcached unavailable (see $FETCH_LOG)"; return
         fi
     fi

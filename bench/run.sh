@@ -158,24 +158,8 @@ row() {
 
 # ---- workload 5: fetch and build zstd -----------------------------------------
 
-# A deb-src line for the machine's own Debian mirror and release, so that
-# apt-get source works; only when there is none (and only as root).
-add_deb_src() {
-    local file=/etc/apt/sources.list.d/concwatch-bench-src.list codename uri keyring=""
-    [ "$(id -u)" = 0 ] || return 1
-    [ -e "$file" ] && return 1   # already added: adding again will not help
-    codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
-    [ -n "$codename" ] || return 1
-    uri=$(apt-cache policy 2>/dev/null | awk -v want="$codename/main" '
-        $3 == want && $2 ~ /^https?:/ { u = $2; getline; if ($0 ~ /o=Debian,/) { print u; exit } }')
-    [ -n "$uri" ] || return 1
-    [ -r /usr/share/keyrings/debian-archive-keyring.gpg ] &&
-        keyring="[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
-    echo "deb-src $keyring$uri $codename main" >"$file" || return 1
-    echo "run.sh: added $file (deb-src $uri $codename main) for workload 5" >&2
-    apt-get update -o Dir::Etc::sourcelist="$file" -o Dir::Etc::sourceparts=- \
-        -o APT::Get::List-Cleanup=0 >>"$REAL/fetch.log" 2>&1
-}
+. "$SRC_DIR/bench/deb_src.sh"   # add_deb_src
+
 
 # setup_real: BUILD/bench/real/{zstd,zstd_tsan} from the Debian source package
 # (kept out of the repository: fetched into the build dir), and the input
@@ -191,7 +175,7 @@ setup_real() {
             return
         fi
         if ! (cd "$REAL/src" && apt-get source --download-only "$REAL_PKG") >>"$REAL/fetch.log" 2>&1; then
-            if ! add_deb_src ||
+            if ! add_deb_src "$REAL/fetch.log" ||
                 ! (cd "$REAL/src" && apt-get source --download-only "$REAL_PKG") >>"$REAL/fetch.log" 2>&1; then
                 REAL_SKIP="skipped: Debian source of $REAL_PKG unavailable ($(grep -m1 '^E:' "$REAL/fetch.log" | cut -c1-120)); see $REAL/fetch.log"
                 return

@@ -111,6 +111,17 @@ void cw_self_deadlock(cw_thread *t, uintptr_t addr, cw_lock_kind kind, bool hang
         _exit(CW_EXIT_FINDINGS);
 }
 
+cw_stack_id cw_lock_owner(pid_t owner_tid, uintptr_t addr, char *owner, unsigned size)
+{
+    owner[0] = '\0';
+    cw_thread *o = owner_tid ? cw_thread_by_tid(owner_tid) : NULL;
+    if (!o)
+        return 0;
+    cw_thread_label(o->index, owner, size);
+    int i = cw_held_index(o, addr);
+    return i >= 0 ? o->held[i].stack : 0;
+}
+
 void cw_unlock_misuse(cw_thread *t, uintptr_t addr, cw_lock_kind kind, pid_t owner_tid, uintptr_t pc)
 {
     cw_lock_slot *slot = cw_lock_table_find(addr);
@@ -131,13 +142,9 @@ void cw_unlock_misuse(cw_thread *t, uintptr_t addr, cw_lock_kind kind, pid_t own
      * off by one from now on, and its destroy would find it "locked". */
     if (slot && kind == CW_KIND_RWLOCK && owner_tid == 0)
         atomic_fetch_or(&slot->flags, CW_LOCK_MISCOUNTED);
-    char self[16], owner[16] = "";
+    char self[16], owner[16];
     cw_thread_label(t->index, self, sizeof self);
-    cw_thread *o = owner_tid ? cw_thread_by_tid(owner_tid) : NULL;
-    if (o)
-        cw_thread_label(o->index, owner, sizeof owner);
-    int oi = o ? cw_held_index(o, addr) : -1;
-    cw_stack_id owner_stack = oi >= 0 ? o->held[oi].stack : 0;
+    cw_stack_id owner_stack = cw_lock_owner(owner_tid, addr, owner, sizeof owner);
     cw_record r;
     int rc = owner_tid == 0
         ? cw_record_begin(&r, "misuse", "%s unlocks %s M1 that is not locked", self, cw_lock_type_name(addr, kind))

@@ -40,6 +40,11 @@ void cw_thread_label(uint32_t index, char *buf, unsigned size);
  * CPython lock (what the user made), else its kind ("mutex", "semaphore"). */
 const char *cw_lock_type_name(uintptr_t addr, int kind);
 
+/* The thread owner_tid (0: none) for a misuse report: its label into
+ * `owner` ("" when it is not a thread the shim knows) and the stack it
+ * took the lock at addr with (0 when not among its holds). */
+cw_stack_id cw_lock_owner(pid_t owner_tid, uintptr_t addr, char *owner, unsigned size);
+
 struct cw_record;
 /* A `lock` line of a finding for the lock at addr: where it was created, or
  * else `fallback` (where it was first used). */

@@ -115,13 +115,9 @@ static void report_waiters(cw_thread *t, uintptr_t addr, cw_lock_kind kind, cons
 
 static void report_unheld_mutex(cw_thread *t, uintptr_t cond, uintptr_t mutex, pid_t owner_tid, uintptr_t pc)
 {
-    char self[16], owner[16] = "";
+    char self[16], owner[16];
     cw_thread_label(t->index, self, sizeof self);
-    cw_thread *o = owner_tid ? cw_thread_by_tid(owner_tid) : NULL;
-    if (o)
-        cw_thread_label(o->index, owner, sizeof owner);
-    int oi = o ? cw_held_index(o, mutex) : -1;
-    cw_stack_id owner_stack = oi >= 0 ? o->held[oi].stack : 0;
+    cw_stack_id owner_stack = cw_lock_owner(owner_tid, mutex, owner, sizeof owner);
     cw_record r;
     int rc = owner_tid == 0
         ? cw_record_begin(&r, "misuse", "%s waits on condition variable M1 with mutex M2, which is not locked", self)
